@@ -1,0 +1,239 @@
+"""Domain objects shared by every layer.
+
+All are frozen dataclasses with units in their names. Every market object carries
+``source`` (which venue or service answered, e.g. ``"binance"`` or
+``"binance via perpgraph-replay"``) and ``as_of_ms`` (the venue's own timestamp of the
+data in Unix milliseconds, or the receive time when the venue gives none).
+Values that a venue did not send are ``None``; nothing here is ever filled in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+@dataclass(frozen=True, slots=True)
+class Sourced:
+    """Where a value came from and when the venue says it was true."""
+
+    source: str
+    as_of_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class PriceQuote:
+    symbol: str  # venue symbol, e.g. "BTCUSDT"
+    price: float
+    meta: Sourced
+
+
+@dataclass(frozen=True, slots=True)
+class Ticker24h:
+    """Rolling 24 h statistics. Prices in quote currency, volumes as named."""
+
+    symbol: str
+    last_price: float
+    price_change_pct: float | None
+    high_price: float | None
+    low_price: float | None
+    base_volume: float | None
+    quote_volume: float | None
+    open_time_ms: int | None
+    close_time_ms: int | None
+    meta: Sourced
+
+
+@dataclass(frozen=True, slots=True)
+class PremiumIndex:
+    """Mark/index price and the current funding rate (a fraction, 0.0001 = 0.01 %)."""
+
+    symbol: str
+    mark_price: float
+    index_price: float | None
+    last_funding_rate: float | None
+    next_funding_time_ms: int | None
+    interest_rate: float | None
+    meta: Sourced
+
+
+@dataclass(frozen=True, slots=True)
+class FundingRecord:
+    """One settled funding: rate as a fraction, time in ms."""
+
+    symbol: str
+    funding_time_ms: int
+    funding_rate: float
+    mark_price: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class FundingHistory:
+    symbol: str
+    records: tuple[FundingRecord, ...]  # oldest first
+    meta: Sourced
+
+
+@dataclass(frozen=True, slots=True)
+class FundingSnapshot:
+    """The current funding period: rate as a fraction, next settlement in ms."""
+
+    symbol: str
+    funding_rate: float
+    next_funding_time_ms: int | None
+    meta: Sourced
+
+
+@dataclass(frozen=True, slots=True)
+class OpenInterest:
+    """Open interest as a quantity of the base asset (e.g. BTC)."""
+
+    symbol: str
+    base_qty: float
+    meta: Sourced
+
+
+@dataclass(frozen=True, slots=True)
+class OpenInterestPoint:
+    ts_ms: int
+    base_qty: float
+    value_usd: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class OpenInterestHistory:
+    symbol: str
+    period: str
+    points: tuple[OpenInterestPoint, ...]  # oldest first
+    meta: Sourced
+
+
+class RatioKind(Enum):
+    """Which long/short ratio: all accounts, top traders by account, top traders by position."""
+
+    GLOBAL_ACCOUNTS = "global_accounts"
+    TOP_ACCOUNTS = "top_accounts"
+    TOP_POSITIONS = "top_positions"
+
+
+@dataclass(frozen=True, slots=True)
+class LongShortPoint:
+    ts_ms: int
+    long_short_ratio: float
+    long_fraction: float | None
+    short_fraction: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class LongShortRatio:
+    symbol: str
+    kind: RatioKind
+    period: str
+    points: tuple[LongShortPoint, ...]  # oldest first
+    meta: Sourced
+
+
+@dataclass(frozen=True, slots=True)
+class TakerVolumePoint:
+    """Taker buy and sell volume in base units over one period."""
+
+    ts_ms: int
+    buy_volume: float
+    sell_volume: float
+    buy_sell_ratio: float
+
+
+@dataclass(frozen=True, slots=True)
+class TakerVolume:
+    symbol: str
+    period: str
+    points: tuple[TakerVolumePoint, ...]  # oldest first
+    meta: Sourced
+
+
+@dataclass(frozen=True, slots=True)
+class Candle:
+    """One OHLCV bar. ``volume`` is in base units; fields a source lacks are None."""
+
+    open_time_ms: int
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+    close_time_ms: int | None
+    quote_volume: float | None
+    trade_count: int | None
+    taker_buy_base_volume: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Candles:
+    symbol: str
+    interval: str
+    candles: tuple[Candle, ...]  # oldest first
+    meta: Sourced
+
+
+@dataclass(frozen=True, slots=True)
+class BookLevel:
+    price: float
+    quantity: float
+
+
+@dataclass(frozen=True, slots=True)
+class OrderBook:
+    symbol: str
+    bids: tuple[BookLevel, ...]  # best (highest) first
+    asks: tuple[BookLevel, ...]  # best (lowest) first
+    meta: Sourced
+
+
+@dataclass(frozen=True, slots=True)
+class Trade:
+    """An aggregated trade; ``buyer_is_maker`` True means the taker sold."""
+
+    trade_id: int
+    price: float
+    quantity: float
+    ts_ms: int
+    buyer_is_maker: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RecentTrades:
+    symbol: str
+    trades: tuple[Trade, ...]  # oldest first
+    meta: Sourced
+
+
+@dataclass(frozen=True, slots=True)
+class FearGreedPoint:
+    """alternative.me Fear & Greed: value 0 (extreme fear) to 100 (extreme greed)."""
+
+    value: int
+    classification: str
+    ts_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class FearGreed:
+    points: tuple[FearGreedPoint, ...]  # newest first, as the service sends them
+    meta: Sourced
+
+
+@dataclass(frozen=True, slots=True)
+class ListedContract:
+    """One perpetual contract as a venue lists it in its exchange info."""
+
+    venue_symbol: str  # "BTCUSDT", "BTC-USDT-SWAP", "kPEPE"
+    base: str  # venue's base asset, e.g. "BTC", "1000PEPE"
+    quote: str  # "USDT"
+    status: str  # venue status, e.g. "TRADING"
+    onboard_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeInfo:
+    contracts: tuple[ListedContract, ...]
+    meta: Sourced

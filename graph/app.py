@@ -1,0 +1,203 @@
+"""The ASGI application and its lifespan, the only place that builds I/O objects.
+
+Routes: ``/graphql`` (POST queries, GET GraphiQL, WebSocket), ``/healthz`` (process alive),
+``/readyz`` (services built and Redis reachable when configured), ``/metrics`` (Prometheus).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
+
+from graph.endpoint import GraphQLEndpoint, PerpGraphQL
+from graph.response_cache import MemoryResponseStore, SharedResponseStore
+from graph.schema import build_schema
+from graph.settings import Settings
+from providers import binance, feargreed, okx
+from providers.http import HostPolicy, UpstreamHttp
+from providers.metrics import Metrics
+from resolvers.cache import SharedCache, build_backend
+from resolvers.context import Limits, Services, Ttls
+
+log = logging.getLogger("perpgraph.app")
+
+
+def _ttls(s: Settings) -> Ttls:
+    return Ttls(
+        price=s.ttl_price_s,
+        ticker_24h=s.ttl_ticker_24h_s,
+        premium_index=s.ttl_premium_index_s,
+        funding=s.ttl_funding_s,
+        funding_history=s.ttl_funding_history_s,
+        open_interest=s.ttl_open_interest_s,
+        open_interest_history=s.ttl_open_interest_history_s,
+        ratios=s.ttl_ratios_s,
+        taker_volume=s.ttl_taker_volume_s,
+        orderbook=s.ttl_orderbook_s,
+        trades=s.ttl_trades_s,
+        fear_greed=s.ttl_fear_greed_s,
+        exchange_info=s.ttl_exchange_info_s,
+        klines_divisor=s.ttl_klines_divisor,
+        klines_min=s.ttl_klines_min_s,
+        klines_max=s.ttl_klines_max_s,
+    )
+
+
+def _policies(s: Settings) -> dict[str, HostPolicy]:
+    common: dict[str, Any] = {
+        "connect_timeout_s": s.http_connect_timeout_s,
+        "pool_timeout_s": s.http_pool_timeout_s,
+        "max_attempts": s.http_max_attempts,
+        "backoff_base_s": s.http_backoff_base_s,
+        "backoff_max_s": s.http_backoff_max_s,
+        "breaker_threshold": s.http_breaker_threshold,
+        "breaker_cooldown_s": s.http_breaker_cooldown_s,
+        "default_retry_after_s": s.http_default_retry_after_s,
+    }
+    return {
+        binance.BinanceFuturesClient.PROVIDER: binance.venue.host_policy(
+            read_timeout_s=s.binance_read_timeout_s,
+            deadline_s=s.binance_deadline_s,
+            weight_safety_margin=s.binance_weight_safety_margin,
+            **common,
+        ),
+        okx.OkxClient.PROVIDER: okx.venue.host_policy(
+            read_timeout_s=s.okx_read_timeout_s, deadline_s=s.okx_deadline_s, **common
+        ),
+        feargreed.FearGreedClient.PROVIDER: feargreed.venue.host_policy(
+            read_timeout_s=s.feargreed_read_timeout_s, deadline_s=s.feargreed_deadline_s, **common
+        ),
+    }
+
+
+class _Deferred:
+    """ASGI app that forwards to the endpoint the lifespan built (503 before that)."""
+
+    def __init__(self, holder: dict[str, Any]) -> None:
+        self._holder = holder
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        endpoint = self._holder.get("endpoint")
+        if endpoint is None:
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1013})
+                return
+            await JSONResponse({"error": "starting up"}, status_code=503)(scope, receive, send)
+            return
+        await endpoint(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """The API. Everything with I/O is built in the lifespan and closed after it."""
+    settings = settings or Settings()
+    metrics = Metrics()
+    schema = build_schema(
+        max_depth=settings.max_query_depth,
+        max_aliases=settings.max_aliases,
+        max_tokens=settings.max_tokens,
+        parser_cache_size=settings.parser_cache_size,
+        validation_cache_size=settings.validation_cache_size,
+    )
+    holder: dict[str, Any] = {}
+    graphql = _Deferred(holder)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
+        client = httpx.AsyncClient(
+            limits=httpx.Limits(
+                max_connections=settings.http_max_connections,
+                max_keepalive_connections=settings.http_max_connections,
+            ),
+            headers={"user-agent": "perpgraph/0.1"},
+        )
+        http = UpstreamHttp(client, metrics, _policies(settings))
+        backend = build_backend(redis_url, settings.cache_namespace)
+        cache = SharedCache(
+            backend,
+            metrics,
+            stale_if_error_s=settings.stale_if_error_s,
+            distributed=redis_url is not None,
+            flight_wait_s=settings.single_flight_wait_s,
+        )
+        services = Services(
+            binance=binance.BinanceFuturesClient(http, settings.binance_base_url),
+            okx=okx.OkxClient(http, settings.okx_base_url),
+            feargreed=feargreed.FearGreedClient(http, settings.feargreed_base_url),
+            cache=cache,
+            metrics=metrics,
+            ttls=_ttls(settings),
+            limits=Limits(
+                max_symbols=settings.max_symbols_per_query, max_candles=settings.max_candles
+            ),
+        )
+        store: Any = None
+        if settings.response_cache:
+            store = (
+                SharedResponseStore(backend)
+                if redis_url
+                else MemoryResponseStore(settings.response_cache_max_entries)
+            )
+        view = PerpGraphQL(
+            services,
+            schema=schema,
+            graphql_ide="graphiql" if settings.graphiql else None,
+        )
+
+        def on_request(status: int, seconds: float) -> None:
+            metrics.http_requests.labels("/graphql", f"{status // 100}xx").inc()
+            metrics.http_latency.labels("/graphql").observe(seconds)
+
+        holder["endpoint"] = GraphQLEndpoint(
+            view, store, max_body_bytes=settings.max_body_bytes, on_request=on_request
+        )
+        holder["backend"] = backend
+        holder["redis"] = redis_url is not None
+        log.info("perpgraph ready", extra={"redis": redis_url is not None})
+        try:
+            yield
+        finally:
+            holder.clear()
+            await client.aclose()
+            await cache.close()
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        if "endpoint" not in holder:
+            return JSONResponse({"status": "starting"}, status_code=503)
+        if holder["redis"]:
+            try:
+                await holder["backend"].raw("ping")
+            except Exception as exc:  # any failure means not ready; say which kind
+                return JSONResponse(
+                    {"status": "redis unreachable", "error": type(exc).__name__}, status_code=503
+                )
+        return JSONResponse({"status": "ready"})
+
+    async def metrics_endpoint(request: Request) -> Response:
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
+        ],
+        lifespan=lifespan,
+    )
+
+
+__all__ = ["create_app"]

@@ -1,0 +1,93 @@
+"""``perpgraph`` command line: serve, replay, export-schema.
+
+    perpgraph serve [--host H] [--port P] [--workers N] [--replay]
+    perpgraph replay [--host H] [--port P]
+    perpgraph export-schema
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+import uvicorn
+
+from graph.logs import configure, log_config
+from graph.schema import build_schema
+from graph.settings import Settings
+
+_REPLAYED = ("BINANCE", "OKX", "FEARGREED")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    settings = Settings()
+    host = args.host or settings.host
+    port = settings.port if args.port is None else args.port
+    workers = args.workers or settings.workers
+    configure(settings.log_level)
+    replay = None
+    if args.replay:
+        from providers.replay.server import ReplayServer
+
+        replay = ReplayServer(port=0)
+        url = replay.start()
+        for venue in _REPLAYED:  # workers read settings from the environment
+            os.environ[f"PERPGRAPH_{venue}_BASE_URL"] = url
+        print(f"replay exchange on {url} (recorded data, not live)", file=sys.stderr)
+    try:
+        uvicorn.run(
+            "graph.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=log_config(settings.log_level),
+            access_log=False,
+            ws="websockets-sansio",
+        )
+    finally:
+        if replay is not None:
+            replay.stop()
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from providers.replay.server import run_replay
+
+    configure("INFO")
+    run_replay(args.host or "127.0.0.1", 8900 if args.port is None else args.port)
+    return 0
+
+
+def _export_schema(_: argparse.Namespace) -> int:
+    sys.stdout.write(build_schema().as_str() + "\n")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="perpgraph", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the GraphQL API server")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int)
+    serve.add_argument(
+        "--replay",
+        action="store_true",
+        help="start the replay exchange on loopback and point every provider at it",
+    )
+    serve.set_defaults(run=_serve)
+    replay = sub.add_parser("replay", help="run the replay exchange alone")
+    replay.add_argument("--host")
+    replay.add_argument("--port", type=int)
+    replay.set_defaults(run=_replay)
+    export = sub.add_parser("export-schema", help="print the GraphQL SDL to stdout")
+    export.set_defaults(run=_export_schema)
+    args = parser.parse_args(argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

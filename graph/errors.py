@@ -1,0 +1,92 @@
+"""Errors at the API boundary: stable ``extensions.code`` for what is expected, a mask for
+the rest.
+
+Expected failures (upstream faults, unknown symbols, bad arguments, validation and limit
+errors) keep their message and get a code; anything else becomes "Internal server error"
+with code INTERNAL for the client and is logged whole (STYLE.md point 8).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import GraphQLError, GraphQLSyntaxError
+from strawberry.extensions import SchemaExtension
+
+from engine.symbols import UnknownSymbol
+from providers.errors import ProviderError
+from resolvers.errors import FallbackExhausted, InvalidArgument
+
+log = logging.getLogger("perpgraph.errors")
+
+
+def _provider_extensions(err: ProviderError) -> dict[str, Any]:
+    ext: dict[str, Any] = {"code": err.code, "provider": err.provider, "endpoint": err.endpoint}
+    if err.retry_after_s is not None:
+        ext["retryAfter"] = err.retry_after_s
+    return ext
+
+
+def classify(error: GraphQLError) -> tuple[str, dict[str, Any]] | None:
+    """(message, extensions) for an expected error; None when it must be masked."""
+    original = error.original_error
+    if original is None:
+        code = (
+            "GRAPHQL_PARSE_FAILED"
+            if isinstance(error, GraphQLSyntaxError)
+            else "GRAPHQL_VALIDATION_FAILED"
+        )
+        return error.message, {"code": code}
+    if isinstance(original, GraphQLError):
+        return classify(original)
+    if isinstance(original, FallbackExhausted):
+        ext = _provider_extensions(original.primary)
+        ext["fallback"] = {"provider": original.fallback.provider, "code": original.fallback.code}
+        return original.primary.message, ext
+    if isinstance(original, ProviderError):
+        return original.message, _provider_extensions(original)
+    if isinstance(original, UnknownSymbol):
+        return str(original), {"code": "UNKNOWN_SYMBOL", "suggestions": list(original.suggestions)}
+    if isinstance(original, InvalidArgument):
+        return original.message, {"code": original.code}
+    return None
+
+
+class ErrorCodes(SchemaExtension):
+    """Puts codes on expected errors and masks unexpected ones."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None or not getattr(result, "errors", None):
+            return
+        result.errors = [self._process(e) for e in result.errors]
+
+    @staticmethod
+    def _process(error: GraphQLError) -> GraphQLError:
+        known = classify(error)
+        message, ext = known or ("Internal server error", {"code": "INTERNAL"})
+        return GraphQLError(
+            message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=None,
+            extensions=ext,
+        )
+
+
+def log_errors(errors: list[GraphQLError]) -> None:
+    """Expected errors in one line each; unexpected ones with their whole traceback."""
+    for error in errors:
+        known = classify(error)
+        if known is None:
+            log.error("unexpected error at %s", error.path, exc_info=error.original_error)
+        else:
+            log.info("%s at %s: %s", known[1]["code"], error.path, known[0])
+
+
+__all__ = ["ErrorCodes", "classify", "log_errors"]

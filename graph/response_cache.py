@@ -1,0 +1,89 @@
+"""Whole-response cache for hot GraphQL queries.
+
+A query asked again while the data behind its answer is fresh is not executed at all: the
+stored JSON bytes are sent. The key is (document, variables, operation name); an entry lives
+no longer than the shortest remaining TTL of the datasets the response used, and only
+error-free responses built from fresh data are stored. In-memory (bounded, LRU) by default;
+shared through Redis when it is configured.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from aiocache.base import BaseCache
+from graphql import OperationDefinitionNode, OperationType, parse
+from graphql.error import GraphQLError
+
+
+def cache_key(body: dict[str, Any]) -> str:
+    raw = json.dumps(
+        [body.get("query"), body.get("variables") or {}, body.get("operationName")],
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return "resp:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+@lru_cache(maxsize=1024)
+def is_query(document: str, operation_name: str | None) -> bool:
+    """True when the operation to run is a query (not a mutation or subscription)."""
+    try:
+        ast = parse(document, max_tokens=5000)
+    except GraphQLError:
+        return False
+    ops = [d for d in ast.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is not None:
+        ops = [o for o in ops if o.name is not None and o.name.value == operation_name]
+    return len(ops) == 1 and ops[0].operation is OperationType.QUERY
+
+
+class MemoryResponseStore:
+    """Bounded LRU of (expires_at, bytes)."""
+
+    def __init__(self, max_entries: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self._items: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._max = max_entries
+        self._clock = clock
+
+    async def get(self, key: str) -> bytes | None:
+        item = self._items.get(key)
+        if item is None:
+            return None
+        if item[0] <= self._clock():
+            del self._items[key]
+            return None
+        self._items.move_to_end(key)
+        return item[1]
+
+    async def set(self, key: str, body: bytes, ttl_s: float) -> None:
+        self._items[key] = (self._clock() + ttl_s, body)
+        self._items.move_to_end(key)
+        while len(self._items) > self._max:
+            self._items.popitem(last=False)
+
+
+class SharedResponseStore:
+    """The same over the shared aiocache backend (Redis), so every instance reuses it."""
+
+    def __init__(self, backend: BaseCache) -> None:
+        self._backend = backend
+
+    async def get(self, key: str) -> bytes | None:
+        value = await self._backend.get(key)
+        return value if isinstance(value, bytes) else None
+
+    async def set(self, key: str, body: bytes, ttl_s: float) -> None:
+        # Redis TTLs are whole seconds here; round down so we never outlive the data.
+        whole = int(ttl_s)
+        if whole >= 1:
+            await self._backend.set(key, body, ttl=whole)
+
+
+__all__ = ["MemoryResponseStore", "SharedResponseStore", "cache_key", "is_query"]

@@ -1,0 +1,127 @@
+"""The schema: queries over symbols, Fear & Greed and the cache's own statistics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.types import ExecutionContext, Info
+
+from engine.symbols import UnknownSymbol
+from graph.errors import ErrorCodes, log_errors
+from graph.types_market import FearGreedType
+from graph.types_symbol import SymbolType
+from resolvers import market
+from resolvers.context import Context
+from resolvers.errors import InvalidArgument
+
+Ctx = Info[Context, None]
+
+
+@strawberry.type
+class DatasetCacheStats:
+    dataset: str
+    hits: int
+    misses: int
+    stale: int = strawberry.field(description="Expired values served because upstream failed.")
+    hit_ratio: float
+
+
+@strawberry.type
+class CacheStats:
+    datasets: list[DatasetCacheStats]
+    hits: int
+    misses: int
+    hit_ratio: float
+    grade: str | None = strawberry.field(description="A+ to F from the hit ratio; null before use.")
+
+
+def grade(ratio: float, lookups: int) -> str | None:
+    if lookups == 0:
+        return None
+    for floor, letter in ((0.95, "A+"), (0.9, "A"), (0.8, "B"), (0.7, "C"), (0.5, "D")):
+        if ratio >= floor:
+            return letter
+    return "F"
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="One futures market. Accepts btc, BTCUSDT, btc-usdt-swap, kPEPE...")
+    async def symbol(self, info: Ctx, ticker: str) -> SymbolType | None:
+        return SymbolType(ref=await market.resolve_symbol(info.context, ticker))
+
+    @strawberry.field(description="Several markets; an unknown ticker is a null entry with an error.")
+    async def symbols(self, info: Ctx, tickers: list[str]) -> list[SymbolType | None]:
+        limit = info.context.services.limits.max_symbols
+        if not 1 <= len(tickers) <= limit:
+            raise InvalidArgument("BAD_LIMIT", f"tickers takes 1 to {limit} entries")
+        out: list[Any] = []
+        for ticker in tickers:
+            try:
+                out.append(SymbolType(ref=await market.resolve_symbol(info.context, ticker)))
+            except UnknownSymbol as err:
+                out.append(err)  # graphql-core nulls this entry and reports the error at it
+        return out
+
+    @strawberry.field(description="alternative.me Fear & Greed index, newest first.")
+    async def fear_greed(self, info: Ctx, limit: int = 1) -> FearGreedType | None:
+        return FearGreedType.from_cached(await market.fear_greed(info.context, limit))
+
+    @strawberry.field(description="Shared-cache hits and misses of this process.")
+    def cache_stats(self, info: Ctx) -> CacheStats:
+        info.context.meta.cacheable = False
+        g = info.context.services.cache.grade()
+        rows = [
+            DatasetCacheStats(dataset=n, hits=h, misses=m, stale=s, hit_ratio=round(r, 4))
+            for n, h, m, s, r in g["datasets"]
+        ]
+        lookups = g["hits"] + g["misses"]
+        return CacheStats(
+            datasets=rows,
+            hits=g["hits"],
+            misses=g["misses"],
+            hit_ratio=round(g["ratio"], 4),
+            grade=grade(g["ratio"], lookups),
+        )
+
+
+class PerpSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        log_errors(errors)
+
+
+def build_schema(
+    *,
+    max_depth: int = 10,
+    max_aliases: int = 50,
+    max_tokens: int = 5000,
+    parser_cache_size: int = 1024,
+    validation_cache_size: int = 1024,
+) -> strawberry.Schema:
+    return PerpSchema(
+        query=Query,
+        extensions=[
+            # factories: Strawberry builds fresh extensions per request; the parser and
+            # validation LRU caches themselves are shared module-wide, keyed by size
+            ErrorCodes,
+            lambda: MaxTokensLimiter(max_token_count=max_tokens),
+            lambda: ParserCache(maxsize=parser_cache_size),
+            lambda: ValidationCache(maxsize=validation_cache_size),
+            lambda: QueryDepthLimiter(max_depth=max_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        ],
+    )
+
+
+__all__ = ["build_schema", "grade"]

@@ -1,0 +1,89 @@
+"""The one settings object, parsed once from the environment (prefix ``PERPGRAPH_``).
+
+Nothing else in the project reads ``os.environ``; the lifespan builds everything from
+this frozen object and tests build it from a dict (``Settings(**values)``).
+``.env.example`` lists every field; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PERPGRAPH_", frozen=True, extra="ignore")
+
+    # -- server --------------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    workers: int = Field(1, ge=1, le=64)
+    log_level: str = "INFO"
+    graphiql: bool = True
+
+    # -- upstream base URLs --------------------------------------------------------------
+    binance_base_url: str = "https://fapi.binance.com"
+    okx_base_url: str = "https://www.okx.com"
+    feargreed_base_url: str = "https://api.alternative.me"
+
+    # -- HTTP layer (per call; seconds) --------------------------------------------------
+    http_connect_timeout_s: float = Field(3.0, gt=0)
+    http_pool_timeout_s: float = Field(2.0, gt=0)
+    http_max_connections: int = Field(100, ge=1)
+    binance_read_timeout_s: float = Field(5.0, gt=0)
+    binance_deadline_s: float = Field(8.0, gt=0)
+    okx_read_timeout_s: float = Field(5.0, gt=0)
+    okx_deadline_s: float = Field(8.0, gt=0)
+    feargreed_read_timeout_s: float = Field(5.0, gt=0)
+    feargreed_deadline_s: float = Field(8.0, gt=0)
+    http_max_attempts: int = Field(3, ge=1, le=10)
+    http_backoff_base_s: float = Field(0.2, ge=0)
+    http_backoff_max_s: float = Field(2.0, ge=0)
+    http_breaker_threshold: int = Field(5, ge=1)
+    http_breaker_cooldown_s: float = Field(15.0, gt=0)
+    http_default_retry_after_s: float = Field(30.0, ge=0)
+    binance_weight_safety_margin: float = Field(0.1, ge=0, lt=1)  # share of 2,400/min kept free
+
+    # -- cache ---------------------------------------------------------------------------
+    redis_url: SecretStr | None = None
+    cache_namespace: str = "perpgraph"
+    stale_if_error_s: float = Field(120.0, ge=0)
+    single_flight_wait_s: float = Field(10.0, gt=0)
+    ttl_price_s: float = Field(5.0, gt=0)
+    ttl_ticker_24h_s: float = Field(5.0, gt=0)
+    ttl_premium_index_s: float = Field(5.0, gt=0)
+    ttl_liquidations_s: float = Field(10.0, gt=0)
+    ttl_funding_s: float = Field(15.0, gt=0)
+    ttl_funding_history_s: float = Field(300.0, gt=0)
+    ttl_open_interest_s: float = Field(15.0, gt=0)
+    ttl_open_interest_history_s: float = Field(60.0, gt=0)
+    ttl_ratios_s: float = Field(60.0, gt=0)
+    ttl_taker_volume_s: float = Field(60.0, gt=0)
+    ttl_orderbook_s: float = Field(2.0, gt=0)
+    ttl_trades_s: float = Field(2.0, gt=0)
+    ttl_social_s: float = Field(60.0, gt=0)
+    ttl_fear_greed_s: float = Field(300.0, gt=0)
+    ttl_exchange_info_s: float = Field(3600.0, gt=0)
+    # klines: TTL = clamp(interval / divisor, min, max); 1m -> 5 s, 1h -> 300 s
+    ttl_klines_divisor: float = Field(12.0, gt=0)
+    ttl_klines_min_s: float = Field(5.0, gt=0)
+    ttl_klines_max_s: float = Field(300.0, gt=0)
+
+    # -- GraphQL limits and hot-query caches --------------------------------------------
+    max_query_depth: int = Field(10, ge=2)
+    max_aliases: int = Field(50, ge=1)
+    max_tokens: int = Field(5000, ge=10)
+    max_body_bytes: int = Field(64 * 1024, ge=1024)
+    max_symbols_per_query: int = Field(50, ge=1)
+    max_candles: int = Field(1500, ge=1)
+    parser_cache_size: int = Field(1024, ge=1)
+    validation_cache_size: int = Field(1024, ge=1)
+    response_cache: bool = True
+    response_cache_max_entries: int = Field(10_000, ge=1)
+
+    def ttl_for_klines(self, interval_ms: int) -> float:
+        seconds = interval_ms / 1000 / self.ttl_klines_divisor
+        return max(self.ttl_klines_min_s, min(self.ttl_klines_max_s, seconds))
+
+
+__all__ = ["Settings"]

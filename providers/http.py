@@ -1,0 +1,410 @@
+"""The shared HTTP layer every provider goes through.
+
+One ``httpx.AsyncClient`` per process (built by the app's lifespan and injected here).
+Per call:
+
+* an overall deadline (``HostPolicy.deadline_s``) on top of httpx's connect/read/pool
+  timeouts;
+* bounded retries with exponential backoff and jitter, on timeouts, transport errors and
+  5xx only (never on 4xx, 429/418 or bad bodies);
+* HTTP 429 and 418 stop every call to that host until ``Retry-After`` has passed;
+* a circuit breaker per host: after ``breaker_threshold`` consecutive transient failures
+  the host is skipped for ``breaker_cooldown_s``, then one trial call decides;
+* a used-weight budget for venues that report it (Binance ``X-MBX-USED-WEIGHT-1M``): a
+  call whose weight would pass ``weight_limit_1m`` waits for the next minute instead;
+* every attempt counted in ``perpgraph_upstream_calls_total{provider,endpoint,outcome}``
+  and, when a request collects them (``collect_calls``), in its debug extensions.
+
+Foreign exceptions are converted to ``providers.errors`` here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+import time
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from providers.errors import (
+    CircuitOpen,
+    ProviderBadData,
+    ProviderError,
+    ProviderRejected,
+    SymbolNotServed,
+    UpstreamRateLimited,
+    UpstreamServerError,
+    UpstreamTimeout,
+    UpstreamUnreachable,
+)
+from providers.metrics import Metrics
+
+NotServed = Callable[[int, Any], bool]
+"""Given (status, parsed body or None), True when the venue says it has no such symbol."""
+
+
+def _never(_status: int, _body: Any) -> bool:
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class HostPolicy:
+    """How to talk to one provider's host. Venue packages build theirs from settings."""
+
+    provider: str
+    connect_timeout_s: float = 3.0
+    read_timeout_s: float = 5.0
+    pool_timeout_s: float = 2.0
+    deadline_s: float = 8.0
+    max_attempts: int = 3
+    backoff_base_s: float = 0.2
+    backoff_max_s: float = 2.0
+    breaker_threshold: int = 5
+    breaker_cooldown_s: float = 15.0
+    default_retry_after_s: float = 30.0
+    used_weight_header: str | None = None
+    weight_limit_1m: int | None = None
+    not_served: NotServed = _never
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """A parsed JSON answer and what the HTTP exchange said about it."""
+
+    body: Any
+    received_ms: int
+    via: str | None
+
+    def source(self, provider: str) -> str:
+        """``provider``, or ``"provider via <proxy>"`` when a ``Via`` header names one."""
+        if not self.via:
+            return provider
+        hop = self.via.split(",")[-1].strip().split(" ")[-1]
+        return f"{provider} via {hop}"
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    provider: str
+    endpoint: str
+    outcome: str
+    latency_ms: float
+
+
+_collected: ContextVar[list[CallRecord] | None] = ContextVar("perpgraph_calls", default=None)
+
+
+@contextlib.contextmanager
+def collect_calls() -> Iterator[list[CallRecord]]:
+    """Collect the upstream calls made while the block (and tasks it spawns) runs."""
+    calls: list[CallRecord] = []
+    token = _collected.set(calls)
+    try:
+        yield calls
+    finally:
+        _collected.reset(token)
+
+
+@dataclass(slots=True)
+class _HostState:
+    blocked_until: float = 0.0  # monotonic; set by 429/418 or a spent weight budget
+    failures: int = 0  # consecutive transient failures
+    open_until: float = 0.0  # breaker open until (monotonic)
+    trial_in_flight: bool = False
+    used_weight: int = 0
+    weight_minute: int = -1  # wall-clock minute the used weight belongs to
+
+
+def parse_retry_after(value: str | None, now_wall_s: float) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta seconds or an HTTP date)."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - now_wall_s)
+    except (TypeError, ValueError):
+        return None
+
+
+class UpstreamHttp:
+    """Sends requests for providers with the policies above. One instance per process."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        metrics: Metrics,
+        policies: Mapping[str, HostPolicy],
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self._client = client
+        self._metrics = metrics
+        self._policies = dict(policies)
+        self._hosts: dict[str, _HostState] = {}
+        self._monotonic = monotonic
+        self._wall = wall
+        self._sleep = sleep
+        self._jitter = jitter
+
+    def policy(self, provider: str) -> HostPolicy:
+        return self._policies[provider]
+
+    async def get_json(
+        self,
+        provider: str,
+        endpoint: str,
+        url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        weight: int = 1,
+    ) -> Fetched:
+        """GET ``url`` and return its JSON body. ``endpoint`` is the metrics label."""
+        return await self.request_json(provider, endpoint, "GET", url, params=params, weight=weight)
+
+    async def request_json(
+        self,
+        provider: str,
+        endpoint: str,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        json_body: Any = None,
+        weight: int = 1,
+    ) -> Fetched:
+        policy = self._policies[provider]
+        host = urlsplit(url).netloc
+        state = self._hosts.setdefault(host, _HostState())
+        deadline = self._monotonic() + policy.deadline_s
+        attempt = 0
+        while True:
+            attempt += 1
+            self._pass_gates(state, policy, endpoint, weight)
+            try:
+                return await self._attempt(
+                    state, policy, endpoint, method, url, params, json_body, deadline
+                )
+            except ProviderError as err:
+                if not err.transient or isinstance(err, UpstreamRateLimited):
+                    raise
+                backoff = min(policy.backoff_max_s, policy.backoff_base_s * 2 ** (attempt - 1))
+                backoff *= 0.5 + self._jitter() / 2
+                if attempt >= policy.max_attempts or self._monotonic() + backoff >= deadline:
+                    raise
+                await self._sleep(backoff)
+
+    # -- gates ---------------------------------------------------------------------------
+
+    def _pass_gates(
+        self, state: _HostState, policy: HostPolicy, endpoint: str, weight: int
+    ) -> None:
+        now = self._monotonic()
+        provider = policy.provider
+        if state.blocked_until > now:
+            self._skip(provider, endpoint, "retry_after")
+            raise UpstreamRateLimited(
+                f"{provider} asked us to wait; calls paused",
+                provider=provider,
+                endpoint=endpoint,
+                retry_after_s=round(state.blocked_until - now, 3),
+            )
+        if state.open_until > now or (state.open_until and state.trial_in_flight):
+            self._skip(provider, endpoint, "circuit_open")
+            raise CircuitOpen(
+                f"{provider} failed repeatedly; calls paused",
+                provider=provider,
+                endpoint=endpoint,
+                retry_after_s=round(max(state.open_until - now, 0.0), 3) or None,
+            )
+        if state.open_until:  # cooldown over: this call is the half-open trial
+            state.trial_in_flight = True
+        if policy.weight_limit_1m is not None:
+            wall = self._wall()
+            minute = int(wall // 60)
+            if (
+                state.weight_minute == minute
+                and state.used_weight + weight > policy.weight_limit_1m
+            ):
+                wait = 60 - (wall % 60)
+                self._skip(provider, endpoint, "weight_budget")
+                raise UpstreamRateLimited(
+                    f"{provider} request-weight budget for this minute is spent",
+                    provider=provider,
+                    endpoint=endpoint,
+                    retry_after_s=round(wait, 3),
+                )
+
+    def _skip(self, provider: str, endpoint: str, reason: str) -> None:
+        self._metrics.upstream_skipped.labels(provider, endpoint, reason).inc()
+        self._record(provider, endpoint, f"skipped_{reason}", 0.0)
+
+    # -- one attempt ---------------------------------------------------------------------
+
+    async def _attempt(
+        self,
+        state: _HostState,
+        policy: HostPolicy,
+        endpoint: str,
+        method: str,
+        url: str,
+        params: Mapping[str, str | int] | None,
+        json_body: Any,
+        deadline: float,
+    ) -> Fetched:
+        provider = policy.provider
+        remaining = deadline - self._monotonic()
+        timeout = httpx.Timeout(
+            connect=policy.connect_timeout_s,
+            read=policy.read_timeout_s,
+            write=policy.read_timeout_s,
+            pool=policy.pool_timeout_s,
+        )
+        started = self._monotonic()
+        try:
+            async with asyncio.timeout(max(remaining, 0.001)):
+                response = await self._client.request(
+                    method, url, params=params, json=json_body, timeout=timeout
+                )
+        except (TimeoutError, httpx.TimeoutException) as exc:
+            self._finish(state, policy, endpoint, "timeout", started, transient_failure=True)
+            raise UpstreamTimeout(
+                f"{provider} did not answer in time", provider=provider, endpoint=endpoint
+            ) from exc
+        except httpx.TransportError as exc:
+            self._finish(state, policy, endpoint, "unreachable", started, transient_failure=True)
+            raise UpstreamUnreachable(
+                f"{provider} connection failed ({type(exc).__name__})",
+                provider=provider,
+                endpoint=endpoint,
+            ) from exc
+        self._note_weight(state, policy, response)
+        return self._interpret(state, policy, endpoint, response, started)
+
+    def _interpret(
+        self,
+        state: _HostState,
+        policy: HostPolicy,
+        endpoint: str,
+        response: httpx.Response,
+        started: float,
+    ) -> Fetched:
+        provider = policy.provider
+        status = response.status_code
+        if status in (429, 418):
+            retry_after = parse_retry_after(response.headers.get("retry-after"), self._wall())
+            wait = retry_after if retry_after is not None else policy.default_retry_after_s
+            state.blocked_until = max(state.blocked_until, self._monotonic() + wait)
+            self._finish(state, policy, endpoint, "rate_limited", started, transient_failure=False)
+            raise UpstreamRateLimited(
+                f"{provider} rate limit hit (HTTP {status})",
+                provider=provider,
+                endpoint=endpoint,
+                status=status,
+                retry_after_s=wait,
+            )
+        if status >= 500:
+            self._finish(state, policy, endpoint, "server_error", started, transient_failure=True)
+            raise UpstreamServerError(
+                f"{provider} answered HTTP {status}",
+                provider=provider,
+                endpoint=endpoint,
+                status=status,
+            )
+        body: Any
+        try:
+            body = json.loads(response.content)
+        except ValueError as exc:
+            if status >= 400:
+                body = None
+            else:
+                self._finish(state, policy, endpoint, "bad_data", started, transient_failure=False)
+                raise ProviderBadData(
+                    f"{provider} sent a body that is not JSON",
+                    provider=provider,
+                    endpoint=endpoint,
+                    status=status,
+                ) from exc
+        if policy.not_served(status, body):
+            self._finish(state, policy, endpoint, "not_served", started, transient_failure=False)
+            raise SymbolNotServed(
+                f"{provider} has no data for this symbol",
+                provider=provider,
+                endpoint=endpoint,
+                status=status,
+            )
+        if status >= 400:
+            self._finish(state, policy, endpoint, "rejected", started, transient_failure=False)
+            raise ProviderRejected(
+                f"{provider} rejected the request (HTTP {status})",
+                provider=provider,
+                endpoint=endpoint,
+                status=status,
+            )
+        self._finish(state, policy, endpoint, "ok", started, transient_failure=False)
+        return Fetched(
+            body=body, received_ms=int(self._wall() * 1000), via=response.headers.get("via")
+        )
+
+    def _note_weight(self, state: _HostState, policy: HostPolicy, response: httpx.Response) -> None:
+        if policy.used_weight_header is None:
+            return
+        raw = response.headers.get(policy.used_weight_header)
+        if raw is None:
+            return
+        with contextlib.suppress(ValueError):
+            state.used_weight = int(raw)
+            state.weight_minute = int(self._wall() // 60)
+
+    def _finish(
+        self,
+        state: _HostState,
+        policy: HostPolicy,
+        endpoint: str,
+        outcome: str,
+        started: float,
+        *,
+        transient_failure: bool,
+    ) -> None:
+        elapsed = self._monotonic() - started
+        self._metrics.upstream_calls.labels(policy.provider, endpoint, outcome).inc()
+        self._metrics.upstream_latency.labels(policy.provider, endpoint).observe(elapsed)
+        self._record(policy.provider, endpoint, outcome, elapsed * 1000)
+        state.trial_in_flight = False
+        if transient_failure:
+            state.failures += 1
+            if state.failures >= policy.breaker_threshold:
+                state.open_until = self._monotonic() + policy.breaker_cooldown_s
+        else:  # the host answered: it is alive, whatever it said
+            state.failures = 0
+            state.open_until = 0.0
+
+    @staticmethod
+    def _record(provider: str, endpoint: str, outcome: str, latency_ms: float) -> None:
+        calls = _collected.get()
+        if calls is not None:
+            calls.append(CallRecord(provider, endpoint, outcome, round(latency_ms, 2)))
+
+
+__all__ = [
+    "CallRecord",
+    "Fetched",
+    "HostPolicy",
+    "UpstreamHttp",
+    "collect_calls",
+    "parse_retry_after",
+]

@@ -1,0 +1,265 @@
+"""The cross-request cache: TTL per dataset, single flight, stale-if-error, statistics.
+
+Keys are ``provider:dataset:params``. Entries keep the time they were stored, and the
+backend keeps them ``ttl + stale_if_error_s`` so that an expired value can still be served,
+marked stale, when the upstream fails. The backend is aiocache's in-memory cache by default
+and Redis when ``PERPGRAPH_REDIS_URL`` is set; with Redis, the single-flight lock is a Redis
+key too, so concurrent misses in several processes make one upstream call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from aiocache import Cache
+from aiocache.base import BaseCache
+from aiocache.serializers import PickleSerializer
+
+from providers.errors import ProviderUnavailable
+from providers.metrics import Metrics
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    value: Any
+    stored_at: float  # wall-clock seconds
+    ttl_s: float
+
+
+class Absent:
+    """Stored for a key the upstream did not return, so absence is cached like a value."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Absent)
+
+    def __hash__(self) -> int:
+        return 0
+
+
+@dataclass(frozen=True, slots=True)
+class Cached(Generic[T]):
+    """A value with its freshness: ``stale`` when served past its TTL because of an error."""
+
+    value: T
+    stale: bool
+    fresh_for_s: float  # seconds of freshness left (0 when stale)
+
+
+@dataclass(slots=True)
+class DatasetStats:
+    hits: int = 0
+    misses: int = 0
+    stale: int = 0
+
+
+def build_backend(redis_url: str | None, namespace: str) -> BaseCache:
+    if redis_url:
+        return Cache.from_url(redis_url, serializer=PickleSerializer(), namespace=namespace)  # type: ignore[no-any-return]
+    return Cache(Cache.MEMORY, namespace=namespace)  # type: ignore[no-any-return]
+
+
+class SharedCache:
+    """get-or-fetch over an aiocache backend, shared by every request of the process."""
+
+    def __init__(
+        self,
+        backend: BaseCache,
+        metrics: Metrics,
+        *,
+        stale_if_error_s: float,
+        distributed: bool,
+        flight_wait_s: float = 10.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._backend = backend
+        self._metrics = metrics
+        self._stale_s = stale_if_error_s
+        self._distributed = distributed
+        self._flight_wait_s = flight_wait_s
+        self._clock = clock
+        self._flights: dict[str, asyncio.Future[Any]] = {}
+        self.stats: dict[str, DatasetStats] = defaultdict(DatasetStats)
+
+    async def close(self) -> None:
+        await self._backend.close()
+
+    # -- public ----------------------------------------------------------------------------
+
+    async def get_or_fetch(
+        self, dataset: str, key: str, ttl_s: float, fetch: Callable[[], Awaitable[T]]
+    ) -> Cached[T]:
+        """The cached value of ``key``, or ``fetch()`` once however many callers miss."""
+
+        async def fetch_one() -> dict[str, T]:
+            return {key: await fetch()}
+
+        result = (await self.get_or_fetch_many(dataset, [key], ttl_s, fetch_one, key))[key]
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    async def get_or_fetch_many(
+        self,
+        dataset: str,
+        keys: Sequence[str],
+        ttl_s: float,
+        fetch: Callable[[], Awaitable[dict[str, T]]],
+        flight_key: str,
+    ) -> dict[str, Cached[T] | BaseException]:
+        """Cached values for ``keys``; one ``fetch()`` fills every missing one.
+
+        ``fetch`` returns values by key; it may return more keys than asked (an all-symbol
+        endpoint), and all of them are stored. A key it does not return is absent upstream:
+        its slot holds ``KeyError``. ``flight_key`` names the upstream call for single flight.
+        """
+        now = self._clock()
+        found = await self._read(keys)
+        out: dict[str, Cached[T] | BaseException] = {}
+        missing: list[str] = []
+        for key in keys:
+            entry = found.get(key)
+            if entry is not None and now - entry.stored_at < entry.ttl_s:
+                self._count(dataset, "hit")
+                if isinstance(entry.value, Absent):
+                    out[key] = KeyError(key)
+                else:
+                    out[key] = Cached(entry.value, False, entry.ttl_s - (now - entry.stored_at))
+            else:
+                missing.append(key)
+                self._count(dataset, "miss")
+        if not missing:
+            return out
+        try:
+            fetched: dict[str, Entry] = await self._single_flight(flight_key, ttl_s, fetch, missing)
+        except ProviderUnavailable as err:
+            for key in missing:
+                out[key] = self._stale_or(err, dataset, found.get(key), now)
+            return out
+        for key in missing:
+            entry = fetched.get(key)
+            if entry is None or isinstance(entry.value, Absent):
+                out[key] = KeyError(key)
+            else:
+                fresh = max(0.0, entry.ttl_s - (self._clock() - entry.stored_at))
+                out[key] = Cached(entry.value, False, fresh)
+        return out
+
+    def grade(self) -> dict[str, Any]:
+        """Hit ratio per dataset and overall, with a letter grade."""
+        rows = []
+        hits = misses = 0
+        for name, st in sorted(self.stats.items()):
+            total = st.hits + st.misses
+            rows.append((name, st.hits, st.misses, st.stale, st.hits / total if total else 0.0))
+            hits += st.hits
+            misses += st.misses
+        ratio = hits / (hits + misses) if hits + misses else 0.0
+        return {"datasets": rows, "hits": hits, "misses": misses, "ratio": ratio}
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _count(self, dataset: str, result: str) -> None:
+        st = self.stats[dataset]
+        if result == "hit":
+            st.hits += 1
+        elif result == "miss":
+            st.misses += 1
+        else:
+            st.stale += 1
+        self._metrics.cache_requests.labels(dataset, result).inc()
+
+    def _stale_or(
+        self, err: ProviderUnavailable, dataset: str, entry: Entry | None, now: float
+    ) -> Cached[Any] | BaseException:
+        if (
+            entry is not None
+            and not isinstance(entry.value, Absent)
+            and now - entry.stored_at < entry.ttl_s + self._stale_s
+        ):
+            self._count(dataset, "stale")
+            return Cached(entry.value, True, 0.0)
+        return err
+
+    async def _read(self, keys: Sequence[str]) -> dict[str, Entry]:
+        if len(keys) == 1:
+            value = await self._backend.get(keys[0])
+            return {keys[0]: value} if isinstance(value, Entry) else {}
+        values = await self._backend.multi_get(list(keys))
+        return {k: v for k, v in zip(keys, values, strict=True) if isinstance(v, Entry)}
+
+    async def _write(
+        self, values: dict[str, Any], ttl_s: float, expected: Sequence[str]
+    ) -> dict[str, Entry]:
+        stored_at = self._clock()
+        entries = {k: Entry(v, stored_at, ttl_s) for k, v in values.items()}
+        for key in expected:
+            entries.setdefault(key, Entry(Absent(), stored_at, ttl_s))
+        if entries:
+            keep = max(1, int(ttl_s + self._stale_s + 1))
+            await self._backend.multi_set(list(entries.items()), ttl=keep)
+        return entries
+
+    async def _single_flight(
+        self,
+        flight_key: str,
+        ttl_s: float,
+        fetch: Callable[[], Awaitable[dict[str, Any]]],
+        missing: Sequence[str],
+    ) -> dict[str, Entry]:
+        """Run ``fetch`` once per flight key in this process (and across processes on Redis)."""
+        running = self._flights.get(flight_key)
+        if running is not None:
+            return await asyncio.shield(running)  # type: ignore[no-any-return]
+        future: asyncio.Future[dict[str, Entry]] = asyncio.get_running_loop().create_future()
+        self._flights[flight_key] = future
+        try:
+            if self._distributed:
+                result = await self._distributed_fetch(flight_key, ttl_s, fetch, missing)
+            else:
+                result = await self._write(await fetch(), ttl_s, missing)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: waiters re-raise it themselves
+            raise
+        else:
+            future.set_result(result)
+            return result
+        finally:
+            del self._flights[flight_key]
+
+    async def _distributed_fetch(
+        self,
+        flight_key: str,
+        ttl_s: float,
+        fetch: Callable[[], Awaitable[dict[str, Any]]],
+        missing: Sequence[str],
+    ) -> dict[str, Entry]:
+        """Redis lock ``lock:<flight>``: the holder fetches; others poll for its result."""
+        lock_key = f"lock:{flight_key}"
+        token = uuid.uuid4().hex
+        deadline = self._clock() + self._flight_wait_s
+        while True:
+            if await self._backend.add(lock_key, token, ttl=max(1, int(self._flight_wait_s))):
+                try:
+                    return await self._write(await fetch(), ttl_s, missing)
+                finally:
+                    await self._backend.delete(lock_key)
+            await asyncio.sleep(0.02)
+            now = self._clock()
+            found = await self._read(missing)
+            fresh = {k: e for k, e in found.items() if now - e.stored_at < e.ttl_s}
+            if len(fresh) == len(missing):
+                return fresh
+            if now > deadline:  # the holder died or is stuck: fetch ourselves
+                return await self._write(await fetch(), ttl_s, missing)
+
+
+__all__ = ["Cached", "SharedCache", "build_backend"]

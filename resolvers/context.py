@@ -1,0 +1,89 @@
+"""What a request sees: process-wide services and the request's own loaders.
+
+``Services`` is built once by the lifespan (clients, cache, TTLs, limits). ``Context`` is
+built per request with fresh ``Loaders`` and a ``RequestMeta`` that records how fresh the
+data behind the response is (the whole-response cache lives no longer than that).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from providers.http import CallRecord
+
+if TYPE_CHECKING:
+    from providers.binance import BinanceFuturesClient
+    from providers.feargreed import FearGreedClient
+    from providers.metrics import Metrics
+    from providers.okx import OkxClient
+    from resolvers.cache import SharedCache
+    from resolvers.loaders import Loaders
+
+
+@dataclass(frozen=True, slots=True)
+class Ttls:
+    """Seconds each dataset stays fresh in the shared cache."""
+
+    price: float
+    ticker_24h: float
+    premium_index: float
+    funding: float
+    funding_history: float
+    open_interest: float
+    open_interest_history: float
+    ratios: float
+    taker_volume: float
+    orderbook: float
+    trades: float
+    fear_greed: float
+    exchange_info: float
+    klines_divisor: float
+    klines_min: float
+    klines_max: float
+
+    def klines(self, interval_ms: int) -> float:
+        return max(self.klines_min, min(self.klines_max, interval_ms / 1000 / self.klines_divisor))
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_symbols: int
+    max_candles: int
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    binance: BinanceFuturesClient
+    okx: OkxClient
+    feargreed: FearGreedClient
+    cache: SharedCache
+    metrics: Metrics
+    ttls: Ttls
+    limits: Limits
+
+
+@dataclass(slots=True)
+class RequestMeta:
+    """Per request: freshness of the data used, whether the response may be cached."""
+
+    min_fresh_s: float | None = None
+    cacheable: bool = True
+    calls: list[CallRecord] = field(default_factory=list)
+
+    def used(self, fresh_for_s: float, stale: bool) -> None:
+        if stale:
+            self.cacheable = False
+        if self.min_fresh_s is None or fresh_for_s < self.min_fresh_s:
+            self.min_fresh_s = fresh_for_s
+
+
+@dataclass(slots=True)
+class Context:
+    services: Services
+    loaders: Loaders
+    meta: RequestMeta
+    debug: bool = False
+
+
+__all__ = ["Context", "Limits", "RequestMeta", "Services", "Ttls"]

@@ -1,0 +1,32 @@
+"""Errors the resolvers raise besides ``providers.errors`` and ``engine.symbols.UnknownSymbol``."""
+
+from __future__ import annotations
+
+from providers.errors import ProviderError
+
+
+class InvalidArgument(ValueError):
+    """A client argument is out of range; ``code`` is stable (BAD_INTERVAL, BAD_LIMIT...)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class FallbackExhausted(Exception):
+    """The primary venue failed and so did the fallback venue. Reported as the primary."""
+
+    def __init__(self, primary: ProviderError, fallback: ProviderError) -> None:
+        super().__init__(primary.message)
+        self.primary = primary
+        self.fallback = fallback
+
+
+def check_limit(name: str, value: int, low: int, high: int) -> int:
+    if not low <= value <= high:
+        raise InvalidArgument("BAD_LIMIT", f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+__all__ = ["FallbackExhausted", "InvalidArgument", "check_limit"]

@@ -1,0 +1,111 @@
+"""Per-request DataLoaders over the shared cache.
+
+Each loader batches the keys asked in one tick, takes what the shared cache holds, and
+makes one upstream call for the rest. All-symbol endpoints (prices, 24 h tickers, premium
+index) answer any number of symbols with one call; a single missing symbol uses the cheaper
+one-symbol endpoint. A failed key's slot holds its exception (STYLE.md point 9).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from providers.errors import SymbolNotServed
+from resolvers.cache import Cached
+from resolvers.context import RequestMeta, Services
+
+T = TypeVar("T")
+AllSymbols = Callable[[str | None], Awaitable[Sequence[Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One non-batchable upstream dataset: cache key parts, TTL and how to fetch it."""
+
+    dataset: str
+    key: str
+    ttl_s: float
+    fetch: Callable[[], Awaitable[Any]]
+
+
+def _not_served(provider: str, dataset: str) -> SymbolNotServed:
+    return SymbolNotServed(
+        f"{provider} has no {dataset} data for this symbol", provider=provider, endpoint=dataset
+    )
+
+
+class Loaders:
+    """Fresh for every request; shares the process-wide cache through ``services``."""
+
+    def __init__(self, services: Services, meta: RequestMeta) -> None:
+        self._services = services
+        self._meta = meta
+        b = services.binance
+        ttl = services.ttls
+        self.price = self._all_symbol_loader("binance", "price", ttl.price, b.ticker_prices)
+        self.ticker_24h = self._all_symbol_loader(
+            "binance", "ticker_24h", ttl.ticker_24h, b.tickers_24h
+        )
+        self.premium = self._all_symbol_loader(
+            "binance", "premium_index", ttl.premium_index, b.premium_index
+        )
+        self.jobs: DataLoader[Job, Any] = DataLoader(self._load_jobs, cache_key_fn=_job_key)
+
+    def _note(self, cached: Cached[Any]) -> Any:
+        self._meta.used(cached.fresh_for_s, cached.stale)
+        return cached
+
+    def _all_symbol_loader(
+        self, provider: str, dataset: str, ttl_s: float, fetch: AllSymbols
+    ) -> DataLoader[str, Cached[Any]]:
+        cache = self._services.cache
+
+        async def load(symbols: list[str]) -> list[Cached[Any] | BaseException]:
+            keys = [f"{provider}:{dataset}:{s}" for s in symbols]
+            wanted = symbols[0] if len(symbols) == 1 else None
+
+            async def fetch_many() -> dict[str, Any]:
+                rows = await fetch(wanted)
+                return {f"{provider}:{dataset}:{row.symbol}": row for row in rows}
+
+            flight = f"{provider}:{dataset}:{wanted or '*'}"
+            found = await cache.get_or_fetch_many(dataset, keys, ttl_s, fetch_many, flight)
+            out: list[Cached[Any] | BaseException] = []
+            for key in keys:
+                item = found[key]
+                if isinstance(item, KeyError):
+                    out.append(_not_served(provider, dataset))
+                elif isinstance(item, BaseException):
+                    out.append(item)
+                else:
+                    out.append(self._note(item))
+            return out
+
+        return DataLoader(load)
+
+    async def _load_jobs(self, jobs: list[Job]) -> list[Any]:
+        async def one(job: Job) -> Any:
+            try:
+                return self._note(
+                    await self._services.cache.get_or_fetch(job.dataset, job.key, job.ttl_s, job.fetch)
+                )
+            except Exception as exc:  # the slot carries the error; the loader raises it
+                return exc
+
+        return list(await asyncio.gather(*(one(j) for j in jobs)))
+
+    async def job(self, job: Job) -> Cached[Any]:
+        result: Cached[Any] = await self.jobs.load(job)
+        return result
+
+
+def _job_key(job: Job) -> Hashable:
+    return job.key
+
+
+__all__ = ["Job", "Loaders"]

@@ -1,0 +1,353 @@
+"""Field resolver functions: (Context, domain in) -> Cached domain out.
+
+Binance is the primary venue. OKX answers price, 24 h stats, funding, open interest and
+candles when Binance is unavailable (timeouts, 5xx, rate limits, open breaker) or does not
+list the symbol; the domain object's ``source`` then says ``okx``. When both fail the error
+is the primary's, with the fallback's code beside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from engine.domain import (
+    Candles,
+    ExchangeInfo,
+    FearGreed,
+    FundingHistory,
+    FundingSnapshot,
+    LongShortRatio,
+    OpenInterest,
+    OpenInterestHistory,
+    OrderBook,
+    PremiumIndex,
+    PriceQuote,
+    RatioKind,
+    RecentTrades,
+    TakerVolume,
+    Ticker24h,
+)
+from engine.intervals import INTERVAL_MS, STAT_PERIODS
+from engine.symbols import SymbolRef, SymbolRegistry, UnknownSymbol
+from providers.errors import ProviderError, ProviderUnavailable, SymbolNotServed
+from resolvers.cache import Cached
+from resolvers.context import Context
+from resolvers.errors import FallbackExhausted, InvalidArgument, check_limit
+from resolvers.loaders import Job
+
+T = TypeVar("T")
+
+_registries: dict[tuple[str, int, int], SymbolRegistry] = {}
+
+
+def _registry(info: ExchangeInfo, build: Callable[[ExchangeInfo], SymbolRegistry]) -> SymbolRegistry:
+    key = (info.meta.source, info.meta.as_of_ms, len(info.contracts))
+    registry = _registries.get(key)
+    if registry is None:
+        if len(_registries) > 8:
+            _registries.clear()
+        registry = _registries[key] = build(info)
+    return registry
+
+
+async def resolve_symbol(ctx: Context, text: str) -> SymbolRef:
+    """Binance's listing first; OKX's instruments only for what Binance does not list."""
+    s = ctx.services
+    binance: Cached[ExchangeInfo] = await ctx.loaders.job(
+        Job("exchange_info", "binance:exchange_info", s.ttls.exchange_info, s.binance.exchange_info)
+    )
+    primary = _registry(binance.value, lambda i: SymbolRegistry.from_binance(i.contracts))
+    ref = primary.find(text)
+    if ref is not None:
+        return ref
+    try:
+        okx: Cached[ExchangeInfo] = await ctx.loaders.job(
+            Job("exchange_info", "okx:instruments", s.ttls.exchange_info, s.okx.instruments)
+        )
+    except ProviderError:
+        raise UnknownSymbol(text, primary.suggest(text)) from None
+    secondary = _registry(okx.value, lambda i: SymbolRegistry.from_okx(i.contracts))
+    ref = secondary.find(text)
+    if ref is None:
+        raise UnknownSymbol(text, primary.suggest(text) or secondary.suggest(text))
+    return ref
+
+
+async def _with_fallback(
+    ref: SymbolRef,
+    primary: Callable[[str], Awaitable[Cached[T]]],
+    fallback: Callable[[str], Awaitable[Cached[T]]],
+) -> Cached[T]:
+    if ref.venues.binance is None:
+        return await fallback(ref.venues.okx)
+    try:
+        return await primary(ref.venues.binance)
+    except ProviderUnavailable as first:  # "no such data" from Binance is an answer, not a failure
+        try:
+            return await fallback(ref.venues.okx)
+        except ProviderError as second:
+            raise FallbackExhausted(first, second) from first
+
+
+def _okx_job(dataset: str, inst_id: str, ttl: float, fetch: Callable[[], Awaitable[Any]]) -> Job:
+    return Job(dataset, f"okx:{dataset}:{inst_id}", ttl, fetch)
+
+
+async def price(ctx: Context, ref: SymbolRef) -> Cached[PriceQuote]:
+    s = ctx.services
+
+    async def from_okx(inst: str) -> Cached[PriceQuote]:
+        t: Cached[Ticker24h] = await ctx.loaders.job(
+            _okx_job("ticker_24h", inst, s.ttls.ticker_24h, lambda: s.okx.ticker(inst))
+        )
+        quote = PriceQuote(t.value.symbol, t.value.last_price, t.value.meta)
+        return Cached(quote, t.stale, t.fresh_for_s)
+
+    return await _with_fallback(ref, ctx.loaders.price.load, from_okx)
+
+
+async def ticker_24h(ctx: Context, ref: SymbolRef) -> Cached[Ticker24h]:
+    s = ctx.services
+
+    async def from_okx(inst: str) -> Cached[Ticker24h]:
+        return await ctx.loaders.job(
+            _okx_job("ticker_24h", inst, s.ttls.ticker_24h, lambda: s.okx.ticker(inst))
+        )
+
+    return await _with_fallback(ref, ctx.loaders.ticker_24h.load, from_okx)
+
+
+async def premium(ctx: Context, ref: SymbolRef) -> Cached[PremiumIndex]:
+    """Mark/index price and funding. Binance only: OKX has no single equivalent."""
+    if ref.venues.binance is None:
+        raise SymbolNotServed(
+            "binance does not list this symbol", provider="binance", endpoint="premium_index"
+        )
+    result: Cached[PremiumIndex] = await ctx.loaders.premium.load(ref.venues.binance)
+    return result
+
+
+async def funding(ctx: Context, ref: SymbolRef) -> Cached[FundingSnapshot]:
+    s = ctx.services
+
+    async def from_binance(symbol: str) -> Cached[FundingSnapshot]:
+        p: Cached[PremiumIndex] = await ctx.loaders.premium.load(symbol)
+        if p.value.last_funding_rate is None:
+            raise SymbolNotServed(
+                "binance sends no funding rate for this contract",
+                provider="binance",
+                endpoint="premium_index",
+            )
+        snap = FundingSnapshot(
+            p.value.symbol, p.value.last_funding_rate, p.value.next_funding_time_ms, p.value.meta
+        )
+        return Cached(snap, p.stale, p.fresh_for_s)
+
+    async def from_okx(inst: str) -> Cached[FundingSnapshot]:
+        return await ctx.loaders.job(
+            _okx_job("funding", inst, s.ttls.funding, lambda: s.okx.funding_rate(inst))
+        )
+
+    return await _with_fallback(ref, from_binance, from_okx)
+
+
+async def funding_history(ctx: Context, ref: SymbolRef, limit: int) -> Cached[FundingHistory]:
+    check_limit("limit", limit, 1, 1000)
+    s = ctx.services
+    symbol = _binance_symbol(ref, "funding_history")
+    return await ctx.loaders.job(
+        Job(
+            "funding_history",
+            f"binance:funding_history:{symbol}:{limit}",
+            s.ttls.funding_history,
+            lambda: s.binance.funding_history(symbol, limit),
+        )
+    )
+
+
+async def open_interest(ctx: Context, ref: SymbolRef) -> Cached[OpenInterest]:
+    s = ctx.services
+
+    async def from_binance(symbol: str) -> Cached[OpenInterest]:
+        return await ctx.loaders.job(
+            Job(
+                "open_interest",
+                f"binance:open_interest:{symbol}",
+                s.ttls.open_interest,
+                lambda: s.binance.open_interest(symbol),
+            )
+        )
+
+    async def from_okx(inst: str) -> Cached[OpenInterest]:
+        return await ctx.loaders.job(
+            _okx_job("open_interest", inst, s.ttls.open_interest, lambda: s.okx.open_interest(inst))
+        )
+
+    return await _with_fallback(ref, from_binance, from_okx)
+
+
+def check_period(period: str) -> str:
+    if period not in STAT_PERIODS:
+        raise InvalidArgument("BAD_PERIOD", f"period must be one of {', '.join(STAT_PERIODS)}")
+    return period
+
+
+def check_interval(interval: str) -> int:
+    if interval not in INTERVAL_MS:
+        raise InvalidArgument("BAD_INTERVAL", f"interval must be one of {', '.join(INTERVAL_MS)}")
+    return INTERVAL_MS[interval]
+
+
+async def open_interest_history(
+    ctx: Context, ref: SymbolRef, period: str, limit: int
+) -> Cached[OpenInterestHistory]:
+    check_period(period)
+    check_limit("limit", limit, 1, 500)
+    s = ctx.services
+    symbol = _binance_symbol(ref, "open_interest_history")
+    return await ctx.loaders.job(
+        Job(
+            "open_interest_history",
+            f"binance:open_interest_history:{symbol}:{period}:{limit}",
+            s.ttls.open_interest_history,
+            lambda: s.binance.open_interest_history(symbol, period, limit),
+        )
+    )
+
+
+async def long_short_ratio(
+    ctx: Context, ref: SymbolRef, kind: RatioKind, period: str, limit: int
+) -> Cached[LongShortRatio]:
+    check_period(period)
+    check_limit("limit", limit, 1, 500)
+    s = ctx.services
+    symbol = _binance_symbol(ref, "long_short_ratio")
+    return await ctx.loaders.job(
+        Job(
+            "ratios",
+            f"binance:ratio:{kind.value}:{symbol}:{period}:{limit}",
+            s.ttls.ratios,
+            lambda: s.binance.long_short_ratio(symbol, kind, period, limit),
+        )
+    )
+
+
+async def taker_volume(ctx: Context, ref: SymbolRef, period: str, limit: int) -> Cached[TakerVolume]:
+    check_period(period)
+    check_limit("limit", limit, 1, 500)
+    s = ctx.services
+    symbol = _binance_symbol(ref, "taker_volume")
+    return await ctx.loaders.job(
+        Job(
+            "taker_volume",
+            f"binance:taker_volume:{symbol}:{period}:{limit}",
+            s.ttls.taker_volume,
+            lambda: s.binance.taker_volume(symbol, period, limit),
+        )
+    )
+
+
+async def candles(ctx: Context, ref: SymbolRef, interval: str, limit: int) -> Cached[Candles]:
+    interval_ms = check_interval(interval)
+    check_limit("limit", limit, 1, ctx.services.limits.max_candles)
+    s = ctx.services
+    ttl = s.ttls.klines(interval_ms)
+
+    async def from_binance(symbol: str) -> Cached[Candles]:
+        return await ctx.loaders.job(
+            Job(
+                "klines",
+                f"binance:klines:{symbol}:{interval}:{limit}",
+                ttl,
+                lambda: s.binance.klines(symbol, interval, limit),
+            )
+        )
+
+    async def from_okx(inst: str) -> Cached[Candles]:
+        okx_limit = min(limit, 300)  # OKX serves at most 300 candles per call
+        return await ctx.loaders.job(
+            Job(
+                "klines",
+                f"okx:klines:{inst}:{interval}:{okx_limit}",
+                ttl,
+                lambda: s.okx.candles(inst, interval, okx_limit),
+            )
+        )
+
+    return await _with_fallback(ref, from_binance, from_okx)
+
+
+_DEPTHS = (5, 10, 20, 50, 100, 500, 1000)
+
+
+async def orderbook(ctx: Context, ref: SymbolRef, depth: int) -> Cached[OrderBook]:
+    if depth not in _DEPTHS:
+        raise InvalidArgument("BAD_LIMIT", f"depth must be one of {', '.join(map(str, _DEPTHS))}")
+    s = ctx.services
+    symbol = _binance_symbol(ref, "orderbook")
+    return await ctx.loaders.job(
+        Job(
+            "orderbook",
+            f"binance:depth:{symbol}:{depth}",
+            s.ttls.orderbook,
+            lambda: s.binance.depth(symbol, depth),
+        )
+    )
+
+
+async def recent_trades(ctx: Context, ref: SymbolRef, limit: int) -> Cached[RecentTrades]:
+    check_limit("limit", limit, 1, 1000)
+    s = ctx.services
+    symbol = _binance_symbol(ref, "recent_trades")
+    return await ctx.loaders.job(
+        Job(
+            "trades",
+            f"binance:agg_trades:{symbol}:{limit}",
+            s.ttls.trades,
+            lambda: s.binance.agg_trades(symbol, limit),
+        )
+    )
+
+
+async def fear_greed(ctx: Context, limit: int) -> Cached[FearGreed]:
+    check_limit("limit", limit, 1, 365)
+    s = ctx.services
+    return await ctx.loaders.job(
+        Job(
+            "fear_greed",
+            f"alternative.me:fng:{limit}",
+            s.ttls.fear_greed,
+            lambda: s.feargreed.index(limit),
+        )
+    )
+
+
+def _binance_symbol(ref: SymbolRef, dataset: str) -> str:
+    if ref.venues.binance is None:
+        raise SymbolNotServed(
+            f"{dataset} comes from binance, which does not list this symbol",
+            provider="binance",
+            endpoint=dataset,
+        )
+    return ref.venues.binance
+
+
+__all__ = [
+    "candles",
+    "check_interval",
+    "check_period",
+    "fear_greed",
+    "funding",
+    "funding_history",
+    "long_short_ratio",
+    "open_interest",
+    "open_interest_history",
+    "orderbook",
+    "premium",
+    "price",
+    "recent_trades",
+    "resolve_symbol",
+    "taker_volume",
+    "ticker_24h",
+]

@@ -1,0 +1,128 @@
+"""Upstream call counts, through the real server over HTTP, against the replay exchange.
+
+Counts are read at the replay (requests it received per path) and, where noted, from the
+server's own debug extensions; both must agree that a field not asked costs nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import httpx
+
+from tests.support import ApiServer, Replay, gql
+
+PRICE = "/fapi/v2/ticker/price"
+PREMIUM = "/fapi/v1/premiumIndex"
+INFO = "/fapi/v1/exchangeInfo"
+
+# Twenty Binance perpetuals listed in the replay's exchange info.
+TWENTY = [
+    "BTC", "ETH", "SOL", "XRP", "BNB", "DOGE", "ADA", "LINK", "AVAX", "DOT",
+    "LTC", "BCH", "TRX", "ATOM", "NEAR", "FIL", "APT", "ARB", "OP", "SUI",
+]  # fmt: skip
+
+
+async def _warm_exchange_info(client: httpx.AsyncClient, server: ApiServer) -> None:
+    result = await gql(client, server.url, '{ symbol(ticker: "ETH") { ticker } }')
+    assert result["data"]["symbol"]["ticker"] == "ETH"
+
+
+async def test_ticker_only_costs_nothing_once_exchange_info_is_cached(
+    api: Callable[..., ApiServer], replay: Replay
+) -> None:
+    server = api(response_cache=False)
+    async with httpx.AsyncClient() as client:
+        await _warm_exchange_info(client, server)
+        assert replay.calls() == {INFO: 1}
+        result = await gql(client, server.url, '{ symbol(ticker: "BTC") { ticker base } }')
+    assert result == {"data": {"symbol": {"ticker": "BTC", "base": "BTC"}}}
+    assert replay.calls() == {INFO: 1}
+
+
+async def test_price_costs_one_call_and_none_within_ttl(
+    api: Callable[..., ApiServer], replay: Replay
+) -> None:
+    server = api(response_cache=False)
+    async with httpx.AsyncClient() as client:
+        await _warm_exchange_info(client, server)
+        first = await gql(client, server.url, '{ symbol(ticker: "BTC") { price } }', debug=True)
+        assert replay.calls() == {INFO: 1, PRICE: 1}
+        again = await gql(client, server.url, '{ symbol(ticker: "BTC") { price } }', debug=True)
+        expected = httpx.get(f"{replay.url}{PRICE}", params={"symbol": "BTCUSDT"}).json()
+    assert replay.calls() == {INFO: 1, PRICE: 2}  # the second is this test's own check
+    assert first["data"]["symbol"]["price"] == float(expected["price"])
+    assert again["data"] == first["data"]
+    assert first["extensions"]["upstream"]["count"] == 1
+    assert again["extensions"]["upstream"]["count"] == 0
+
+
+async def test_twenty_symbols_cost_one_price_call(
+    api: Callable[..., ApiServer], replay: Replay
+) -> None:
+    server = api(response_cache=False)
+    listed = ", ".join(f'"{t}"' for t in TWENTY)
+    async with httpx.AsyncClient() as client:
+        await _warm_exchange_info(client, server)
+        result = await gql(client, server.url, f"{{ symbols(tickers: [{listed}]) {{ ticker price }} }}")
+    assert replay.calls() == {INFO: 1, PRICE: 1}
+    served = {row["symbol"]: float(row["price"]) for row in httpx.get(f"{replay.url}{PRICE}").json()}
+    rows = result["data"]["symbols"]
+    assert [r["ticker"] for r in rows] == TWENTY
+    errors = {tuple(e["path"]): e["extensions"]["code"] for e in result.get("errors", [])}
+    for i, row in enumerate(rows):
+        venue = f"{row['ticker']}USDT"
+        if venue in served:
+            assert row["price"] == served[venue]
+        else:  # listed, but the replay has no recorded price: absent, and said so
+            assert row["price"] is None
+            assert errors[("symbols", i, "price")] == "NO_DATA"
+    assert any(r["price"] is not None for r in rows)
+
+
+async def test_fields_sharing_an_endpoint_share_the_call(
+    api: Callable[..., ApiServer], replay: Replay
+) -> None:
+    server = api(response_cache=False)
+    query = """{ symbol(ticker: "BTC") {
+        price markPrice indexPrice funding { rate nextFundingTime }
+        premiumIndex { fundingRate source } } }"""
+    async with httpx.AsyncClient() as client:
+        await _warm_exchange_info(client, server)
+        result = await gql(client, server.url, query)
+    assert replay.calls() == {INFO: 1, PRICE: 1, PREMIUM: 1}
+    sym = result["data"]["symbol"]
+    recorded = httpx.get(f"{replay.url}{PREMIUM}", params={"symbol": "BTCUSDT"}).json()
+    assert sym["markPrice"] == float(recorded["markPrice"])
+    assert sym["funding"]["rate"] == float(recorded["lastFundingRate"])
+    assert sym["premiumIndex"]["source"] == "binance via perpgraph-replay"
+
+
+async def test_fifty_concurrent_cold_queries_make_one_call_per_endpoint(
+    api: Callable[..., ApiServer], replay: Replay
+) -> None:
+    server = api(response_cache=False)
+    query = '{ symbol(ticker: "BTC") { price markPrice funding { rate } } }'
+    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=60)) as client:
+        results = await asyncio.gather(*(gql(client, server.url, query) for _ in range(50)))
+    assert replay.calls() == {INFO: 1, PRICE: 1, PREMIUM: 1}
+    assert all(r == results[0] for r in results)
+    assert "errors" not in results[0]
+
+
+async def test_response_cache_answers_a_hot_query_without_executing(
+    api: Callable[..., ApiServer], replay: Replay
+) -> None:
+    server = api()
+    query = '{ symbol(ticker: "BTC") { price funding { rate } } }'
+    async with httpx.AsyncClient() as client:
+        first = await client.post(f"{server.url}/graphql", json={"query": query})
+        second = await client.post(f"{server.url}/graphql", json={"query": query})
+        stats = await gql(client, server.url, "{ cacheStats { hits misses } }")
+    assert first.headers["x-response-cache"] == "miss"
+    assert second.headers["x-response-cache"] == "hit"
+    assert second.json() == first.json()
+    # the hit never reached the resolvers: the shared cache saw only the first request
+    assert stats["data"]["cacheStats"]["hits"] == 0
+    assert replay.calls() == {INFO: 1, PRICE: 1, PREMIUM: 1}

@@ -1,0 +1,115 @@
+"""Running the real API server and the replay exchange on loopback for tests and benchmarks."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from graph.app import create_app
+from graph.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+RECORDED = ROOT / "providers" / "replay" / "data"
+
+
+def replay_settings(replay_url: str, **overrides: Any) -> Settings:
+    """Settings pointing every provider at the replay, with short test timeouts."""
+    values: dict[str, Any] = {
+        "binance_base_url": replay_url,
+        "okx_base_url": replay_url,
+        "feargreed_base_url": replay_url,
+        "binance_read_timeout_s": 0.5,
+        "okx_read_timeout_s": 0.5,
+        "feargreed_read_timeout_s": 0.5,
+        "binance_deadline_s": 1.5,
+        "okx_deadline_s": 1.5,
+        "feargreed_deadline_s": 1.5,
+        "http_backoff_base_s": 0.01,
+        "http_backoff_max_s": 0.05,
+        "graphiql": True,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+class ApiServer:
+    """The real app under uvicorn in a background thread, on a free loopback port."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        config = uvicorn.Config(
+            create_app(settings),
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            lifespan="on",
+            ws="websockets-sansio",
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self.url = ""
+
+    def start(self) -> str:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("API server did not start")
+            time.sleep(0.01)
+        port = self._server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self.url
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+    def __enter__(self) -> ApiServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class Replay:
+    """Admin calls to a running replay exchange: call counts and fault rules."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def calls(self) -> dict[str, int]:
+        return dict(httpx.get(f"{self.url}/_replay/calls").json())
+
+    def reset(self) -> None:
+        httpx.delete(f"{self.url}/_replay/calls").raise_for_status()
+        httpx.delete(f"{self.url}/_replay/faults").raise_for_status()
+
+    def fault(self, **rule: Any) -> None:
+        httpx.post(f"{self.url}/_replay/faults", json=rule).raise_for_status()
+
+    def total(self, prefix: str = "/") -> int:
+        return sum(n for path, n in self.calls().items() if path.startswith(prefix))
+
+
+async def gql(
+    client: httpx.AsyncClient, url: str, query: str, *, debug: bool = False, **variables: Any
+) -> dict[str, Any]:
+    headers = {"x-perpgraph-debug": "1"} if debug else {}
+    body: dict[str, Any] = {"query": query}
+    if variables:
+        body["variables"] = variables
+    response = await client.post(f"{url}/graphql", json=body, headers=headers, timeout=30)
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
