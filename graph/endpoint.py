@@ -23,6 +23,7 @@ from strawberry.types import ExecutionResult
 from providers.http import collect_calls
 from resolvers.context import Context, RequestMeta, Services
 from resolvers.loaders import Loaders
+from graph.errors import present
 from graph.response_cache import cache_key, is_query
 
 META_KEY = "perpgraph.meta"
@@ -52,6 +53,8 @@ class PerpGraphQL(GraphQL[Context, None]):
     async def process_result(
         self, request: Request | WebSocket, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
+        if result.errors:
+            result.errors = [present(e) for e in result.errors]
         data = await super().process_result(request, result)
         meta = request.scope.get(META_KEY)
         debug = request.headers.get(DEBUG_HEADER.decode()) not in (None, "", "0", "false")

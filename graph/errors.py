@@ -9,11 +9,9 @@ with code INTERNAL for the client and is logged whole (STYLE.md point 8).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 from graphql import GraphQLError, GraphQLSyntaxError
-from strawberry.extensions import SchemaExtension
 
 from engine.symbols import UnknownSymbol
 from providers.errors import ProviderError
@@ -54,29 +52,24 @@ def classify(error: GraphQLError) -> tuple[str, dict[str, Any]] | None:
     return None
 
 
-class ErrorCodes(SchemaExtension):
-    """Puts codes on expected errors and masks unexpected ones."""
+def present(error: GraphQLError) -> GraphQLError:
+    """The error as a client sees it: coded when expected, masked otherwise.
 
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        if result is None or not getattr(result, "errors", None):
-            return
-        result.errors = [self._process(e) for e in result.errors]
-
-    @staticmethod
-    def _process(error: GraphQLError) -> GraphQLError:
-        known = classify(error)
-        message, ext = known or ("Internal server error", {"code": "INTERNAL"})
-        return GraphQLError(
-            message,
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            original_error=None,
-            extensions=ext,
-        )
+    Applied where results leave the server (the view's ``process_result``) rather than in a
+    schema extension, because errors raised while a cached parse runs skip the extensions'
+    operation hook.
+    """
+    known = classify(error)
+    message, ext = known or ("Internal server error", {"code": "INTERNAL"})
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions=ext,
+    )
 
 
 def log_errors(errors: list[GraphQLError]) -> None:
@@ -89,4 +82,4 @@ def log_errors(errors: list[GraphQLError]) -> None:
             log.info("%s at %s: %s", known[1]["code"], error.path, known[0])
 
 
-__all__ = ["ErrorCodes", "classify", "log_errors"]
+__all__ = ["classify", "log_errors", "present"]

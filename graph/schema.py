@@ -16,7 +16,7 @@ from strawberry.extensions import (
 from strawberry.types import ExecutionContext, Info
 
 from engine.symbols import UnknownSymbol
-from graph.errors import ErrorCodes, log_errors
+from graph.errors import log_errors
 from graph.types_market import FearGreedType
 from graph.types_symbol import SymbolType
 from resolvers import market
@@ -114,7 +114,6 @@ def build_schema(
         extensions=[
             # factories: Strawberry builds fresh extensions per request; the parser and
             # validation LRU caches themselves are shared module-wide, keyed by size
-            ErrorCodes,
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
             lambda: ParserCache(maxsize=parser_cache_size),
             lambda: ValidationCache(maxsize=validation_cache_size),

@@ -45,7 +45,7 @@ class PriceQuoteType(MarketData):
     price: float
 
     @classmethod
-    def from_cached(cls, c: Cached[PriceQuote]) -> PriceQuoteType:
+    def from_cached(cls, c: Cached[PriceQuote]) -> PriceQuoteType | None:
         return cls(price=c.value.price, **origin(c))
 
 
@@ -172,7 +172,7 @@ class SymbolType:
         return (await market.price(info.context, self.ref)).value.price
 
     @strawberry.field(description="Last price with its source and time.")
-    async def price_quote(self, info: Ctx) -> PriceQuoteType:
+    async def price_quote(self, info: Ctx) -> PriceQuoteType | None:
         return PriceQuoteType.from_cached(await market.price(info.context, self.ref))
 
     # -- premium index ----------------------------------------------------------------
@@ -186,11 +186,11 @@ class SymbolType:
         return (await market.premium(info.context, self.ref)).value.index_price
 
     @strawberry.field
-    async def premium_index(self, info: Ctx) -> PremiumIndexType:
+    async def premium_index(self, info: Ctx) -> PremiumIndexType | None:
         return PremiumIndexType.from_cached(await market.premium(info.context, self.ref))
 
     @strawberry.field
-    async def funding(self, info: Ctx) -> FundingType:
+    async def funding(self, info: Ctx) -> FundingType | None:
         return FundingType.from_cached(await market.funding(info.context, self.ref), self.ref)
 
     # -- 24 h statistics ----------------------------------------------------------------
@@ -215,26 +215,26 @@ class SymbolType:
         return (await self._stats(info)).low_price
 
     @strawberry.field
-    async def stats_24h(self, info: Ctx) -> Stats24hType:
+    async def stats_24h(self, info: Ctx) -> Stats24hType | None:
         return Stats24hType.from_cached(await market.ticker_24h(info.context, self.ref))
 
     # -- history and depth ---------------------------------------------------------------
 
     @strawberry.field
-    async def funding_history(self, info: Ctx, limit: int = 100) -> FundingHistoryType:
+    async def funding_history(self, info: Ctx, limit: int = 100) -> FundingHistoryType | None:
         return FundingHistoryType.from_cached(
             await market.funding_history(info.context, self.ref, limit)
         )
 
     @strawberry.field
-    async def open_interest(self, info: Ctx) -> OpenInterestType:
+    async def open_interest(self, info: Ctx) -> OpenInterestType | None:
         c = await market.open_interest(info.context, self.ref)
         return OpenInterestType(base_qty=c.value.base_qty, ref=self.ref, **origin(c))
 
     @strawberry.field
     async def open_interest_history(
         self, info: Ctx, period: str = "1h", limit: int = 30
-    ) -> OpenInterestHistoryType:
+    ) -> OpenInterestHistoryType | None:
         return OpenInterestHistoryType.from_cached(
             await market.open_interest_history(info.context, self.ref, period, limit)
         )
@@ -246,28 +246,28 @@ class SymbolType:
         kind: LongShortKind = LongShortKind.GLOBAL_ACCOUNTS,
         period: str = "1h",
         limit: int = 30,
-    ) -> LongShortRatioType:
+    ) -> LongShortRatioType | None:
         c = await market.long_short_ratio(info.context, self.ref, kind.to_domain(), period, limit)
         return LongShortRatioType.from_cached(c)
 
     @strawberry.field
-    async def taker_volume(self, info: Ctx, period: str = "1h", limit: int = 30) -> TakerVolumeType:
+    async def taker_volume(self, info: Ctx, period: str = "1h", limit: int = 30) -> TakerVolumeType | None:
         return TakerVolumeType.from_cached(
             await market.taker_volume(info.context, self.ref, period, limit)
         )
 
     @strawberry.field
-    async def candles(self, info: Ctx, interval: str = "1h", limit: int = 100) -> CandlesType:
+    async def candles(self, info: Ctx, interval: str = "1h", limit: int = 100) -> CandlesType | None:
         return CandlesType.from_cached(
             await market.candles(info.context, self.ref, interval, limit)
         )
 
     @strawberry.field
-    async def orderbook(self, info: Ctx, depth: int = 20) -> OrderBookType:
+    async def orderbook(self, info: Ctx, depth: int = 20) -> OrderBookType | None:
         return OrderBookType.from_cached(await market.orderbook(info.context, self.ref, depth))
 
     @strawberry.field
-    async def recent_trades(self, info: Ctx, limit: int = 50) -> RecentTradesType:
+    async def recent_trades(self, info: Ctx, limit: int = 50) -> RecentTradesType | None:
         return RecentTradesType.from_cached(
             await market.recent_trades(info.context, self.ref, limit)
         )
