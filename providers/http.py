@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import urlsplit
 
 import httpx
@@ -73,6 +73,21 @@ class HostPolicy:
     used_weight_header: str | None = None
     weight_limit_1m: int | None = None
     not_served: NotServed = _never
+
+
+class HostTuning(TypedDict, total=False):
+    """The per-deployment numbers of a ``HostPolicy`` (from settings); venues add the rest."""
+
+    connect_timeout_s: float
+    read_timeout_s: float
+    pool_timeout_s: float
+    deadline_s: float
+    max_attempts: int
+    backoff_base_s: float
+    backoff_max_s: float
+    breaker_threshold: int
+    breaker_cooldown_s: float
+    default_retry_after_s: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,6 +419,7 @@ __all__ = [
     "CallRecord",
     "Fetched",
     "HostPolicy",
+    "HostTuning",
     "UpstreamHttp",
     "collect_calls",
     "parse_retry_after",

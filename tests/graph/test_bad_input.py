@@ -109,7 +109,9 @@ async def _chunks(count: int, size: int) -> AsyncIterator[bytes]:
 async def test_body_over_the_limit_gets_413(api: Callable[..., ApiServer]) -> None:
     server = api(max_body_bytes=2048)
     async with httpx.AsyncClient() as client:
-        big = await client.post(f"{server.url}/graphql", json={"query": "{ __typename }" + " " * 4096})
+        big = await client.post(
+            f"{server.url}/graphql", json={"query": "{ __typename }" + " " * 4096}
+        )
         chunked = await client.post(
             f"{server.url}/graphql",
             content=_chunks(4, 1024),

@@ -65,9 +65,13 @@ async def test_twenty_symbols_cost_one_price_call(
     listed = ", ".join(f'"{t}"' for t in TWENTY)
     async with httpx.AsyncClient() as client:
         await _warm_exchange_info(client, server)
-        result = await gql(client, server.url, f"{{ symbols(tickers: [{listed}]) {{ ticker price }} }}")
+        result = await gql(
+            client, server.url, f"{{ symbols(tickers: [{listed}]) {{ ticker price }} }}"
+        )
     assert replay.calls() == {INFO: 1, PRICE: 1}
-    served = {row["symbol"]: float(row["price"]) for row in httpx.get(f"{replay.url}{PRICE}").json()}
+    served = {
+        row["symbol"]: float(row["price"]) for row in httpx.get(f"{replay.url}{PRICE}").json()
+    }
     rows = result["data"]["symbols"]
     assert [r["ticker"] for r in rows] == TWENTY
     errors = {tuple(e["path"]): e["extensions"]["code"] for e in result.get("errors", [])}

@@ -1,0 +1,72 @@
+"""alternative.me Crypto Fear & Greed Index client."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from engine.domain import FearGreed, Sourced
+from providers.errors import ProviderBadData, ProviderRejected
+from providers.feargreed import venue
+from providers.feargreed.models import FNG_ITEMS, FngEnvelope
+from providers.feargreed.venue import VENUE
+from providers.http import UpstreamHttp
+
+_T = TypeVar("_T")
+
+
+class FearGreedClient:
+    """The daily Crypto Fear & Greed Index of ``https://api.alternative.me``."""
+
+    PROVIDER = VENUE.provider
+
+    def __init__(self, http: UpstreamHttp, base_url: str) -> None:
+        self._http = http
+        self._base_url = base_url.rstrip("/")
+
+    async def index(self, limit: int = 1) -> FearGreed:
+        """GET /fng/?limit=N&format=json — the latest ``limit`` daily values, newest first.
+
+        Values 0 (extreme fear) .. 100 (extreme greed) with the service's classification;
+        ``ts_ms`` is the day's unix time in ms. ``limit`` 0 returns the whole history. No
+        request weights. The service stamps the rows, not the answer, so ``as_of_ms`` is
+        the receive time. A non-null ``metadata.error`` raises ``ProviderRejected``.
+        """
+        path = VENUE.index_path
+        venue.check_limit(limit)
+        fetched = await self._http.get_json(
+            self.PROVIDER,
+            path,
+            self._base_url + path,
+            params={"limit": limit, "format": VENUE.response_format},
+        )
+        envelope = self._validate(FngEnvelope.model_validate, fetched.body, path)
+        if envelope.metadata.error is not None:
+            raise ProviderRejected(
+                f"{self.PROVIDER} answered an error: {envelope.metadata.error[:200]}",
+                provider=self.PROVIDER,
+                endpoint=path,
+            )
+        rows = self._validate(FNG_ITEMS.validate_python, envelope.data, path)
+        return FearGreed(
+            points=tuple(row.to_domain() for row in rows),
+            meta=Sourced(source=fetched.source(self.PROVIDER), as_of_ms=fetched.received_ms),
+        )
+
+    def _validate(self, parse: Callable[[Any], _T], body: Any, endpoint: str) -> _T:
+        try:
+            return parse(body)
+        except ValidationError as exc:
+            first = exc.errors(include_url=False, include_input=False)[0]
+            where = ".".join(str(part) for part in first["loc"]) or "body"
+            raise ProviderBadData(
+                f"{self.PROVIDER} sent a payload that failed validation "
+                f"({exc.error_count()} error(s); first at {where}: {first['msg']})",
+                provider=self.PROVIDER,
+                endpoint=endpoint,
+            ) from exc
+
+
+__all__ = ["FearGreedClient"]

@@ -1,0 +1,203 @@
+"""OKX v5 public payloads, named after the upstream fields.
+
+OKX sends everything as strings, including times and the envelope ``code``; ``""`` means
+"no value" and becomes ``None`` where a field may be empty. Nothing is filled in.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    TypeAdapter,
+    field_validator,
+    model_validator,
+)
+
+from engine.domain import (
+    Candle,
+    FundingSnapshot,
+    ListedContract,
+    OpenInterest,
+    Sourced,
+    Ticker24h,
+)
+
+
+def _blank_to_none(value: Any) -> Any:
+    return None if value == "" else value
+
+
+OptFloat = Annotated[float | None, BeforeValidator(_blank_to_none)]
+OptInt = Annotated[int | None, BeforeValidator(_blank_to_none)]
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", allow_inf_nan=False)
+
+
+def _as_of(venue_ms: int | None, received_ms: int) -> int:
+    return venue_ms if venue_ms else received_ms
+
+
+class Envelope(_Payload):
+    """``{"code": "0", "msg": "", "data": [...]}``; a non-"0" code is an error."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", coerce_numbers_to_str=True)
+
+    code: str
+    msg: str = ""
+    data: tuple[Any, ...] = ()
+
+
+class Instrument(_Payload):
+    """One ``public/instruments`` row. ``instId`` is ``BASE-QUOTE-SWAP`` for linear and
+    inverse swaps alike (``ctValCcy``/``settleCcy`` swap roles between the two)."""
+
+    instId: str
+    state: str
+    listTime: OptInt = None
+
+    @field_validator("instId")
+    @classmethod
+    def _swap_id(cls, value: str) -> str:
+        parts = value.split("-")
+        if len(parts) != 3 or not all(parts):
+            raise ValueError(f"expected BASE-QUOTE-SWAP, got {value!r}")
+        return value
+
+    def to_domain(self) -> ListedContract:
+        base, quote, _ = self.instId.split("-")
+        return ListedContract(
+            venue_symbol=self.instId,
+            base=base,
+            quote=quote,
+            status=self.state,
+            onboard_ms=self.listTime,
+        )
+
+
+class Ticker(_Payload):
+    instId: str
+    last: OptFloat  # "" when the instrument has not traded yet
+    open24h: OptFloat = None
+    high24h: OptFloat = None
+    low24h: OptFloat = None
+    volCcy24h: OptFloat = None  # base currency for swaps (vol24h counts contracts)
+    ts: OptInt = None
+
+    def to_domain(self, source: str, received_ms: int) -> Ticker24h:
+        if self.last is None:
+            raise ValueError(f"{self.instId} has no last price")
+        change_pct = None
+        if self.open24h:  # computed from two venue values; None when OKX sends no open
+            change_pct = (self.last - self.open24h) / self.open24h * 100.0
+        return Ticker24h(
+            symbol=self.instId,
+            last_price=self.last,
+            price_change_pct=change_pct,
+            high_price=self.high24h,
+            low_price=self.low24h,
+            base_volume=self.volCcy24h,
+            quote_volume=None,  # OKX sends no quote volume for swaps
+            open_time_ms=None,
+            close_time_ms=None,
+            meta=Sourced(source=source, as_of_ms=_as_of(self.ts, received_ms)),
+        )
+
+
+class FundingRate(_Payload):
+    instId: str
+    fundingRate: OptFloat  # required key; "" (no current rate) becomes None
+    fundingTime: OptInt = None  # settlement time of fundingRate
+    nextFundingTime: OptInt = None  # the settlement after that
+    ts: OptInt = None
+
+    def to_domain(self, source: str, received_ms: int) -> FundingSnapshot:
+        if self.fundingRate is None:
+            raise ValueError(f"{self.instId} has no current funding rate")
+        return FundingSnapshot(
+            symbol=self.instId,
+            funding_rate=self.fundingRate,
+            next_funding_time_ms=self.fundingTime,
+            meta=Sourced(source=source, as_of_ms=_as_of(self.ts, received_ms)),
+        )
+
+
+class OpenInterestItem(_Payload):
+    instId: str
+    oiCcy: float  # base currency ("oi" counts contracts, "oiUsd" is USD)
+    ts: OptInt = None
+
+    def to_domain(self, source: str, received_ms: int) -> OpenInterest:
+        return OpenInterest(
+            symbol=self.instId,
+            base_qty=self.oiCcy,
+            meta=Sourced(source=source, as_of_ms=_as_of(self.ts, received_ms)),
+        )
+
+
+_CANDLE_FIELDS = ("ts", "o", "h", "l", "c", "vol", "volCcy", "volCcyQuote", "confirm")
+
+
+class CandleRow(_Payload):
+    """``[ts, o, h, l, c, vol, volCcy, volCcyQuote, confirm]``, all strings. For swaps
+    ``vol`` counts contracts, ``volCcy`` is base currency, ``volCcyQuote`` quote currency.
+    Older answers stop after ``volCcy``."""
+
+    ts: int
+    o: float
+    h: float
+    l: float  # noqa: E741 - the upstream name
+    c: float
+    vol: OptFloat = None
+    volCcy: float
+    volCcyQuote: OptFloat = None
+    confirm: str | None = None  # "0" while the candle is still open
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_array(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            if not 7 <= len(value) <= len(_CANDLE_FIELDS):
+                raise ValueError(f"an OKX candle has 7 to 9 elements, got {len(value)}")
+            return dict(zip(_CANDLE_FIELDS, value, strict=False))
+        return value
+
+    def to_domain(self) -> Candle:
+        return Candle(
+            open_time_ms=self.ts,
+            open=self.o,
+            high=self.h,
+            low=self.l,
+            close=self.c,
+            volume=self.volCcy,
+            close_time_ms=None,  # OKX sends none
+            quote_volume=self.volCcyQuote,
+            trade_count=None,
+            taker_buy_base_volume=None,
+        )
+
+
+INSTRUMENTS = TypeAdapter(tuple[Instrument, ...])
+TICKERS = TypeAdapter(tuple[Ticker, ...])
+FUNDING_RATES = TypeAdapter(tuple[FundingRate, ...])
+OPEN_INTERESTS = TypeAdapter(tuple[OpenInterestItem, ...])
+CANDLES = TypeAdapter(tuple[CandleRow, ...])
+
+__all__ = [
+    "CANDLES",
+    "FUNDING_RATES",
+    "INSTRUMENTS",
+    "OPEN_INTERESTS",
+    "TICKERS",
+    "CandleRow",
+    "Envelope",
+    "FundingRate",
+    "Instrument",
+    "OpenInterestItem",
+    "Ticker",
+]

@@ -1,0 +1,176 @@
+"""OKX v5 public REST venue facts, in one frozen table.
+
+Sources: OKX API v5 docs (Get instruments, GET / Ticker, GET / Tickers, Get funding rate,
+Get open interest, GET / Candlesticks, Error codes: Public) and the recorded bodies in
+``shared/data/recorded/okx``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Unpack
+
+from providers.http import HostPolicy, HostTuning
+
+_MINUTE_MS = 60_000
+_HOUR_MS = 60 * _MINUTE_MS
+_DAY_MS = 24 * _HOUR_MS
+
+
+@dataclass(frozen=True, slots=True)
+class LimitRange:
+    """Accepted ``limit`` values of one endpoint: ``low``..``high`` and the venue's default."""
+
+    low: int
+    high: int
+    default: int
+
+
+@dataclass(frozen=True, slots=True)
+class OkxVenue:
+    provider: str
+    default_base_url: str
+    inst_type: str  # perpetual swaps
+    inst_id_format: str  # "BTC-USDT-SWAP"
+    inst_id_suffix: str
+    # Binance-style interval -> OKX bar. From 6h up OKX's plain bars ("1D") open at UTC+8;
+    # the "...utc" bars open at UTC 00:00 like Binance's, so those are used.
+    bars: MappingProxyType[str, str]
+    interval_ms: MappingProxyType[str, int]
+    candle_limit: LimitRange  # only the latest 1,440 candles per bar are served
+    ok_code: str
+    not_served_codes: frozenset[str]  # 51001: instrument ID does not exist
+    rate_limited_codes: frozenset[str]  # 50011: rate limit reached (also sent with HTTP 200)
+    rate_limits: MappingProxyType[str, str]  # OKX counts requests, not weights
+
+
+VENUE = OkxVenue(
+    provider="okx",
+    default_base_url="https://www.okx.com",
+    inst_type="SWAP",
+    inst_id_format="{base}-{quote}-SWAP",
+    inst_id_suffix="-SWAP",
+    bars=MappingProxyType(
+        {
+            "1m": "1m",
+            "3m": "3m",
+            "5m": "5m",
+            "15m": "15m",
+            "30m": "30m",
+            "1h": "1H",
+            "2h": "2H",
+            "4h": "4H",
+            "6h": "6Hutc",
+            "12h": "12Hutc",
+            "1d": "1Dutc",
+            "3d": "3Dutc",
+            "1w": "1Wutc",
+        }
+    ),
+    interval_ms=MappingProxyType(
+        {
+            "1m": _MINUTE_MS,
+            "3m": 3 * _MINUTE_MS,
+            "5m": 5 * _MINUTE_MS,
+            "15m": 15 * _MINUTE_MS,
+            "30m": 30 * _MINUTE_MS,
+            "1h": _HOUR_MS,
+            "2h": 2 * _HOUR_MS,
+            "4h": 4 * _HOUR_MS,
+            "6h": 6 * _HOUR_MS,
+            "12h": 12 * _HOUR_MS,
+            "1d": _DAY_MS,
+            "3d": 3 * _DAY_MS,
+            "1w": 7 * _DAY_MS,
+        }
+    ),
+    candle_limit=LimitRange(low=1, high=300, default=100),
+    ok_code="0",
+    not_served_codes=frozenset({"51001"}),
+    rate_limited_codes=frozenset({"50011"}),
+    rate_limits=MappingProxyType(
+        {
+            "/api/v5/public/instruments": "20 requests / 2 s / IP + instType",
+            "/api/v5/market/ticker": "20 requests / 2 s / IP",
+            "/api/v5/market/tickers": "20 requests / 2 s / IP",
+            "/api/v5/public/funding-rate": "10 requests / 2 s / IP + instId",
+            "/api/v5/public/open-interest": "20 requests / 2 s / IP + instId",
+            "/api/v5/market/candles": "40 requests / 2 s / IP",
+        }
+    ),
+)
+
+
+def okx_inst_id(base: str, quote: str = "USDT") -> str:
+    """OKX perpetual-swap instrument ID, e.g. ``("BTC", "USDT") -> "BTC-USDT-SWAP"``."""
+    for part in (base, quote):
+        if not part or "-" in part or any(c.isspace() for c in part):
+            raise ValueError(f"invalid OKX currency {part!r}: expected e.g. 'BTC' or 'USDT'")
+    return VENUE.inst_id_format.format(base=base.upper(), quote=quote.upper())
+
+
+# -- argument checks (defence in depth: the API layer validates first) ---------------------
+
+
+def check_inst_id(inst_id: str) -> None:
+    """A perpetual-swap ID: units of the answers (base-currency volumes) depend on it."""
+    parts = inst_id.split("-")
+    if len(parts) != 3 or not all(parts) or not inst_id.endswith(VENUE.inst_id_suffix):
+        raise ValueError(f"invalid OKX swap instrument ID {inst_id!r}: expected 'BTC-USDT-SWAP'")
+
+
+def check_interval(interval: str) -> None:
+    if interval not in VENUE.bars:
+        accepted = ", ".join(VENUE.bars)
+        raise ValueError(f"unsupported candle interval {interval!r}; accepted: {accepted}")
+
+
+def check_limit(name: str, limit: int, allowed: LimitRange) -> None:
+    if isinstance(limit, bool) or not isinstance(limit, int):
+        raise ValueError(f"{name} limit must be an integer, got {limit!r}")
+    if not allowed.low <= limit <= allowed.high:
+        raise ValueError(
+            f"{name} limit {limit} out of range; accepted: {allowed.low}..{allowed.high}"
+        )
+
+
+# -- HTTP policy -----------------------------------------------------------------------------
+
+
+def envelope_code(body: Any) -> str | None:
+    """The ``code`` of an OKX ``{code, msg, data}`` envelope as a string, if there is one."""
+    if isinstance(body, dict) and isinstance(body.get("code"), str | int):
+        return str(body["code"])
+    return None
+
+
+def not_served(status: int, body: Any) -> bool:
+    """True when an HTTP 4xx answer carries OKX's "instrument does not exist" code.
+
+    OKX sends 51001 with HTTP 200 as well; the client checks those envelopes itself.
+    """
+    return 400 <= status < 500 and envelope_code(body) in VENUE.not_served_codes
+
+
+def host_policy(**tuning: Unpack[HostTuning]) -> HostPolicy:
+    """OKX's ``HostPolicy``: venue facts filled in, timeouts and retries from settings.
+
+    OKX reports no used-weight header (its limits count requests per endpoint), so no
+    weight budget is set.
+    """
+    return HostPolicy(provider=VENUE.provider, not_served=not_served, **tuning)
+
+
+__all__ = [
+    "VENUE",
+    "LimitRange",
+    "OkxVenue",
+    "check_inst_id",
+    "check_interval",
+    "check_limit",
+    "envelope_code",
+    "host_policy",
+    "not_served",
+    "okx_inst_id",
+]
