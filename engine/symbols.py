@@ -150,4 +150,11 @@ class SymbolRegistry:
         return ref
 
 
-__all__ = ["SymbolRef", "SymbolRegistry", "UnknownSymbol", "VenueNames", "parse", "split_multiplier"]
+__all__ = [
+    "SymbolRef",
+    "SymbolRegistry",
+    "UnknownSymbol",
+    "VenueNames",
+    "parse",
+    "split_multiplier",
+]

@@ -19,7 +19,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
 from graph.endpoint import GraphQLEndpoint, PerpGraphQL
-from graph.response_cache import MemoryResponseStore, SharedResponseStore
+from graph.response_cache import MemoryResponseStore, RedisResponseStore
 from graph.schema import build_schema
 from graph.settings import Settings
 from providers import binance, feargreed, okx
@@ -143,7 +143,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         store: Any = None
         if settings.response_cache:
             store = (
-                SharedResponseStore(backend)
+                RedisResponseStore(backend.client, settings.cache_namespace)
                 if redis_url
                 else MemoryResponseStore(settings.response_cache_max_entries)
             )
@@ -178,7 +178,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             return JSONResponse({"status": "starting"}, status_code=503)
         if holder["redis"]:
             try:
-                await holder["backend"].raw("ping")
+                await holder["backend"].client.ping()
             except Exception as exc:  # any failure means not ready; say which kind
                 return JSONResponse(
                     {"status": "redis unreachable", "error": type(exc).__name__}, status_code=503

@@ -1,8 +1,8 @@
 """``perpgraph`` command line: serve, replay, export-schema.
 
-    perpgraph serve [--host H] [--port P] [--workers N] [--replay]
-    perpgraph replay [--host H] [--port P]
-    perpgraph export-schema
+perpgraph serve [--host H] [--port P] [--workers N] [--replay]
+perpgraph replay [--host H] [--port P]
+perpgraph export-schema
 """
 
 from __future__ import annotations

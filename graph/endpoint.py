@@ -20,11 +20,11 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
+from graph.errors import present
+from graph.response_cache import cache_key, is_query
 from providers.http import collect_calls
 from resolvers.context import Context, RequestMeta, Services
 from resolvers.loaders import Loaders
-from graph.errors import present
-from graph.response_cache import cache_key, is_query
 
 META_KEY = "perpgraph.meta"
 DEBUG_HEADER = b"x-perpgraph-debug"
@@ -51,7 +51,7 @@ class PerpGraphQL(GraphQL[Context, None]):
         return Context(self.services, Loaders(self.services, meta), meta, debug)
 
     async def process_result(
-        self, request: Request | WebSocket, result: ExecutionResult
+        self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         if result.errors:
             result.errors = [present(e) for e in result.errors]
@@ -60,7 +60,12 @@ class PerpGraphQL(GraphQL[Context, None]):
         debug = request.headers.get(DEBUG_HEADER.decode()) not in (None, "", "0", "false")
         if debug and isinstance(meta, RequestMeta):
             calls = [
-                {"provider": c.provider, "endpoint": c.endpoint, "outcome": c.outcome, "ms": c.latency_ms}
+                {
+                    "provider": c.provider,
+                    "endpoint": c.endpoint,
+                    "outcome": c.outcome,
+                    "ms": c.latency_ms,
+                }
                 for c in meta.calls
             ]
             extensions = dict(data.get("extensions") or {})
@@ -99,7 +104,16 @@ class GraphQLEndpoint:
         body = await _read_body(scope, receive, self._max_body)
         if body is None:
             await Response(
-                json.dumps({"errors": [{"message": "request body too large", "extensions": {"code": "PAYLOAD_TOO_LARGE"}}]}),
+                json.dumps(
+                    {
+                        "errors": [
+                            {
+                                "message": "request body too large",
+                                "extensions": {"code": "PAYLOAD_TOO_LARGE"},
+                            }
+                        ]
+                    }
+                ),
                 status_code=413,
                 media_type="application/json",
             )(scope, receive, send)

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from aiocache.base import BaseCache
 from graphql import OperationDefinitionNode, OperationType, parse
 from graphql.error import GraphQLError
+from redis.asyncio import Redis
 
 
 def cache_key(body: dict[str, Any]) -> str:
@@ -69,21 +69,21 @@ class MemoryResponseStore:
             self._items.popitem(last=False)
 
 
-class SharedResponseStore:
-    """The same over the shared aiocache backend (Redis), so every instance reuses it."""
+class RedisResponseStore:
+    """The same on Redis, so every API instance reuses it. Millisecond TTLs (PX)."""
 
-    def __init__(self, backend: BaseCache) -> None:
-        self._backend = backend
+    def __init__(self, client: Redis, namespace: str) -> None:
+        self._client = client
+        self._prefix = f"{namespace}:"
 
     async def get(self, key: str) -> bytes | None:
-        value = await self._backend.get(key)
+        value = await self._client.get(self._prefix + key)
         return value if isinstance(value, bytes) else None
 
     async def set(self, key: str, body: bytes, ttl_s: float) -> None:
-        # Redis TTLs are whole seconds here; round down so we never outlive the data.
-        whole = int(ttl_s)
-        if whole >= 1:
-            await self._backend.set(key, body, ttl=whole)
+        ttl_ms = int(ttl_s * 1000)
+        if ttl_ms > 0:
+            await self._client.set(self._prefix + key, body, px=ttl_ms)
 
 
-__all__ = ["MemoryResponseStore", "SharedResponseStore", "cache_key", "is_query"]
+__all__ = ["MemoryResponseStore", "RedisResponseStore", "cache_key", "is_query"]

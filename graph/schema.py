@@ -55,11 +55,15 @@ def grade(ratio: float, lookups: int) -> str | None:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="One futures market. Accepts btc, BTCUSDT, btc-usdt-swap, kPEPE...")
+    @strawberry.field(
+        description="One futures market. Accepts btc, BTCUSDT, btc-usdt-swap, kPEPE..."
+    )
     async def symbol(self, info: Ctx, ticker: str) -> SymbolType | None:
         return SymbolType(ref=await market.resolve_symbol(info.context, ticker))
 
-    @strawberry.field(description="Several markets; an unknown ticker is a null entry with an error.")
+    @strawberry.field(
+        description="Several markets; an unknown ticker is a null entry with an error."
+    )
     async def symbols(self, info: Ctx, tickers: list[str]) -> list[SymbolType | None]:
         limit = info.context.services.limits.max_symbols
         if not 1 <= len(tickers) <= limit:

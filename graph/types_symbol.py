@@ -8,6 +8,7 @@ fetch through the request's loaders (``price`` and ``priceQuote`` one price call
 from __future__ import annotations
 
 from datetime import datetime
+
 import strawberry
 from strawberry.types import Info
 
@@ -251,13 +252,17 @@ class SymbolType:
         return LongShortRatioType.from_cached(c)
 
     @strawberry.field
-    async def taker_volume(self, info: Ctx, period: str = "1h", limit: int = 30) -> TakerVolumeType | None:
+    async def taker_volume(
+        self, info: Ctx, period: str = "1h", limit: int = 30
+    ) -> TakerVolumeType | None:
         return TakerVolumeType.from_cached(
             await market.taker_volume(info.context, self.ref, period, limit)
         )
 
     @strawberry.field
-    async def candles(self, info: Ctx, interval: str = "1h", limit: int = 100) -> CandlesType | None:
+    async def candles(
+        self, info: Ctx, interval: str = "1h", limit: int = 100
+    ) -> CandlesType | None:
         return CandlesType.from_cached(
             await market.candles(info.context, self.ref, interval, limit)
         )

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
+from urllib.parse import urlsplit
 
 from aiocache import Cache
 from aiocache.base import BaseCache
@@ -61,9 +62,20 @@ class DatasetStats:
 
 
 def build_backend(redis_url: str | None, namespace: str) -> BaseCache:
-    if redis_url:
-        return Cache.from_url(redis_url, serializer=PickleSerializer(), namespace=namespace)  # type: ignore[no-any-return]
-    return Cache(Cache.MEMORY, namespace=namespace)  # type: ignore[no-any-return]
+    """aiocache in memory, or on Redis (values pickled: only our own processes write them)."""
+    if not redis_url:
+        return Cache(Cache.MEMORY, namespace=namespace)
+    url = urlsplit(redis_url)
+    return Cache(
+        Cache.REDIS,
+        endpoint=url.hostname or "127.0.0.1",
+        port=url.port or 6379,
+        db=int(url.path.lstrip("/") or 0),
+        password=url.password,
+        ssl=url.scheme == "rediss",
+        serializer=PickleSerializer(),
+        namespace=namespace,
+    )
 
 
 class SharedCache:
@@ -89,7 +101,14 @@ class SharedCache:
         self.stats: dict[str, DatasetStats] = defaultdict(DatasetStats)
 
     async def close(self) -> None:
-        await self._backend.close()
+        client = getattr(self._backend, "client", None)
+        if client is None:
+            await self._backend.close()
+            return
+        # aiocache's Redis backend calls the deprecated ``close()`` and leaves the pool it
+        # built open on redis>=5; close both the modern way.
+        await client.aclose()
+        await client.connection_pool.disconnect()
 
     # -- public ----------------------------------------------------------------------------
 
@@ -217,7 +236,7 @@ class SharedCache:
         """Run ``fetch`` once per flight key in this process (and across processes on Redis)."""
         running = self._flights.get(flight_key)
         if running is not None:
-            return await asyncio.shield(running)  # type: ignore[no-any-return]
+            return await asyncio.shield(running)
         future: asyncio.Future[dict[str, Entry]] = asyncio.get_running_loop().create_future()
         self._flights[flight_key] = future
         try:
@@ -235,6 +254,13 @@ class SharedCache:
         finally:
             del self._flights[flight_key]
 
+    async def _try_lock(self, lock_key: str, token: str) -> bool:
+        try:  # SET NX with expiry; aiocache raises ValueError when the key exists
+            await self._backend.add(lock_key, token, ttl=max(1, int(self._flight_wait_s)))
+        except ValueError:
+            return False
+        return True
+
     async def _distributed_fetch(
         self,
         flight_key: str,
@@ -247,7 +273,7 @@ class SharedCache:
         token = uuid.uuid4().hex
         deadline = self._clock() + self._flight_wait_s
         while True:
-            if await self._backend.add(lock_key, token, ttl=max(1, int(self._flight_wait_s))):
+            if await self._try_lock(lock_key, token):
                 try:
                     return await self._write(await fetch(), ttl_s, missing)
                 finally:

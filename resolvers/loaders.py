@@ -92,7 +92,9 @@ class Loaders:
         async def one(job: Job) -> Any:
             try:
                 return self._note(
-                    await self._services.cache.get_or_fetch(job.dataset, job.key, job.ttl_s, job.fetch)
+                    await self._services.cache.get_or_fetch(
+                        job.dataset, job.key, job.ttl_s, job.fetch
+                    )
                 )
             except Exception as exc:  # the slot carries the error; the loader raises it
                 return exc

@@ -41,7 +41,9 @@ T = TypeVar("T")
 _registries: dict[tuple[str, int, int], SymbolRegistry] = {}
 
 
-def _registry(info: ExchangeInfo, build: Callable[[ExchangeInfo], SymbolRegistry]) -> SymbolRegistry:
+def _registry(
+    info: ExchangeInfo, build: Callable[[ExchangeInfo], SymbolRegistry]
+) -> SymbolRegistry:
     key = (info.meta.source, info.meta.as_of_ms, len(info.contracts))
     registry = _registries.get(key)
     if registry is None:
@@ -233,7 +235,9 @@ async def long_short_ratio(
     )
 
 
-async def taker_volume(ctx: Context, ref: SymbolRef, period: str, limit: int) -> Cached[TakerVolume]:
+async def taker_volume(
+    ctx: Context, ref: SymbolRef, period: str, limit: int
+) -> Cached[TakerVolume]:
     check_period(period)
     check_limit("limit", limit, 1, 500)
     s = ctx.services

@@ -94,6 +94,12 @@ class Replay:
     def fault(self, **rule: Any) -> None:
         httpx.post(f"{self.url}/_replay/faults", json=rule).raise_for_status()
 
+    def venue(self, path: str, **params: str) -> Any:
+        """What the replay itself serves at a venue path: the expected values of a test."""
+        response = httpx.get(f"{self.url}{path}", params=params)
+        response.raise_for_status()
+        return response.json()
+
     def total(self, prefix: str = "/") -> int:
         return sum(n for path, n in self.calls().items() if path.startswith(prefix))
 
@@ -113,3 +119,61 @@ async def gql(
 
 def run(coro: Any) -> Any:
     return asyncio.run(coro)
+
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class ServerProcess:
+    """``perpgraph serve`` as its own OS process, configured through the environment."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._env = env
+        self._proc: Any = None
+
+    def start(self) -> str:
+        import os
+        import subprocess
+        import sys
+
+        env = {**os.environ, **self._env, "PERPGRAPH_LOG_LEVEL": "WARNING"}
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "graph.cli", "serve", "--port", str(self.port)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(self._proc.stderr.read().decode()[-2000:])
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=0.5).status_code == 200:
+                    return self.url
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("server process did not become ready")
+
+    def stop(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=10)
+            except Exception:
+                self._proc.kill()
+        if self._proc is not None and self._proc.stderr is not None:
+            self._proc.stderr.close()

@@ -50,7 +50,7 @@ async def test_price_costs_one_call_and_none_within_ttl(
         first = await gql(client, server.url, '{ symbol(ticker: "BTC") { price } }', debug=True)
         assert replay.calls() == {INFO: 1, PRICE: 1}
         again = await gql(client, server.url, '{ symbol(ticker: "BTC") { price } }', debug=True)
-        expected = httpx.get(f"{replay.url}{PRICE}", params={"symbol": "BTCUSDT"}).json()
+        expected = replay.venue(PRICE, symbol="BTCUSDT")
     assert replay.calls() == {INFO: 1, PRICE: 2}  # the second is this test's own check
     assert first["data"]["symbol"]["price"] == float(expected["price"])
     assert again["data"] == first["data"]
@@ -69,9 +69,7 @@ async def test_twenty_symbols_cost_one_price_call(
             client, server.url, f"{{ symbols(tickers: [{listed}]) {{ ticker price }} }}"
         )
     assert replay.calls() == {INFO: 1, PRICE: 1}
-    served = {
-        row["symbol"]: float(row["price"]) for row in httpx.get(f"{replay.url}{PRICE}").json()
-    }
+    served = {row["symbol"]: float(row["price"]) for row in replay.venue(PRICE)}
     rows = result["data"]["symbols"]
     assert [r["ticker"] for r in rows] == TWENTY
     errors = {tuple(e["path"]): e["extensions"]["code"] for e in result.get("errors", [])}
@@ -97,7 +95,7 @@ async def test_fields_sharing_an_endpoint_share_the_call(
         result = await gql(client, server.url, query)
     assert replay.calls() == {INFO: 1, PRICE: 1, PREMIUM: 1}
     sym = result["data"]["symbol"]
-    recorded = httpx.get(f"{replay.url}{PREMIUM}", params={"symbol": "BTCUSDT"}).json()
+    recorded = replay.venue(PREMIUM, symbol="BTCUSDT")
     assert sym["markPrice"] == float(recorded["markPrice"])
     assert sym["funding"]["rate"] == float(recorded["lastFundingRate"])
     assert sym["premiumIndex"]["source"] == "binance via perpgraph-replay"

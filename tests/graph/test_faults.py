@@ -18,7 +18,8 @@ QUERY = '{ symbol(ticker: "BTC") { ticker price markPrice } }'
 def _error_at(result: dict[str, Any], *path: object) -> dict[str, Any]:
     matches = [e for e in result.get("errors", []) if tuple(e["path"]) == path]
     assert len(matches) == 1, result
-    return matches[0]
+    found: dict[str, Any] = matches[0]
+    return found
 
 
 def _binance_calls(replay: Replay) -> int:

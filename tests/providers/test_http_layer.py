@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from email.utils import format_datetime
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from typing import Any
 
 import httpx
@@ -46,7 +46,12 @@ def _layer(
     handler: Callable[[httpx.Request], httpx.Response], clock: Clock, **policy: Any
 ) -> tuple[UpstreamHttp, Metrics]:
     metrics = Metrics()
-    settings = {"max_attempts": 3, "backoff_base_s": 0.1, "backoff_max_s": 1.0, "deadline_s": 10.0}
+    settings: dict[str, Any] = {
+        "max_attempts": 3,
+        "backoff_base_s": 0.1,
+        "backoff_max_s": 1.0,
+        "deadline_s": 10.0,
+    }
     settings.update(policy)
     http = UpstreamHttp(
         httpx.AsyncClient(transport=httpx.MockTransport(handler)),
@@ -175,9 +180,11 @@ async def test_rate_limit_without_header_uses_the_default_wait() -> None:
     clock = Clock()
     handler, seen = _counting(status(429), ok)
     http, _ = _layer(handler, clock, default_retry_after_s=30.0)
+    assert not seen
     with pytest.raises(UpstreamRateLimited) as info:
         await http.get_json("venue", "thing", URL)
     assert info.value.retry_after_s == 30.0
+    assert len(seen) == 1
 
 
 async def test_breaker_opens_after_consecutive_failures_and_half_opens() -> None:

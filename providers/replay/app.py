@@ -1,0 +1,74 @@
+"""The replay exchange: one Starlette app answering Binance USD-M, OKX v5 public and
+alternative.me Fear & Greed paths from recorded real responses.
+
+Routes and the files serving them are listed in ``binance``, ``okx`` and ``feargreed``;
+faults, latency and call counts in ``faults`` and ``admin``. Every response carries
+``Via: 1.1 perpgraph-replay``. Unknown paths answer 404 in the owning venue's style
+(Binance: ``{"code":-5000,"msg":"Path <path>, Method <method> is invalid"}``; OKX:
+``{"code":"404","msg":"Not Found","data":[]}``; others ``{"error":"Not Found"}``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp
+
+from .admin import admin_routes
+from .binance import binance_error_body, binance_routes
+from .faults import CallCounter, FaultRegistry, FaultRule, ReplayMiddleware
+from .feargreed import feargreed_routes
+from .okx import okx_error_body, okx_routes
+from .store import RecordedStore
+from .wire import json_response
+
+__all__ = ["ReplayApp", "build_replay_app"]
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    path, method = request.url.path, request.method
+    if path.startswith("/api/v5/"):
+        return json_response(okx_error_body("404", "Not Found"), 404)
+    if path.startswith(("/fapi/", "/futures/")):
+        msg = f"Path {path}, Method {method} is invalid"
+        return json_response(binance_error_body(-5000, msg), 404)
+    return json_response({"error": "Not Found"}, 404)
+
+
+class ReplayApp(Starlette):
+    """Starlette with :class:`ReplayMiddleware` outermost, so even its 500s carry ``Via``."""
+
+    def __init__(
+        self, routes: list[BaseRoute], registry: FaultRegistry, calls: CallCounter
+    ) -> None:
+        self.faults, self.calls = registry, calls
+        super().__init__(routes=routes, exception_handlers={404: _not_found, 405: _not_found})
+        self.router.redirect_slashes = False
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return ReplayMiddleware(super().build_middleware_stack(), self.faults, self.calls)
+
+
+def build_replay_app(
+    data_dir: Path | None = None, faults: list[FaultRule] | None = None
+) -> ReplayApp:
+    """The replay app over ``data_dir`` (default: the package's copy of the recordings).
+
+    ``faults`` are the initial fault rules. In-process, ``app.faults`` (:class:`FaultRegistry`)
+    and ``app.calls`` (:class:`CallCounter`) give the same control as ``/_replay/faults`` and
+    ``/_replay/calls`` over HTTP.
+    """
+    store = RecordedStore(data_dir)
+    registry = FaultRegistry(faults)
+    calls = CallCounter()
+    routes: list[BaseRoute] = [
+        *binance_routes(store),
+        *okx_routes(store),
+        *feargreed_routes(store),
+        *admin_routes(registry, calls),
+    ]
+    return ReplayApp(routes, registry, calls)
