@@ -9,6 +9,7 @@ Values that a venue did not send are ``None``; nothing here is ever filled in.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -237,3 +238,16 @@ class ListedContract:
 class ExchangeInfo:
     contracts: tuple[ListedContract, ...]
     meta: Sourced
+
+
+def series_as_of(newest_ms: int | None, received_ms: int) -> int:
+    """A series is as of its newest row's time, never later than when it arrived."""
+    return received_ms if newest_ms is None else min(newest_ms, received_ms)
+
+
+def newest_candle_ms(candles: Sequence[Candle]) -> int | None:
+    """The time the newest candle covers up to: its close (open when unknown)."""
+    if not candles:
+        return None
+    last = candles[-1]
+    return last.close_time_ms if last.close_time_ms is not None else last.open_time_ms

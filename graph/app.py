@@ -6,6 +6,7 @@ Routes: ``/graphql`` (POST queries, GET GraphiQL, WebSocket), ``/healthz`` (proc
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -23,8 +24,10 @@ from graph.response_cache import MemoryResponseStore, RedisResponseStore
 from graph.schema import build_schema
 from graph.settings import Settings
 from providers import binance, feargreed, okx
+from providers.errors import ProviderError
 from providers.http import HostPolicy, UpstreamHttp
 from providers.metrics import Metrics
+from resolvers import market
 from resolvers.cache import SharedCache, build_backend
 from resolvers.context import Limits, Services, Ttls
 
@@ -77,6 +80,13 @@ def _policies(s: Settings) -> dict[str, HostPolicy]:
             read_timeout_s=s.feargreed_read_timeout_s, deadline_s=s.feargreed_deadline_s, **common
         ),
     }
+
+
+async def _warm(services: Services) -> None:
+    try:
+        await market.warm_symbols(services)
+    except ProviderError as exc:  # the first query will try again
+        log.warning("symbol list not loaded at start-up: %s (%s)", exc.message, exc.code)
 
 
 class _Deferred:
@@ -157,6 +167,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             metrics.http_requests.labels("/graphql", f"{status // 100}xx").inc()
             metrics.http_latency.labels("/graphql").observe(seconds)
 
+        warm = asyncio.create_task(_warm(services), name="perpgraph-warm-symbols")
         holder["endpoint"] = GraphQLEndpoint(
             view, store, max_body_bytes=settings.max_body_bytes, on_request=on_request
         )
@@ -166,6 +177,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             yield
         finally:
+            warm.cancel()
             holder.clear()
             await client.aclose()
             await cache.close()

@@ -82,12 +82,15 @@ class FundingRecordType:
 
 @strawberry.type(name="FundingHistory")
 class FundingHistoryType(MarketData):
-    records: list[FundingRecordType]
+    data: strawberry.Private[FundingHistory]
+
+    @strawberry.field(description="Oldest first.")
+    def records(self) -> list[FundingRecordType]:
+        return [FundingRecordType.from_domain(r) for r in self.data.records]
 
     @classmethod
     def from_cached(cls, c: Cached[FundingHistory]) -> FundingHistoryType:
-        records = [FundingRecordType.from_domain(r) for r in c.value.records]
-        return cls(records=records, **origin(c))
+        return cls(data=c.value, **origin(c))
 
 
 @strawberry.type(name="OpenInterestPoint")
@@ -104,12 +107,15 @@ class OpenInterestPointType:
 @strawberry.type(name="OpenInterestHistory")
 class OpenInterestHistoryType(MarketData):
     period: str
-    points: list[OpenInterestPointType]
+    data: strawberry.Private[OpenInterestHistory]
+
+    @strawberry.field(description="Oldest first.")
+    def points(self) -> list[OpenInterestPointType]:
+        return [OpenInterestPointType.from_domain(p) for p in self.data.points]
 
     @classmethod
     def from_cached(cls, c: Cached[OpenInterestHistory]) -> OpenInterestHistoryType:
-        points = [OpenInterestPointType.from_domain(p) for p in c.value.points]
-        return cls(period=c.value.period, points=points, **origin(c))
+        return cls(period=c.value.period, data=c.value, **origin(c))
 
 
 @strawberry.type(name="LongShortPoint")
@@ -133,16 +139,16 @@ class LongShortPointType:
 class LongShortRatioType(MarketData):
     kind: LongShortKind
     period: str
-    points: list[LongShortPointType]
+    data: strawberry.Private[LongShortRatio]
+
+    @strawberry.field(description="Oldest first.")
+    def points(self) -> list[LongShortPointType]:
+        return [LongShortPointType.from_domain(p) for p in self.data.points]
 
     @classmethod
     def from_cached(cls, c: Cached[LongShortRatio]) -> LongShortRatioType:
-        return cls(
-            kind=LongShortKind(c.value.kind.value),
-            period=c.value.period,
-            points=[LongShortPointType.from_domain(p) for p in c.value.points],
-            **origin(c),
-        )
+        kind = LongShortKind(c.value.kind.value)
+        return cls(kind=kind, period=c.value.period, data=c.value, **origin(c))
 
 
 @strawberry.type(name="TakerVolumePoint")
@@ -165,12 +171,15 @@ class TakerVolumePointType:
 @strawberry.type(name="TakerVolume")
 class TakerVolumeType(MarketData):
     period: str
-    points: list[TakerVolumePointType]
+    data: strawberry.Private[TakerVolume]
+
+    @strawberry.field(description="Oldest first.")
+    def points(self) -> list[TakerVolumePointType]:
+        return [TakerVolumePointType.from_domain(p) for p in self.data.points]
 
     @classmethod
     def from_cached(cls, c: Cached[TakerVolume]) -> TakerVolumeType:
-        points = [TakerVolumePointType.from_domain(p) for p in c.value.points]
-        return cls(period=c.value.period, points=points, **origin(c))
+        return cls(period=c.value.period, data=c.value, **origin(c))
 
 
 @strawberry.type(name="Candle")
@@ -205,12 +214,15 @@ class CandleType:
 @strawberry.type(name="Candles")
 class CandlesType(MarketData):
     interval: str
-    candles: list[CandleType]
+    data: strawberry.Private[Candles]
+
+    @strawberry.field(description="Oldest first; the newest may still be open.")
+    def candles(self) -> list[CandleType]:
+        return [CandleType.from_domain(b) for b in self.data.candles]
 
     @classmethod
     def from_cached(cls, c: Cached[Candles]) -> CandlesType:
-        bars = [CandleType.from_domain(b) for b in c.value.candles]
-        return cls(interval=c.value.interval, candles=bars, **origin(c))
+        return cls(interval=c.value.interval, data=c.value, **origin(c))
 
 
 @strawberry.type(name="BookLevel")
@@ -225,25 +237,33 @@ class BookLevelType:
 
 @strawberry.type(name="OrderBook")
 class OrderBookType(MarketData):
-    bids: list[BookLevelType]
-    asks: list[BookLevelType]
-    imbalance: float | None = strawberry.field(
+    data: strawberry.Private[OrderBook]
+
+    @strawberry.field(description="Best (highest) first.")
+    def bids(self) -> list[BookLevelType]:
+        return [BookLevelType.from_domain(x) for x in self.data.bids]
+
+    @strawberry.field(description="Best (lowest) first.")
+    def asks(self) -> list[BookLevelType]:
+        return [BookLevelType.from_domain(x) for x in self.data.asks]
+
+    @strawberry.field(
         description="(bid qty - ask qty) / (bid qty + ask qty) over the levels returned."
     )
-    spread: float | None = strawberry.field(description="Best ask - best bid.")
-    spread_bps: float | None = strawberry.field(description="Spread over mid, basis points.")
+    def imbalance(self) -> float | None:
+        return book_math.imbalance(self.data)
+
+    @strawberry.field(description="Best ask - best bid.")
+    def spread(self) -> float | None:
+        return book_math.spread(self.data)
+
+    @strawberry.field(description="Spread over mid, basis points.")
+    def spread_bps(self) -> float | None:
+        return book_math.spread_bps(self.data)
 
     @classmethod
     def from_cached(cls, c: Cached[OrderBook]) -> OrderBookType:
-        b = c.value
-        return cls(
-            bids=[BookLevelType.from_domain(x) for x in b.bids],
-            asks=[BookLevelType.from_domain(x) for x in b.asks],
-            imbalance=book_math.imbalance(b),
-            spread=book_math.spread(b),
-            spread_bps=book_math.spread_bps(b),
-            **origin(c),
-        )
+        return cls(data=c.value, **origin(c))
 
 
 @strawberry.type(name="Trade")
@@ -267,11 +287,15 @@ class TradeType:
 
 @strawberry.type(name="RecentTrades")
 class RecentTradesType(MarketData):
-    trades: list[TradeType]
+    data: strawberry.Private[RecentTrades]
+
+    @strawberry.field(description="Oldest first.")
+    def trades(self) -> list[TradeType]:
+        return [TradeType.from_domain(t) for t in self.data.trades]
 
     @classmethod
     def from_cached(cls, c: Cached[RecentTrades]) -> RecentTradesType:
-        return cls(trades=[TradeType.from_domain(t) for t in c.value.trades], **origin(c))
+        return cls(data=c.value, **origin(c))
 
 
 @strawberry.type(name="FearGreedPoint")
@@ -289,7 +313,11 @@ class FearGreedPointType:
 class FearGreedType(MarketData):
     value: int | None = strawberry.field(description="The newest value.")
     classification: str | None
-    history: list[FearGreedPointType] = strawberry.field(description="Newest first.")
+    data: strawberry.Private[FearGreed]
+
+    @strawberry.field(description="Newest first.")
+    def history(self) -> list[FearGreedPointType]:
+        return [FearGreedPointType.from_domain(p) for p in self.data.points]
 
     @classmethod
     def from_cached(cls, c: Cached[FearGreed]) -> FearGreedType:
@@ -297,7 +325,7 @@ class FearGreedType(MarketData):
         return cls(
             value=points[0].value if points else None,
             classification=points[0].classification if points else None,
-            history=[FearGreedPointType.from_domain(p) for p in points],
+            data=c.value,
             **origin(c),
         )
 

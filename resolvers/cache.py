@@ -22,7 +22,7 @@ from aiocache import Cache
 from aiocache.base import BaseCache
 from aiocache.serializers import PickleSerializer
 
-from providers.errors import ProviderUnavailable
+from providers.errors import ProviderUnavailable, SymbolNotServed
 from providers.metrics import Metrics
 
 T = TypeVar("T")
@@ -35,14 +35,23 @@ class Entry:
     ttl_s: float
 
 
+@dataclass(frozen=True, slots=True)
 class Absent:
-    """Stored for a key the upstream did not return, so absence is cached like a value."""
+    """Stored for a key the upstream does not serve, so absence is cached like a value.
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Absent)
+    With ``provider`` set it came from the venue's own "no such symbol/data" answer and is
+    given back as that ``SymbolNotServed``; without, the key was missing from an
+    all-symbol answer and the caller decides what to say (it gets a ``KeyError``).
+    """
 
-    def __hash__(self) -> int:
-        return 0
+    provider: str | None = None
+    endpoint: str = ""
+    message: str = ""
+
+    def error(self, key: str) -> Exception:
+        if self.provider is None:
+            return KeyError(key)
+        return SymbolNotServed(self.message, provider=self.provider, endpoint=self.endpoint)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,8 +126,11 @@ class SharedCache:
     ) -> Cached[T]:
         """The cached value of ``key``, or ``fetch()`` once however many callers miss."""
 
-        async def fetch_one() -> dict[str, T]:
-            return {key: await fetch()}
+        async def fetch_one() -> dict[str, Any]:
+            try:
+                return {key: await fetch()}
+            except SymbolNotServed as err:  # a venue's "no such data" is an answer: cache it
+                return {key: Absent(err.provider, err.endpoint, err.message)}
 
         result = (await self.get_or_fetch_many(dataset, [key], ttl_s, fetch_one, key))[key]
         if isinstance(result, BaseException):
@@ -137,7 +149,7 @@ class SharedCache:
 
         ``fetch`` returns values by key; it may return more keys than asked (an all-symbol
         endpoint), and all of them are stored. A key it does not return is absent upstream:
-        its slot holds ``KeyError``. ``flight_key`` names the upstream call for single flight.
+        its slot holds ``KeyError`` (or the venue's ``SymbolNotServed`` when it said so). ``flight_key`` names the upstream call for single flight.
         """
         now = self._clock()
         found = await self._read(keys)
@@ -148,7 +160,7 @@ class SharedCache:
             if entry is not None and now - entry.stored_at < entry.ttl_s:
                 self._count(dataset, "hit")
                 if isinstance(entry.value, Absent):
-                    out[key] = KeyError(key)
+                    out[key] = entry.value.error(key)
                 else:
                     out[key] = Cached(entry.value, False, entry.ttl_s - (now - entry.stored_at))
             else:
@@ -164,8 +176,10 @@ class SharedCache:
             return out
         for key in missing:
             entry = fetched.get(key)
-            if entry is None or isinstance(entry.value, Absent):
+            if entry is None:
                 out[key] = KeyError(key)
+            elif isinstance(entry.value, Absent):
+                out[key] = entry.value.error(key)
             else:
                 fresh = max(0.0, entry.ttl_s - (self._clock() - entry.stored_at))
                 out[key] = Cached(entry.value, False, fresh)

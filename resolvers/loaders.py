@@ -78,7 +78,7 @@ class Loaders:
             out: list[Cached[Any] | BaseException] = []
             for key in keys:
                 item = found[key]
-                if isinstance(item, KeyError):
+                if isinstance(item, KeyError):  # the all-symbol answer did not include it
                     out.append(_not_served(provider, dataset))
                 elif isinstance(item, BaseException):
                     out.append(item)

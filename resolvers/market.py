@@ -32,7 +32,7 @@ from engine.intervals import INTERVAL_MS, STAT_PERIODS
 from engine.symbols import SymbolRef, SymbolRegistry, UnknownSymbol
 from providers.errors import ProviderError, ProviderUnavailable, SymbolNotServed
 from resolvers.cache import Cached
-from resolvers.context import Context
+from resolvers.context import Context, Services
 from resolvers.errors import FallbackExhausted, InvalidArgument, check_limit
 from resolvers.loaders import Job
 
@@ -53,12 +53,23 @@ def _registry(
     return registry
 
 
+def _binance_listing(s: Services) -> Job:
+    return Job(
+        "exchange_info", "binance:exchange_info", s.ttls.exchange_info, s.binance.exchange_info
+    )
+
+
+async def warm_symbols(s: Services) -> None:
+    """Load Binance's symbol list into the shared cache (the lifespan runs this at start-up,
+    so the first query does not wait for it). Failure is logged by the caller, not fatal."""
+    job = _binance_listing(s)
+    await s.cache.get_or_fetch(job.dataset, job.key, job.ttl_s, job.fetch)
+
+
 async def resolve_symbol(ctx: Context, text: str) -> SymbolRef:
     """Binance's listing first; OKX's instruments only for what Binance does not list."""
     s = ctx.services
-    binance: Cached[ExchangeInfo] = await ctx.loaders.job(
-        Job("exchange_info", "binance:exchange_info", s.ttls.exchange_info, s.binance.exchange_info)
-    )
+    binance: Cached[ExchangeInfo] = await ctx.loaders.job(_binance_listing(s))
     primary = _registry(binance.value, lambda i: SymbolRegistry.from_binance(i.contracts))
     ref = primary.find(text)
     if ref is not None:
@@ -354,4 +365,5 @@ __all__ = [
     "resolve_symbol",
     "taker_volume",
     "ticker_24h",
+    "warm_symbols",
 ]

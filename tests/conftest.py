@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from graph.settings import Settings
@@ -16,6 +17,11 @@ from tests.support import ApiServer, Replay, replay_settings
 def replay_server() -> Iterator[str]:
     server = ReplayServer(port=0)
     url = server.start()
+    # The replay parses its recordings on first use (about half a second for all klines);
+    # do it now, so no test's short client timeouts see that one-off cost.
+    for path in ("/fapi/v2/ticker/price", "/fapi/v1/ticker/24hr", "/fapi/v1/exchangeInfo"):
+        httpx.get(f"{url}{path}", timeout=30).raise_for_status()
+    httpx.delete(f"{url}/_replay/calls").raise_for_status()
     yield url
     server.stop()
 

@@ -29,6 +29,8 @@ from engine.domain import (
     Sourced,
     TakerVolume,
     Ticker24h,
+    newest_candle_ms,
+    series_as_of,
 )
 from providers.binance import venue
 from providers.binance.models import (
@@ -131,7 +133,10 @@ class BinanceFuturesClient:
         fetched = await self._get(path, params, venue.weight(path))
         rows = self._validate(FUNDING_RATES.validate_python, fetched.body, path)
         records = sorted((row.to_domain() for row in rows), key=lambda r: r.funding_time_ms)
-        return FundingHistory(symbol=symbol, records=tuple(records), meta=self._meta(fetched))
+        newest = records[-1].funding_time_ms if records else None
+        return FundingHistory(
+            symbol=symbol, records=tuple(records), meta=self._series_meta(fetched, newest)
+        )
 
     async def open_interest(self, symbol: str) -> OpenInterest:
         """GET /fapi/v1/openInterest — current open interest in base asset. Weight 1."""
@@ -156,7 +161,10 @@ class BinanceFuturesClient:
         rows = self._validate(OPEN_INTEREST_HIST.validate_python, fetched.body, path)
         points = sorted((row.to_domain() for row in rows), key=lambda p: p.ts_ms)
         return OpenInterestHistory(
-            symbol=symbol, period=period, points=tuple(points), meta=self._meta(fetched)
+            symbol=symbol,
+            period=period,
+            points=tuple(points),
+            meta=self._series_meta(fetched, points[-1].ts_ms if points else None),
         )
 
     async def long_short_ratio(
@@ -174,7 +182,11 @@ class BinanceFuturesClient:
         rows = self._validate(LONG_SHORT_RATIOS.validate_python, fetched.body, path)
         points = sorted((row.to_domain() for row in rows), key=lambda p: p.ts_ms)
         return LongShortRatio(
-            symbol=symbol, kind=kind, period=period, points=tuple(points), meta=self._meta(fetched)
+            symbol=symbol,
+            kind=kind,
+            period=period,
+            points=tuple(points),
+            meta=self._series_meta(fetched, points[-1].ts_ms if points else None),
         )
 
     async def taker_volume(self, symbol: str, period: str, limit: int = 30) -> TakerVolume:
@@ -186,7 +198,10 @@ class BinanceFuturesClient:
         rows = self._validate(TAKER_VOLUMES.validate_python, fetched.body, path)
         points = sorted((row.to_domain() for row in rows), key=lambda p: p.ts_ms)
         return TakerVolume(
-            symbol=symbol, period=period, points=tuple(points), meta=self._meta(fetched)
+            symbol=symbol,
+            period=period,
+            points=tuple(points),
+            meta=self._series_meta(fetched, points[-1].ts_ms if points else None),
         )
 
     # -- candles, book, trades ---------------------------------------------------------------
@@ -207,7 +222,10 @@ class BinanceFuturesClient:
         rows = self._validate(KLINES.validate_python, fetched.body, path)
         candles = sorted((row.to_domain() for row in rows), key=lambda c: c.open_time_ms)
         return Candles(
-            symbol=symbol, interval=interval, candles=tuple(candles), meta=self._meta(fetched)
+            symbol=symbol,
+            interval=interval,
+            candles=tuple(candles),
+            meta=self._series_meta(fetched, newest_candle_ms(candles)),
         )
 
     async def depth(self, symbol: str, limit: int = 100) -> OrderBook:
@@ -244,7 +262,10 @@ class BinanceFuturesClient:
         fetched = await self._get(path, params, venue.weight(path))
         rows = self._validate(AGG_TRADES.validate_python, fetched.body, path)
         trades = sorted((row.to_domain() for row in rows), key=lambda t: (t.ts_ms, t.trade_id))
-        return RecentTrades(symbol=symbol, trades=tuple(trades), meta=self._meta(fetched))
+        newest = trades[-1].ts_ms if trades else None
+        return RecentTrades(
+            symbol=symbol, trades=tuple(trades), meta=self._series_meta(fetched, newest)
+        )
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -257,6 +278,10 @@ class BinanceFuturesClient:
         return Sourced(
             source=fetched.source(self.PROVIDER), as_of_ms=venue_ms or fetched.received_ms
         )
+
+    def _series_meta(self, fetched: Fetched, newest_ms: int | None) -> Sourced:
+        """A series is as of its newest row, never later than when it was received."""
+        return self._meta(fetched, series_as_of(newest_ms, fetched.received_ms))
 
     @staticmethod
     def _symbol_param(symbol: str | None) -> dict[str, str | int] | None:

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from engine.domain import FearGreed, Sourced
+from engine.domain import FearGreed, Sourced, series_as_of
 from providers.errors import ProviderBadData, ProviderRejected
 from providers.feargreed import venue
 from providers.feargreed.models import FNG_ITEMS, FngEnvelope
@@ -50,9 +50,14 @@ class FearGreedClient:
                 endpoint=path,
             )
         rows = self._validate(FNG_ITEMS.validate_python, envelope.data, path)
+        points = tuple(row.to_domain() for row in rows)  # newest first
+        newest = points[0].ts_ms if points else None
         return FearGreed(
-            points=tuple(row.to_domain() for row in rows),
-            meta=Sourced(source=fetched.source(self.PROVIDER), as_of_ms=fetched.received_ms),
+            points=points,
+            meta=Sourced(
+                source=fetched.source(self.PROVIDER),
+                as_of_ms=series_as_of(newest, fetched.received_ms),
+            ),
         )
 
     def _validate(self, parse: Callable[[Any], _T], body: Any, endpoint: str) -> _T:

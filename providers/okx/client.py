@@ -14,7 +14,16 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from engine.domain import Candles, ExchangeInfo, FundingSnapshot, OpenInterest, Sourced, Ticker24h
+from engine.domain import (
+    Candles,
+    ExchangeInfo,
+    FundingSnapshot,
+    OpenInterest,
+    Sourced,
+    Ticker24h,
+    newest_candle_ms,
+    series_as_of,
+)
 from providers.errors import (
     ProviderBadData,
     ProviderRejected,
@@ -139,7 +148,10 @@ class OkxClient:
             symbol=inst_id,
             interval=interval,
             candles=tuple(candles),
-            meta=Sourced(source=fetched.source(self.PROVIDER), as_of_ms=fetched.received_ms),
+            meta=Sourced(
+                source=fetched.source(self.PROVIDER),
+                as_of_ms=series_as_of(newest_candle_ms(candles), fetched.received_ms),
+            ),
         )
 
     # -- helpers ---------------------------------------------------------------------------

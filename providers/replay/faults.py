@@ -260,6 +260,9 @@ class ReplayMiddleware:
         if rule is None:
             await self.app(scope, receive, send_via)
             return
+        if rule.mode is None:
+            await self._send_late(scope, receive, send_via, rule.latency_ms / 1000)
+            return
         receive, gone = await _pause(rule.latency_ms / 1000, receive)
         if not gone and rule.mode == "timeout":
             receive, gone = await _pause(rule.hang_s, receive)
@@ -271,6 +274,28 @@ class ReplayMiddleware:
             await self._send_broken(scope, receive, send_via, rule)
         else:
             await self.app(scope, receive, send_via)
+
+    async def _send_late(
+        self, scope: Scope, receive: Receive, send: Send, latency_s: float
+    ) -> None:
+        """The normal answer, sent ``latency_s`` after the request arrived.
+
+        The answer is built first and the wait covers only what is left, as with a venue
+        whose processing overlaps the network delay; so concurrent requests with injected
+        latency all arrive one latency later instead of queueing behind each other's work.
+        """
+        started = time.monotonic()
+        messages: list[Message] = []
+
+        async def keep(message: Message) -> None:
+            messages.append(message)
+
+        await self.app(scope, receive, keep)
+        _, gone = await _pause(max(0.0, latency_s - (time.monotonic() - started)), receive)
+        if gone:
+            return
+        for message in messages:
+            await send(message)
 
     async def _send_status(self, path: str, rule: FaultRule, send: Send) -> None:
         body = encode_json(fault_body(path, rule.status, rule.retry_after_s))

@@ -66,9 +66,9 @@ async def test_twenty_symbols_cost_one_price_call(
     async with httpx.AsyncClient() as client:
         await _warm_exchange_info(client, server)
         result = await gql(
-            client, server.url, f"{{ symbols(tickers: [{listed}]) {{ ticker price }} }}"
+            client, server.url, f"{{ symbols(tickers: [{listed}]) {{ ticker price }} }}", debug=True
         )
-    assert replay.calls() == {INFO: 1, PRICE: 1}
+    assert replay.calls() == {INFO: 1, PRICE: 1}, result["extensions"]
     served = {row["symbol"]: float(row["price"]) for row in replay.venue(PRICE)}
     rows = result["data"]["symbols"]
     assert [r["ticker"] for r in rows] == TWENTY
@@ -118,13 +118,30 @@ async def test_response_cache_answers_a_hot_query_without_executing(
 ) -> None:
     server = api()
     query = '{ symbol(ticker: "BTC") { price funding { rate } } }'
+    stats_query = "{ cacheStats { hits misses } }"
     async with httpx.AsyncClient() as client:
         first = await client.post(f"{server.url}/graphql", json={"query": query})
+        after_first = await gql(client, server.url, stats_query)
         second = await client.post(f"{server.url}/graphql", json={"query": query})
-        stats = await gql(client, server.url, "{ cacheStats { hits misses } }")
+        after_second = await gql(client, server.url, stats_query)
     assert first.headers["x-response-cache"] == "miss"
     assert second.headers["x-response-cache"] == "hit"
     assert second.json() == first.json()
-    # the hit never reached the resolvers: the shared cache saw only the first request
-    assert stats["data"]["cacheStats"]["hits"] == 0
+    # the hit never reached the resolvers: no shared-cache lookup happened for it
+    assert after_second == after_first
+    assert after_first["data"]["cacheStats"]["misses"] >= 2
     assert replay.calls() == {INFO: 1, PRICE: 1, PREMIUM: 1}
+
+
+async def test_a_venues_no_data_answer_is_cached_like_a_value(
+    api: Callable[..., ApiServer], replay: Replay
+) -> None:
+    server = api(response_cache=False)
+    query = '{ symbol(ticker: "BTC") { takerVolume(period: "1h") { source } } }'
+    async with httpx.AsyncClient() as client:
+        first = await gql(client, server.url, query)
+        again = await gql(client, server.url, query)
+    for result in (first, again):
+        assert result["data"]["symbol"]["takerVolume"] is None
+        assert [e["extensions"]["code"] for e in result["errors"]] == ["NO_DATA"]
+    assert replay.calls()["/futures/data/takerlongshortRatio"] == 1

@@ -1,0 +1,54 @@
+# perpgraph: every command installs what it needs first (into .venv).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run demo replay test check lint format schema bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## run: install, then serve the API against the live venues (GraphiQL at /graphql)
+run: $(STAMP)
+	$(BIN)/perpgraph serve
+
+## demo: install, then serve offline against the replay exchange (recorded data)
+demo: $(STAMP)
+	$(BIN)/perpgraph serve --replay
+
+replay: $(STAMP)
+	$(BIN)/perpgraph replay
+
+## test: install, then run the whole test suite (needs PostgreSQL and Redis on loopback)
+test: $(STAMP)
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy engine providers resolvers graph tests bench
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## check: what CI runs: formatting, lint, types, then the tests
+check: lint test
+
+## schema: regenerate schema.graphql from the code
+schema: $(STAMP)
+	$(BIN)/perpgraph export-schema > schema.graphql
+
+## bench: benchmarks on loopback; figures go to bench/results.json
+bench: $(STAMP)
+	@command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,213 @@
+"""``make bench``: measured figures, written as JSON to bench/results.json.
+
+1. Hot query: requests/s and p50/p99 of ``{symbol(ticker:"BTC"){price funding{rate}}}``
+   against the API, and of a plain Starlette endpoint returning the same JSON, by the same
+   load generator (wrk) on loopback, in the same run.
+2. Cold latency of a 20-field query with 100 ms injected at every replay route: every field's
+   data is fetched (the symbol list is loaded at start-up); target under 1.3 x 100 ms.
+
+Both servers run as their own uvicorn processes (1 worker) against the replay exchange.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from providers.replay.server import ReplayServer  # noqa: E402
+from tests.support import ServerProcess, free_port  # noqa: E402
+
+HOT_QUERY = '{ symbol(ticker: "BTC") { price funding { rate } } }'
+COLD_FIELDS = """
+  price markPrice indexPrice change24hPct quoteVolume24h high24h low24h
+  funding { rate nextFundingTime }
+  fundingHistory(limit: 10) { source }
+  openInterest { baseQty usd }
+  openInterestHistory(period: "1h", limit: 10) { source }
+  globalRatio: longShortRatio(kind: GLOBAL_ACCOUNTS) { source }
+  topAccounts: longShortRatio(kind: TOP_ACCOUNTS) { source }
+  topPositions: longShortRatio(kind: TOP_POSITIONS) { source }
+  takerVolume(period: "1h") { source }
+  m1: candles(interval: "1m", limit: 100) { interval }
+  m5: candles(interval: "5m", limit: 100) { interval }
+  h1: candles(interval: "1h", limit: 100) { interval }
+  orderbook(depth: 20) { spread }
+  recentTrades(limit: 20) { source }
+"""
+COLD_TICKERS = ["BTC", "ETH", "SOL", "XRP", "DOGE", "BNB", "ADA", "LINK", "AVAX", "DOT"]
+WRK_SECONDS = int(os.environ.get("PERPGRAPH_BENCH_SECONDS", "10"))
+WRK_CONNECTIONS = 32
+INJECTED_MS = int(os.environ.get("PERPGRAPH_BENCH_INJECTED_MS", "100"))
+
+
+def wrk(url: str, body: str, seconds: int) -> dict[str, Any]:
+    env = {**os.environ, "PERPGRAPH_BENCH_QUERY": body}
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{WRK_CONNECTIONS}",
+            f"-d{seconds}s",
+            "-s",
+            str(ROOT / "bench/wrk_post.lua"),
+            url,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+def plain_server(body: bytes) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {**os.environ, "PERPGRAPH_BENCH_BODY": body.decode()}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "bench.plain_app:app", "--port", str(port),
+         "--log-level", "warning", "--no-access-log"],
+        cwd=ROOT, env=env,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            httpx.post(f"{url}/graphql", content=b"{}")
+            return proc, url
+        except httpx.TransportError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("plain server did not start")
+
+
+def hot(replay_url: str) -> dict[str, Any]:
+    env = {f"PERPGRAPH_{v}_BASE_URL": replay_url for v in ("BINANCE", "OKX", "FEARGREED")}
+    # long TTLs so the run measures the hot path, not refills
+    env.update({"PERPGRAPH_TTL_PRICE_S": "3600", "PERPGRAPH_TTL_PREMIUM_INDEX_S": "3600"})
+    api = ServerProcess(env)
+    api.start()
+    body = json.dumps({"query": HOT_QUERY})
+    try:
+        answer = httpx.post(
+            f"{api.url}/graphql", content=body, headers={"content-type": "application/json"}
+        )
+        answer.raise_for_status()
+        assert "errors" not in answer.json(), answer.text
+        plain, plain_url = plain_server(answer.content)
+        try:
+            wrk(f"{api.url}/graphql", body, 2)  # warm-up
+            wrk(f"{plain_url}/graphql", body, 2)
+            graphql = wrk(f"{api.url}/graphql", body, WRK_SECONDS)
+            baseline = wrk(f"{plain_url}/graphql", body, WRK_SECONDS)
+        finally:
+            plain.terminate()
+            plain.wait()
+    finally:
+        api.stop()
+    return {
+        "query": HOT_QUERY,
+        "graphql": graphql,
+        "plain_starlette": baseline,
+        "ratio_of_plain": round(graphql["requests_per_s"] / baseline["requests_per_s"], 3),
+        "target_ratio": 0.5,
+    }
+
+
+def cold(replay_url: str) -> dict[str, Any]:
+    env = {f"PERPGRAPH_{v}_BASE_URL": replay_url for v in ("BINANCE", "OKX", "FEARGREED")}
+    env["PERPGRAPH_RESPONSE_CACHE"] = "false"
+    env["PERPGRAPH_CACHE_NAMESPACE"] = f"bench-{uuid.uuid4().hex}"
+    api = ServerProcess(env)
+    api.start()
+    runs: list[dict[str, Any]] = []
+    try:
+        time.sleep(0.5)  # let the start-up symbol-list load finish
+        rule = {"route": "*", "latency_ms": INJECTED_MS}
+        httpx.post(f"{replay_url}/_replay/faults", json=rule).raise_for_status()
+        httpx.delete(f"{replay_url}/_replay/calls")
+        client = httpx.Client(base_url=api.url, timeout=30)
+        client.get("/healthz")  # one kept-alive connection, as a real frontend has
+        for ticker in COLD_TICKERS:
+            query = f'{{ symbol(ticker: "{ticker}") {{ {COLD_FIELDS} }} }}'
+            started = time.perf_counter()
+            response = client.post("/graphql", json={"query": query})
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            result = response.json()
+            fields = len(result["data"]["symbol"])
+            errors = sorted({e["extensions"]["code"] for e in result.get("errors", [])})
+            runs.append(
+                {
+                    "ticker": ticker,
+                    "ms": round(elapsed_ms, 1),
+                    "fields": fields,
+                    "error_codes": errors,
+                }
+            )
+        calls = httpx.get(f"{replay_url}/_replay/calls").json()
+        client.close()
+    finally:
+        httpx.delete(f"{replay_url}/_replay/faults")
+        api.stop()
+    times: list[float] = [float(r["ms"]) for r in runs]
+    return {
+        "injected_latency_ms": INJECTED_MS,
+        "runs": runs,
+        "median_ms": statistics.median(times),
+        "max_ms": max(times),
+        "median_in_upstream_latencies": round(statistics.median(times) / max(INJECTED_MS, 1), 3),
+        "target_in_upstream_latencies": 1.3,
+        "upstream_calls": sum(calls.values()),
+        "upstream_calls_by_path": calls,
+    }
+
+
+def warm_replay(replay_url: str) -> None:
+    """Make the replay parse its recordings before timing: a real venue has no such cost."""
+    with httpx.Client(base_url=replay_url) as client:
+        client.get("/fapi/v2/ticker/price")
+        for ticker in COLD_TICKERS:
+            symbol = f"{ticker}USDT"
+            client.get("/fapi/v1/ticker/24hr", params={"symbol": symbol})
+            client.get("/fapi/v1/fundingRate", params={"symbol": symbol})
+            for interval in ("1m", "5m", "1h"):
+                client.get("/fapi/v1/klines", params={"symbol": symbol, "interval": interval})
+
+
+def main() -> int:
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: `apt-get install wrk` (make bench does this)", file=sys.stderr)
+        return 2
+    replay = ReplayServer(port=0)
+    replay_url = replay.start()
+    warm_replay(replay_url)
+    try:
+        results = {
+            "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
+            "hot_query": hot(replay_url),
+            "cold_20_fields": cold(replay_url),
+        }
+    finally:
+        replay.stop()
+    out = ROOT / "bench" / "results.json"
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
