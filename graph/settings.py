@@ -81,9 +81,5 @@ class Settings(BaseSettings):
     response_cache: bool = True
     response_cache_max_entries: int = Field(10_000, ge=1)
 
-    def ttl_for_klines(self, interval_ms: int) -> float:
-        seconds = interval_ms / 1000 / self.ttl_klines_divisor
-        return max(self.ttl_klines_min_s, min(self.ttl_klines_max_s, seconds))
-
 
 __all__ = ["Settings"]

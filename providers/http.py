@@ -318,62 +318,53 @@ class UpstreamHttp:
         response: httpx.Response,
         started: float,
     ) -> Fetched:
-        provider = policy.provider
-        status = response.status_code
-        if status in (429, 418):
-            retry_after = parse_retry_after(response.headers.get("retry-after"), self._wall())
-            wait = retry_after if retry_after is not None else policy.default_retry_after_s
+        outcome, body, error = self._classify(policy, endpoint, response)
+        if isinstance(error, UpstreamRateLimited):  # pause the whole host until Retry-After
+            wait = error.retry_after_s or 0.0
             state.blocked_until = max(state.blocked_until, self._monotonic() + wait)
-            self._finish(state, policy, endpoint, "rate_limited", started, transient_failure=False)
-            raise UpstreamRateLimited(
-                f"{provider} rate limit hit (HTTP {status})",
-                provider=provider,
-                endpoint=endpoint,
-                status=status,
-                retry_after_s=wait,
-            )
-        if status >= 500:
-            self._finish(state, policy, endpoint, "server_error", started, transient_failure=True)
-            raise UpstreamServerError(
-                f"{provider} answered HTTP {status}",
-                provider=provider,
-                endpoint=endpoint,
-                status=status,
-            )
-        body: Any
-        try:
-            body = json.loads(response.content)
-        except ValueError as exc:
-            if status >= 400:
-                body = None
-            else:
-                self._finish(state, policy, endpoint, "bad_data", started, transient_failure=False)
-                raise ProviderBadData(
-                    f"{provider} sent a body that is not JSON",
-                    provider=provider,
-                    endpoint=endpoint,
-                    status=status,
-                ) from exc
-        if policy.not_served(status, body):
-            self._finish(state, policy, endpoint, "not_served", started, transient_failure=False)
-            raise SymbolNotServed(
-                f"{provider} has no data for this symbol",
-                provider=provider,
-                endpoint=endpoint,
-                status=status,
-            )
-        if status >= 400:
-            self._finish(state, policy, endpoint, "rejected", started, transient_failure=False)
-            raise ProviderRejected(
-                f"{provider} rejected the request (HTTP {status})",
-                provider=provider,
-                endpoint=endpoint,
-                status=status,
-            )
-        self._finish(state, policy, endpoint, "ok", started, transient_failure=False)
+        transient = isinstance(error, UpstreamServerError)
+        self._finish(state, policy, endpoint, outcome, started, transient_failure=transient)
+        if error is not None:
+            raise error
         return Fetched(
             body=body, received_ms=int(self._wall() * 1000), via=response.headers.get("via")
         )
+
+    def _classify(
+        self, policy: HostPolicy, endpoint: str, response: httpx.Response
+    ) -> tuple[str, Any, ProviderError | None]:
+        """(metrics outcome, parsed body, error to raise or None) for one HTTP answer."""
+        provider, status = policy.provider, response.status_code
+        where: dict[str, Any] = {"provider": provider, "endpoint": endpoint, "status": status}
+        if status in (429, 418):
+            retry_after = parse_retry_after(response.headers.get("retry-after"), self._wall())
+            wait = retry_after if retry_after is not None else policy.default_retry_after_s
+            message = f"{provider} rate limit hit (HTTP {status})"
+            return "rate_limited", None, UpstreamRateLimited(message, retry_after_s=wait, **where)
+        if status >= 500:
+            return (
+                "server_error",
+                None,
+                UpstreamServerError(f"{provider} answered HTTP {status}", **where),
+            )
+        try:
+            body = json.loads(response.content)
+        except ValueError as exc:
+            if status < 400:
+                error = ProviderBadData(f"{provider} sent a body that is not JSON", **where)
+                error.__cause__ = exc
+                return "bad_data", None, error
+            body = None
+        if policy.not_served(status, body):
+            return (
+                "not_served",
+                body,
+                SymbolNotServed(f"{provider} has no data for this symbol", **where),
+            )
+        if status >= 400:
+            message = f"{provider} rejected the request (HTTP {status})"
+            return "rejected", body, ProviderRejected(message, **where)
+        return "ok", body, None
 
     def _note_weight(self, state: _HostState, policy: HostPolicy, response: httpx.Response) -> None:
         if policy.used_weight_header is None:

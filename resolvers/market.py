@@ -167,16 +167,11 @@ async def funding(ctx: Context, ref: SymbolRef) -> Cached[FundingSnapshot]:
 
 async def funding_history(ctx: Context, ref: SymbolRef, limit: int) -> Cached[FundingHistory]:
     check_limit("limit", limit, 1, 1000)
-    s = ctx.services
-    symbol = _binance_symbol(ref, "funding_history")
-    return await ctx.loaders.job(
-        Job(
-            "funding_history",
-            f"binance:funding_history:{symbol}:{limit}",
-            s.ttls.funding_history,
-            lambda: s.binance.funding_history(symbol, limit),
-        )
-    )
+    b = ctx.services.binance
+    return await _from_binance(
+        ctx, ref, "funding_history", ctx.services.ttls.funding_history, f"{limit}",
+        lambda symbol: b.funding_history(symbol, limit),
+    )  # fmt: skip
 
 
 async def open_interest(ctx: Context, ref: SymbolRef) -> Cached[OpenInterest]:
@@ -217,16 +212,11 @@ async def open_interest_history(
 ) -> Cached[OpenInterestHistory]:
     check_period(period)
     check_limit("limit", limit, 1, 500)
-    s = ctx.services
-    symbol = _binance_symbol(ref, "open_interest_history")
-    return await ctx.loaders.job(
-        Job(
-            "open_interest_history",
-            f"binance:open_interest_history:{symbol}:{period}:{limit}",
-            s.ttls.open_interest_history,
-            lambda: s.binance.open_interest_history(symbol, period, limit),
-        )
-    )
+    b = ctx.services.binance
+    return await _from_binance(
+        ctx, ref, "open_interest_history", ctx.services.ttls.open_interest_history,
+        f"{period}:{limit}", lambda symbol: b.open_interest_history(symbol, period, limit),
+    )  # fmt: skip
 
 
 async def long_short_ratio(
@@ -234,16 +224,11 @@ async def long_short_ratio(
 ) -> Cached[LongShortRatio]:
     check_period(period)
     check_limit("limit", limit, 1, 500)
-    s = ctx.services
-    symbol = _binance_symbol(ref, "long_short_ratio")
-    return await ctx.loaders.job(
-        Job(
-            "ratios",
-            f"binance:ratio:{kind.value}:{symbol}:{period}:{limit}",
-            s.ttls.ratios,
-            lambda: s.binance.long_short_ratio(symbol, kind, period, limit),
-        )
-    )
+    b = ctx.services.binance
+    return await _from_binance(
+        ctx, ref, "ratios", ctx.services.ttls.ratios, f"{kind.value}:{period}:{limit}",
+        lambda symbol: b.long_short_ratio(symbol, kind, period, limit),
+    )  # fmt: skip
 
 
 async def taker_volume(
@@ -251,16 +236,11 @@ async def taker_volume(
 ) -> Cached[TakerVolume]:
     check_period(period)
     check_limit("limit", limit, 1, 500)
-    s = ctx.services
-    symbol = _binance_symbol(ref, "taker_volume")
-    return await ctx.loaders.job(
-        Job(
-            "taker_volume",
-            f"binance:taker_volume:{symbol}:{period}:{limit}",
-            s.ttls.taker_volume,
-            lambda: s.binance.taker_volume(symbol, period, limit),
-        )
-    )
+    b = ctx.services.binance
+    return await _from_binance(
+        ctx, ref, "taker_volume", ctx.services.ttls.taker_volume, f"{period}:{limit}",
+        lambda symbol: b.taker_volume(symbol, period, limit),
+    )  # fmt: skip
 
 
 async def candles(ctx: Context, ref: SymbolRef, interval: str, limit: int) -> Cached[Candles]:
@@ -299,30 +279,20 @@ _DEPTHS = (5, 10, 20, 50, 100, 500, 1000)
 async def orderbook(ctx: Context, ref: SymbolRef, depth: int) -> Cached[OrderBook]:
     if depth not in _DEPTHS:
         raise InvalidArgument("BAD_LIMIT", f"depth must be one of {', '.join(map(str, _DEPTHS))}")
-    s = ctx.services
-    symbol = _binance_symbol(ref, "orderbook")
-    return await ctx.loaders.job(
-        Job(
-            "orderbook",
-            f"binance:depth:{symbol}:{depth}",
-            s.ttls.orderbook,
-            lambda: s.binance.depth(symbol, depth),
-        )
-    )
+    b = ctx.services.binance
+    return await _from_binance(
+        ctx, ref, "orderbook", ctx.services.ttls.orderbook, f"{depth}",
+        lambda symbol: b.depth(symbol, depth),
+    )  # fmt: skip
 
 
 async def recent_trades(ctx: Context, ref: SymbolRef, limit: int) -> Cached[RecentTrades]:
     check_limit("limit", limit, 1, 1000)
-    s = ctx.services
-    symbol = _binance_symbol(ref, "recent_trades")
-    return await ctx.loaders.job(
-        Job(
-            "trades",
-            f"binance:agg_trades:{symbol}:{limit}",
-            s.ttls.trades,
-            lambda: s.binance.agg_trades(symbol, limit),
-        )
-    )
+    b = ctx.services.binance
+    return await _from_binance(
+        ctx, ref, "trades", ctx.services.ttls.trades, f"{limit}",
+        lambda symbol: b.agg_trades(symbol, limit),
+    )  # fmt: skip
 
 
 async def fear_greed(ctx: Context, limit: int) -> Cached[FearGreed]:
@@ -338,14 +308,25 @@ async def fear_greed(ctx: Context, limit: int) -> Cached[FearGreed]:
     )
 
 
-def _binance_symbol(ref: SymbolRef, dataset: str) -> str:
+async def _from_binance(
+    ctx: Context,
+    ref: SymbolRef,
+    dataset: str,
+    ttl_s: float,
+    params: str,
+    fetch: Callable[[str], Awaitable[T]],
+) -> Cached[T]:
+    """A Binance-only dataset through the request's loader: key ``binance:dataset:symbol:params``."""
     if ref.venues.binance is None:
         raise SymbolNotServed(
             f"{dataset} comes from binance, which does not list this symbol",
             provider="binance",
             endpoint=dataset,
         )
-    return ref.venues.binance
+    symbol = ref.venues.binance
+    job = Job(dataset, f"binance:{dataset}:{symbol}:{params}", ttl_s, lambda: fetch(symbol))
+    result: Cached[T] = await ctx.loaders.job(job)
+    return result
 
 
 __all__ = [

@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from pydantic import ValidationError
-
 from engine.domain import (
     Candles,
     ExchangeInfo,
@@ -48,8 +46,8 @@ from providers.binance.models import (
     OpenInterestPayload,
 )
 from providers.binance.venue import VENUE
-from providers.errors import ProviderBadData
 from providers.http import Fetched, UpstreamHttp
+from providers.payloads import validated
 
 _T = TypeVar("_T")
 
@@ -128,7 +126,7 @@ class BinanceFuturesClient:
         """
         path = "/fapi/v1/fundingRate"
         venue.check_symbol(symbol)
-        venue.check_limit("fundingRate", limit, VENUE.funding_limit)
+        VENUE.funding_limit.check("fundingRate", limit)
         params: dict[str, str | int] = {"symbol": symbol, "limit": limit}
         fetched = await self._get(path, params, venue.weight(path))
         rows = self._validate(FUNDING_RATES.validate_python, fetched.body, path)
@@ -216,7 +214,7 @@ class BinanceFuturesClient:
         path = "/fapi/v1/klines"
         venue.check_symbol(symbol)
         venue.check_interval(interval)
-        venue.check_limit("klines", limit, VENUE.kline_limit)
+        VENUE.kline_limit.check("klines", limit)
         params: dict[str, str | int] = {"symbol": symbol, "interval": interval, "limit": limit}
         fetched = await self._get(path, params, venue.kline_weight(limit))
         rows = self._validate(KLINES.validate_python, fetched.body, path)
@@ -257,7 +255,7 @@ class BinanceFuturesClient:
         """
         path = "/fapi/v1/aggTrades"
         venue.check_symbol(symbol)
-        venue.check_limit("aggTrades", limit, VENUE.agg_trades_limit)
+        VENUE.agg_trades_limit.check("aggTrades", limit)
         params: dict[str, str | int] = {"symbol": symbol, "limit": limit}
         fetched = await self._get(path, params, venue.weight(path))
         rows = self._validate(AGG_TRADES.validate_python, fetched.body, path)
@@ -298,29 +296,16 @@ class BinanceFuturesClient:
     def _stats_params(symbol: str, period: str, limit: int) -> dict[str, str | int]:
         venue.check_symbol(symbol)
         venue.check_period(period)
-        venue.check_limit("futures/data", limit, VENUE.stats_limit)
+        VENUE.stats_limit.check("futures/data", limit)
         return {"symbol": symbol, "period": period, "limit": limit}
 
     def _validate(self, parse: Callable[[Any], _T], body: Any, endpoint: str) -> _T:
-        try:
-            return parse(body)
-        except ValidationError as exc:
-            raise ProviderBadData(
-                f"{self.PROVIDER} sent a payload that failed validation ({_first_error(exc)})",
-                provider=self.PROVIDER,
-                endpoint=endpoint,
-            ) from exc
+        return validated(parse, body, self.PROVIDER, endpoint)
 
 
 def _as_list(body: Any) -> Any:
     """Binance answers one object for one symbol and an array for all of them."""
     return [body] if isinstance(body, dict) else body
-
-
-def _first_error(exc: ValidationError) -> str:
-    first = exc.errors(include_url=False, include_input=False)[0]
-    where = ".".join(str(part) for part in first["loc"]) or "body"
-    return f"{exc.error_count()} error(s); first at {where}: {first['msg']}"
 
 
 __all__ = ["BinanceFuturesClient"]

@@ -7,9 +7,9 @@ or sends as ``""``, become ``None``. Nothing is filled in.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, TypeAdapter, model_validator
+from pydantic import TypeAdapter, model_validator
 
 from engine.domain import (
     BookLevel,
@@ -27,28 +27,12 @@ from engine.domain import (
     Trade,
 )
 from providers.binance.venue import VENUE
-
-
-def _blank_to_none(value: Any) -> Any:
-    return None if value == "" else value
-
-
-OptFloat = Annotated[float | None, BeforeValidator(_blank_to_none)]
-OptInt = Annotated[int | None, BeforeValidator(_blank_to_none)]
-
-
-class _Payload(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore", allow_inf_nan=False)
-
-
-def _as_of(venue_ms: int | None, received_ms: int) -> int:
-    return venue_ms if venue_ms else received_ms
-
+from providers.payloads import OptFloat, OptInt, Payload, as_of
 
 # -- exchangeInfo ----------------------------------------------------------------------------
 
 
-class SymbolInfo(_Payload):
+class SymbolInfo(Payload):
     symbol: str
     contractType: str
     status: str
@@ -70,7 +54,7 @@ class SymbolInfo(_Payload):
         )
 
 
-class ExchangeInfoPayload(_Payload):
+class ExchangeInfoPayload(Payload):
     serverTime: int
     symbols: tuple[SymbolInfo, ...]
 
@@ -78,7 +62,7 @@ class ExchangeInfoPayload(_Payload):
 # -- tickers and premium index -----------------------------------------------------------------
 
 
-class TickerPrice(_Payload):
+class TickerPrice(Payload):
     symbol: str
     price: float
     time: OptInt = None
@@ -87,11 +71,11 @@ class TickerPrice(_Payload):
         return PriceQuote(
             symbol=self.symbol,
             price=self.price,
-            meta=Sourced(source=source, as_of_ms=_as_of(self.time, received_ms)),
+            meta=Sourced(source=source, as_of_ms=as_of(self.time, received_ms)),
         )
 
 
-class Ticker24hr(_Payload):
+class Ticker24hr(Payload):
     symbol: str
     lastPrice: float
     priceChangePercent: OptFloat = None  # a percent: "-95.960" means -95.96 %
@@ -113,11 +97,11 @@ class Ticker24hr(_Payload):
             quote_volume=self.quoteVolume,
             open_time_ms=self.openTime,
             close_time_ms=self.closeTime,
-            meta=Sourced(source=source, as_of_ms=_as_of(self.closeTime, received_ms)),
+            meta=Sourced(source=source, as_of_ms=as_of(self.closeTime, received_ms)),
         )
 
 
-class PremiumIndexItem(_Payload):
+class PremiumIndexItem(Payload):
     symbol: str
     markPrice: float
     indexPrice: OptFloat = None
@@ -134,14 +118,14 @@ class PremiumIndexItem(_Payload):
             last_funding_rate=self.lastFundingRate,
             next_funding_time_ms=self.nextFundingTime or None,
             interest_rate=self.interestRate,
-            meta=Sourced(source=source, as_of_ms=_as_of(self.time, received_ms)),
+            meta=Sourced(source=source, as_of_ms=as_of(self.time, received_ms)),
         )
 
 
 # -- funding and open interest -------------------------------------------------------------------
 
 
-class FundingRateItem(_Payload):
+class FundingRateItem(Payload):
     symbol: str
     fundingRate: float
     fundingTime: int
@@ -158,7 +142,7 @@ class FundingRateItem(_Payload):
         )
 
 
-class OpenInterestPayload(_Payload):
+class OpenInterestPayload(Payload):
     symbol: str
     openInterest: float  # base asset
     time: OptInt = None
@@ -167,11 +151,11 @@ class OpenInterestPayload(_Payload):
         return OpenInterest(
             symbol=self.symbol,
             base_qty=self.openInterest,
-            meta=Sourced(source=source, as_of_ms=_as_of(self.time, received_ms)),
+            meta=Sourced(source=source, as_of_ms=as_of(self.time, received_ms)),
         )
 
 
-class OpenInterestHistItem(_Payload):
+class OpenInterestHistItem(Payload):
     sumOpenInterest: float  # base asset
     sumOpenInterestValue: OptFloat = None  # USD(T)
     timestamp: int  # docs show a string, the live API an int: both parse
@@ -184,7 +168,7 @@ class OpenInterestHistItem(_Payload):
         )
 
 
-class LongShortRatioItem(_Payload):
+class LongShortRatioItem(Payload):
     longShortRatio: float
     longAccount: OptFloat = None  # fraction of accounts (or positions) long
     shortAccount: OptFloat = None
@@ -199,7 +183,7 @@ class LongShortRatioItem(_Payload):
         )
 
 
-class TakerVolumeItem(_Payload):
+class TakerVolumeItem(Payload):
     buySellRatio: float
     buyVol: float  # base asset
     sellVol: float
@@ -232,7 +216,7 @@ _KLINE_FIELDS = (
 )
 
 
-class Kline(_Payload):
+class Kline(Payload):
     """One kline array. The venue sends 12 elements; a replay of derived OHLCV data sends
     the first 6 (or 7, with closeTime). Elements not sent are ``None``."""
 
@@ -271,7 +255,7 @@ class Kline(_Payload):
         )
 
 
-class DepthLevel(_Payload):
+class DepthLevel(Payload):
     price: float
     qty: float
 
@@ -288,7 +272,7 @@ class DepthLevel(_Payload):
         return BookLevel(price=self.price, quantity=self.qty)
 
 
-class DepthPayload(_Payload):
+class DepthPayload(Payload):
     lastUpdateId: int
     E: OptInt = None  # message output time
     T: OptInt = None  # transaction time
@@ -300,7 +284,7 @@ class DepthPayload(_Payload):
         return self.E or self.T
 
 
-class AggTrade(_Payload):
+class AggTrade(Payload):
     a: int  # aggregate trade id
     p: float
     q: float  # base asset

@@ -14,19 +14,7 @@ from typing import Any, Unpack
 
 from engine.domain import RatioKind
 from providers.http import HostPolicy, HostTuning
-
-_MINUTE_MS = 60_000
-_HOUR_MS = 60 * _MINUTE_MS
-_DAY_MS = 24 * _HOUR_MS
-
-
-@dataclass(frozen=True, slots=True)
-class LimitRange:
-    """Accepted ``limit`` values of one endpoint: ``low``..``high`` and the venue's default."""
-
-    low: int
-    high: int
-    default: int
+from providers.venue_table import LimitRange, interval_table
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,23 +52,8 @@ VENUE = BinanceVenue(
     perp_symbol_format="{base}{quote}",
     delivery_symbol_format="{base}{quote}_{yymmdd}",
     # "1M" (calendar month) is left out: it has no fixed length in ms.
-    kline_interval_ms=MappingProxyType(
-        {
-            "1m": _MINUTE_MS,
-            "3m": 3 * _MINUTE_MS,
-            "5m": 5 * _MINUTE_MS,
-            "15m": 15 * _MINUTE_MS,
-            "30m": 30 * _MINUTE_MS,
-            "1h": _HOUR_MS,
-            "2h": 2 * _HOUR_MS,
-            "4h": 4 * _HOUR_MS,
-            "6h": 6 * _HOUR_MS,
-            "8h": 8 * _HOUR_MS,
-            "12h": 12 * _HOUR_MS,
-            "1d": _DAY_MS,
-            "3d": 3 * _DAY_MS,
-            "1w": 7 * _DAY_MS,
-        }
+    kline_interval_ms=interval_table(
+        "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w"
     ),
     stats_periods=("5m", "15m", "30m", "1h", "2h", "4h", "6h", "12h", "1d"),
     ratio_paths=MappingProxyType(
@@ -174,15 +147,6 @@ def check_period(period: str) -> None:
         raise ValueError(f"unsupported period {period!r}; accepted: {accepted}")
 
 
-def check_limit(name: str, limit: int, allowed: LimitRange) -> None:
-    if isinstance(limit, bool) or not isinstance(limit, int):
-        raise ValueError(f"{name} limit must be an integer, got {limit!r}")
-    if not allowed.low <= limit <= allowed.high:
-        raise ValueError(
-            f"{name} limit {limit} out of range; accepted: {allowed.low}..{allowed.high}"
-        )
-
-
 def check_depth_limit(limit: int) -> None:
     if isinstance(limit, bool) or limit not in VENUE.depth_limits:
         accepted = ", ".join(str(n) for n in VENUE.depth_limits)
@@ -222,7 +186,6 @@ __all__ = [
     "LimitRange",
     "check_depth_limit",
     "check_interval",
-    "check_limit",
     "check_period",
     "check_symbol",
     "depth_weight",

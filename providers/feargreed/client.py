@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from pydantic import ValidationError
-
 from engine.domain import FearGreed, Sourced, series_as_of
-from providers.errors import ProviderBadData, ProviderRejected
+from providers.errors import ProviderRejected
 from providers.feargreed import venue
 from providers.feargreed.models import FNG_ITEMS, FngEnvelope
 from providers.feargreed.venue import VENUE
 from providers.http import UpstreamHttp
+from providers.payloads import validated
 
 _T = TypeVar("_T")
 
@@ -61,17 +60,7 @@ class FearGreedClient:
         )
 
     def _validate(self, parse: Callable[[Any], _T], body: Any, endpoint: str) -> _T:
-        try:
-            return parse(body)
-        except ValidationError as exc:
-            first = exc.errors(include_url=False, include_input=False)[0]
-            where = ".".join(str(part) for part in first["loc"]) or "body"
-            raise ProviderBadData(
-                f"{self.PROVIDER} sent a payload that failed validation "
-                f"({exc.error_count()} error(s); first at {where}: {first['msg']})",
-                provider=self.PROVIDER,
-                endpoint=endpoint,
-            ) from exc
+        return validated(parse, body, self.PROVIDER, endpoint)
 
 
 __all__ = ["FearGreedClient"]

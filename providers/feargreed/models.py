@@ -8,28 +8,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
+from pydantic import Field, TypeAdapter
 
 from engine.domain import FearGreedPoint
 from providers.feargreed.venue import VENUE
+from providers.payloads import OptInt, Payload
 
 
-def _blank_to_none(value: Any) -> Any:
-    return None if value == "" else value
-
-
-OptInt = Annotated[int | None, BeforeValidator(_blank_to_none)]
-
-
-class _Payload(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore", allow_inf_nan=False)
-
-
-class Metadata(_Payload):
+class Metadata(Payload):
     error: str | None = None
 
 
-class FngEnvelope(_Payload):
+class FngEnvelope(Payload):
     """``{"name": ..., "data": [...], "metadata": {"error": null}}``."""
 
     name: str | None = None
@@ -37,7 +27,7 @@ class FngEnvelope(_Payload):
     metadata: Metadata = Metadata()
 
 
-class FngItem(_Payload):
+class FngItem(Payload):
     value: Annotated[int, Field(ge=VENUE.value_min, le=VENUE.value_max)]
     value_classification: str
     timestamp: int  # unix seconds

@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from pydantic import ValidationError
-
 from engine.domain import (
     Candles,
     ExchangeInfo,
@@ -25,7 +23,6 @@ from engine.domain import (
     series_as_of,
 )
 from providers.errors import (
-    ProviderBadData,
     ProviderRejected,
     SymbolNotServed,
     UpstreamRateLimited,
@@ -41,6 +38,7 @@ from providers.okx.models import (
     Envelope,
 )
 from providers.okx.venue import VENUE
+from providers.payloads import validated
 
 _T = TypeVar("_T")
 
@@ -135,7 +133,7 @@ class OkxClient:
         path = "/api/v5/market/candles"
         venue.check_inst_id(inst_id)
         venue.check_interval(interval)
-        venue.check_limit("candles", limit, VENUE.candle_limit)
+        VENUE.candle_limit.check("candles", limit)
         params: dict[str, str | int] = {
             "instId": inst_id,
             "bar": VENUE.bars[interval],
@@ -186,20 +184,7 @@ class OkxClient:
         return SymbolNotServed(message, provider=self.PROVIDER, endpoint=endpoint)
 
     def _validate(self, parse: Callable[[Any], _T], body: Any, endpoint: str) -> _T:
-        try:
-            return parse(body)
-        except ValidationError as exc:
-            raise ProviderBadData(
-                f"{self.PROVIDER} sent a payload that failed validation ({_first_error(exc)})",
-                provider=self.PROVIDER,
-                endpoint=endpoint,
-            ) from exc
-
-
-def _first_error(exc: ValidationError) -> str:
-    first = exc.errors(include_url=False, include_input=False)[0]
-    where = ".".join(str(part) for part in first["loc"]) or "body"
-    return f"{exc.error_count()} error(s); first at {where}: {first['msg']}"
+        return validated(parse, body, self.PROVIDER, endpoint)
 
 
 __all__ = ["OkxClient"]

@@ -6,11 +6,9 @@ OKX sends everything as strings, including times and the envelope ``code``; ``""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import (
-    BaseModel,
-    BeforeValidator,
     ConfigDict,
     TypeAdapter,
     field_validator,
@@ -25,25 +23,10 @@ from engine.domain import (
     Sourced,
     Ticker24h,
 )
+from providers.payloads import OptFloat, OptInt, Payload, as_of
 
 
-def _blank_to_none(value: Any) -> Any:
-    return None if value == "" else value
-
-
-OptFloat = Annotated[float | None, BeforeValidator(_blank_to_none)]
-OptInt = Annotated[int | None, BeforeValidator(_blank_to_none)]
-
-
-class _Payload(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore", allow_inf_nan=False)
-
-
-def _as_of(venue_ms: int | None, received_ms: int) -> int:
-    return venue_ms if venue_ms else received_ms
-
-
-class Envelope(_Payload):
+class Envelope(Payload):
     """``{"code": "0", "msg": "", "data": [...]}``; a non-"0" code is an error."""
 
     model_config = ConfigDict(frozen=True, extra="ignore", coerce_numbers_to_str=True)
@@ -53,7 +36,7 @@ class Envelope(_Payload):
     data: tuple[Any, ...] = ()
 
 
-class Instrument(_Payload):
+class Instrument(Payload):
     """One ``public/instruments`` row. ``instId`` is ``BASE-QUOTE-SWAP`` for linear and
     inverse swaps alike (``ctValCcy``/``settleCcy`` swap roles between the two)."""
 
@@ -80,7 +63,7 @@ class Instrument(_Payload):
         )
 
 
-class Ticker(_Payload):
+class Ticker(Payload):
     instId: str
     last: OptFloat  # "" when the instrument has not traded yet
     open24h: OptFloat = None
@@ -105,11 +88,11 @@ class Ticker(_Payload):
             quote_volume=None,  # OKX sends no quote volume for swaps
             open_time_ms=None,
             close_time_ms=None,
-            meta=Sourced(source=source, as_of_ms=_as_of(self.ts, received_ms)),
+            meta=Sourced(source=source, as_of_ms=as_of(self.ts, received_ms)),
         )
 
 
-class FundingRate(_Payload):
+class FundingRate(Payload):
     instId: str
     fundingRate: OptFloat  # required key; "" (no current rate) becomes None
     fundingTime: OptInt = None  # settlement time of fundingRate
@@ -123,11 +106,11 @@ class FundingRate(_Payload):
             symbol=self.instId,
             funding_rate=self.fundingRate,
             next_funding_time_ms=self.fundingTime,
-            meta=Sourced(source=source, as_of_ms=_as_of(self.ts, received_ms)),
+            meta=Sourced(source=source, as_of_ms=as_of(self.ts, received_ms)),
         )
 
 
-class OpenInterestItem(_Payload):
+class OpenInterestItem(Payload):
     instId: str
     oiCcy: float  # base currency ("oi" counts contracts, "oiUsd" is USD)
     ts: OptInt = None
@@ -136,14 +119,14 @@ class OpenInterestItem(_Payload):
         return OpenInterest(
             symbol=self.instId,
             base_qty=self.oiCcy,
-            meta=Sourced(source=source, as_of_ms=_as_of(self.ts, received_ms)),
+            meta=Sourced(source=source, as_of_ms=as_of(self.ts, received_ms)),
         )
 
 
 _CANDLE_FIELDS = ("ts", "o", "h", "l", "c", "vol", "volCcy", "volCcyQuote", "confirm")
 
 
-class CandleRow(_Payload):
+class CandleRow(Payload):
     """``[ts, o, h, l, c, vol, volCcy, volCcyQuote, confirm]``, all strings. For swaps
     ``vol`` counts contracts, ``volCcy`` is base currency, ``volCcyQuote`` quote currency.
     Older answers stop after ``volCcy``."""

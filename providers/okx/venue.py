@@ -12,19 +12,7 @@ from types import MappingProxyType
 from typing import Any, Unpack
 
 from providers.http import HostPolicy, HostTuning
-
-_MINUTE_MS = 60_000
-_HOUR_MS = 60 * _MINUTE_MS
-_DAY_MS = 24 * _HOUR_MS
-
-
-@dataclass(frozen=True, slots=True)
-class LimitRange:
-    """Accepted ``limit`` values of one endpoint: ``low``..``high`` and the venue's default."""
-
-    low: int
-    high: int
-    default: int
+from providers.venue_table import LimitRange, interval_table
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,22 +56,8 @@ VENUE = OkxVenue(
             "1w": "1Wutc",
         }
     ),
-    interval_ms=MappingProxyType(
-        {
-            "1m": _MINUTE_MS,
-            "3m": 3 * _MINUTE_MS,
-            "5m": 5 * _MINUTE_MS,
-            "15m": 15 * _MINUTE_MS,
-            "30m": 30 * _MINUTE_MS,
-            "1h": _HOUR_MS,
-            "2h": 2 * _HOUR_MS,
-            "4h": 4 * _HOUR_MS,
-            "6h": 6 * _HOUR_MS,
-            "12h": 12 * _HOUR_MS,
-            "1d": _DAY_MS,
-            "3d": 3 * _DAY_MS,
-            "1w": 7 * _DAY_MS,
-        }
+    interval_ms=interval_table(
+        "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "12h", "1d", "3d", "1w"
     ),
     candle_limit=LimitRange(low=1, high=300, default=100),
     ok_code="0",
@@ -126,15 +100,6 @@ def check_interval(interval: str) -> None:
         raise ValueError(f"unsupported candle interval {interval!r}; accepted: {accepted}")
 
 
-def check_limit(name: str, limit: int, allowed: LimitRange) -> None:
-    if isinstance(limit, bool) or not isinstance(limit, int):
-        raise ValueError(f"{name} limit must be an integer, got {limit!r}")
-    if not allowed.low <= limit <= allowed.high:
-        raise ValueError(
-            f"{name} limit {limit} out of range; accepted: {allowed.low}..{allowed.high}"
-        )
-
-
 # -- HTTP policy -----------------------------------------------------------------------------
 
 
@@ -168,7 +133,6 @@ __all__ = [
     "OkxVenue",
     "check_inst_id",
     "check_interval",
-    "check_limit",
     "envelope_code",
     "host_policy",
     "not_served",
