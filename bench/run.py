@@ -5,6 +5,7 @@
    load generator (wrk) on loopback, in the same run.
 2. Cold latency of a 20-field query with 100 ms injected at every replay route: every field's
    data is fetched (the symbol list is loaded at start-up); target under 1.3 x 100 ms.
+3. Time to reject hostile documents (1,000 levels deep, 10,000 and 3,000 aliases).
 
 Both servers run as their own uvicorn processes (1 worker) against the replay exchange.
 """
@@ -175,6 +176,40 @@ def cold(replay_url: str) -> dict[str, Any]:
     }
 
 
+def hostile(replay_url: str) -> dict[str, Any]:
+    """Time to reject hostile documents with the default settings (median of 20 each)."""
+    env = {f"PERPGRAPH_{v}_BASE_URL": replay_url for v in ("BINANCE", "OKX", "FEARGREED")}
+    api = ServerProcess(env)
+    api.start()
+    deep = '{ symbol(ticker: "BTC") ' + "{ x " * 1000 + "{ y }" + " }" * 1000 + " }"
+    aliases = "{ " + " ".join(f"a{i}: __typename" for i in range(10_000)) + " }"
+    tokens = "{ " + " ".join(f"a{i}: __typename" for i in range(3_000)) + " }"
+    out: dict[str, Any] = {}
+    try:
+        with httpx.Client(base_url=api.url, timeout=30) as client:
+            for name, doc in (
+                ("depth_1000", deep),
+                ("aliases_10000", aliases),
+                ("aliases_3000", tokens),
+            ):
+                times, status, codes = [], 0, set()
+                for _ in range(20):
+                    started = time.perf_counter()
+                    response = client.post("/graphql", json={"query": doc})
+                    times.append((time.perf_counter() - started) * 1000)
+                    status = response.status_code
+                    codes |= {e["extensions"]["code"] for e in response.json().get("errors", [])}
+                out[name] = {
+                    "body_bytes": len(json.dumps({"query": doc})),
+                    "status": status,
+                    "codes": sorted(codes),
+                    "median_ms": round(statistics.median(times), 2),
+                }
+    finally:
+        api.stop()
+    return out
+
+
 def warm_replay(replay_url: str) -> None:
     """Make the replay parse its recordings before timing: a real venue has no such cost."""
     with httpx.Client(base_url=replay_url) as client:
@@ -200,6 +235,7 @@ def main() -> int:
             "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
             "hot_query": hot(replay_url),
             "cold_20_fields": cold(replay_url),
+            "hostile_queries": hostile(replay_url),
         }
     finally:
         replay.stop()

@@ -145,3 +145,25 @@ async def test_a_venues_no_data_answer_is_cached_like_a_value(
         assert result["data"]["symbol"]["takerVolume"] is None
         assert [e["extensions"]["code"] for e in result["errors"]] == ["NO_DATA"]
     assert replay.calls()["/futures/data/takerlongshortRatio"] == 1
+
+
+async def test_metrics_count_upstream_calls_by_provider_endpoint_and_outcome(
+    api: Callable[..., ApiServer], replay: Replay
+) -> None:
+    server = api(response_cache=False)
+    async with httpx.AsyncClient() as client:
+        await gql(client, server.url, '{ symbol(ticker: "BTC") { price takerVolume { source } } }')
+        text = (await client.get(f"{server.url}/metrics")).text
+    lines = {
+        line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("perpgraph_upstream_calls_total{")
+    }
+    assert lines == {
+        'perpgraph_upstream_calls_total{endpoint="/fapi/v1/exchangeInfo",outcome="ok",provider="binance"}': 1.0,
+        'perpgraph_upstream_calls_total{endpoint="/fapi/v2/ticker/price",outcome="ok",provider="binance"}': 1.0,
+        'perpgraph_upstream_calls_total{endpoint="/futures/data/takerlongshortRatio",outcome="not_served",provider="binance"}': 1.0,
+    }
+    assert sum(replay.calls().values()) == 3
+    assert 'perpgraph_cache_requests_total{dataset="price",result="miss"} 1.0' in text
+    assert "perpgraph_http_request_seconds_bucket" in text
