@@ -82,6 +82,26 @@ def _policies(s: Settings) -> dict[str, HostPolicy]:
     }
 
 
+def _services(
+    settings: Settings, http: UpstreamHttp, cache: SharedCache, metrics: Metrics
+) -> Services:
+    return Services(
+        binance=binance.BinanceFuturesClient(http, settings.binance_base_url),
+        okx=okx.OkxClient(http, settings.okx_base_url),
+        feargreed=feargreed.FearGreedClient(http, settings.feargreed_base_url),
+        cache=cache,
+        metrics=metrics,
+        ttls=_ttls(settings),
+        limits=Limits(max_symbols=settings.max_symbols_per_query, max_candles=settings.max_candles),
+    )
+
+
+async def _cancelled(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 async def _warm(services: Services) -> None:
     try:
         await market.warm_symbols(services)
@@ -123,64 +143,60 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
-        client = httpx.AsyncClient(
-            limits=httpx.Limits(
-                max_connections=settings.http_max_connections,
-                max_keepalive_connections=settings.http_max_connections,
-            ),
-            headers={"user-agent": "perpgraph/0.1"},
-        )
-        http = UpstreamHttp(client, metrics, _policies(settings))
-        backend = build_backend(redis_url, settings.cache_namespace)
-        cache = SharedCache(
-            backend,
-            metrics,
-            stale_if_error_s=settings.stale_if_error_s,
-            distributed=redis_url is not None,
-            flight_wait_s=settings.single_flight_wait_s,
-        )
-        services = Services(
-            binance=binance.BinanceFuturesClient(http, settings.binance_base_url),
-            okx=okx.OkxClient(http, settings.okx_base_url),
-            feargreed=feargreed.FearGreedClient(http, settings.feargreed_base_url),
-            cache=cache,
-            metrics=metrics,
-            ttls=_ttls(settings),
-            limits=Limits(
-                max_symbols=settings.max_symbols_per_query, max_candles=settings.max_candles
-            ),
-        )
-        store: Any = None
-        if settings.response_cache:
-            store = (
-                RedisResponseStore(backend.client, settings.cache_namespace)
-                if redis_url
-                else MemoryResponseStore(settings.response_cache_max_entries)
+        async with contextlib.AsyncExitStack() as stack:  # closes whatever was built, in reverse
+            client = await stack.enter_async_context(
+                httpx.AsyncClient(
+                    limits=httpx.Limits(
+                        max_connections=settings.http_max_connections,
+                        max_keepalive_connections=settings.http_max_connections,
+                    ),
+                    headers={"user-agent": "perpgraph/0.1"},
+                )
             )
-        view = PerpGraphQL(
-            services,
-            schema=schema,
-            graphql_ide="graphiql" if settings.graphiql else None,
-        )
+            backend = build_backend(redis_url, settings.cache_namespace)
+            cache = SharedCache(
+                backend,
+                metrics,
+                stale_if_error_s=settings.stale_if_error_s,
+                distributed=redis_url is not None,
+                flight_wait_s=settings.single_flight_wait_s,
+            )
+            stack.push_async_callback(cache.close)
+            services = _services(
+                settings, UpstreamHttp(client, metrics, _policies(settings)), cache, metrics
+            )
+            store: Any = None
+            if settings.response_cache:
+                store = (
+                    RedisResponseStore(backend.client, settings.cache_namespace)
+                    if redis_url
+                    else MemoryResponseStore(settings.response_cache_max_entries)
+                )
+            view = PerpGraphQL(
+                services, schema=schema, graphql_ide="graphiql" if settings.graphiql else None
+            )
 
-        def on_request(status: int, seconds: float) -> None:
-            metrics.http_requests.labels("/graphql", f"{status // 100}xx").inc()
-            metrics.http_latency.labels("/graphql").observe(seconds)
+            def on_request(status: int, seconds: float) -> None:
+                metrics.http_requests.labels("/graphql", f"{status // 100}xx").inc()
+                metrics.http_latency.labels("/graphql").observe(seconds)
 
-        warm = asyncio.create_task(_warm(services), name="perpgraph-warm-symbols")
-        holder["endpoint"] = GraphQLEndpoint(
-            view, store, max_body_bytes=settings.max_body_bytes, on_request=on_request
-        )
-        holder["backend"] = backend
-        holder["redis"] = redis_url is not None
-        log.info("perpgraph ready", extra={"redis": redis_url is not None})
-        try:
+            warm = asyncio.create_task(_warm(services), name="perpgraph-warm-symbols")
+            stack.push_async_callback(_cancelled, warm)
+            holder.update(
+                endpoint=GraphQLEndpoint(
+                    view,
+                    store,
+                    max_body_bytes=settings.max_body_bytes,
+                    max_cached_bytes=settings.response_cache_max_bytes,
+                    max_tokens=settings.max_tokens,
+                    on_request=on_request,
+                ),
+                backend=backend,
+                redis=redis_url is not None,
+            )
+            stack.callback(holder.clear)
+            log.info("perpgraph ready", extra={"redis": redis_url is not None})
             yield
-        finally:
-            warm.cancel()
-            holder.clear()
-            await client.aclose()
-            await cache.close()
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})

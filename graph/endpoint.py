@@ -9,7 +9,9 @@ GET (GraphiQL, queries over GET) and WebSocket traffic go straight to Strawberry
 from __future__ import annotations
 
 import json
+import logging
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from starlette.requests import Request
@@ -25,6 +27,8 @@ from graph.response_cache import cache_key, is_query
 from providers.http import collect_calls
 from resolvers.context import Context, RequestMeta, Services
 from resolvers.loaders import Loaders
+
+log = logging.getLogger("perpgraph.endpoint")
 
 META_KEY = "perpgraph.meta"
 DEBUG_HEADER = b"x-perpgraph-debug"
@@ -84,11 +88,15 @@ class GraphQLEndpoint:
         store: ResponseStore | None,
         *,
         max_body_bytes: int,
-        on_request: Any = None,
+        max_cached_bytes: int = 256 * 1024,
+        max_tokens: int = 5000,
+        on_request: Callable[[int, float], None] | None = None,
     ) -> None:
         self._view = view
         self._store = store
         self._max_body = max_body_bytes
+        self._max_cached = max_cached_bytes
+        self._max_tokens = max_tokens
         self._on_request = on_request
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -96,12 +104,17 @@ class GraphQLEndpoint:
             await self._view(scope, receive, send)
             return
         started = time.perf_counter()
-        status = await self._post(scope, receive, send)
-        if self._on_request is not None:
-            self._on_request(status, time.perf_counter() - started)
+        status = 500
+        try:
+            status = await self._post(scope, receive, send)
+        finally:
+            if self._on_request is not None:
+                self._on_request(status, time.perf_counter() - started)
 
     async def _post(self, scope: Scope, receive: Receive, send: Send) -> int:
         body = await _read_body(scope, receive, self._max_body)
+        if body is _GONE:  # the client left before sending its whole body: nothing to run
+            return 499
         if body is None:
             await Response(
                 json.dumps(
@@ -120,9 +133,9 @@ class GraphQLEndpoint:
             return 413
         headers = dict(scope["headers"])
         debug = headers.get(DEBUG_HEADER, b"").lower() not in (b"", b"0", b"false")
-        key = None if debug or self._store is None else _key_for(body)
+        key = None if debug or self._store is None else _key_for(body, self._max_tokens)
         if key is not None and self._store is not None:
-            hit = await self._store.get(key)
+            hit = await self._store_get(key)
             if hit is not None:
                 await _send_json(send, hit, b"hit")
                 return 200
@@ -141,12 +154,28 @@ class GraphQLEndpoint:
             and meta.min_fresh_s >= MIN_CACHE_S
         ):
             payload = b"".join(captured.chunks)
-            if not payload.startswith(b'{"errors"') and b'"errors":' not in payload:
-                await self._store.set(key, payload, meta.min_fresh_s)
+            if len(payload) <= self._max_cached and b'"errors":' not in payload:
+                await self._store_set(key, payload, meta.min_fresh_s)
         return captured.status
 
+    async def _store_get(self, key: str) -> bytes | None:
+        """A response-cache failure (Redis down) is a miss: the query still runs."""
+        assert self._store is not None
+        try:
+            return await self._store.get(key)
+        except Exception as exc:
+            log.warning("response cache read failed: %s", type(exc).__name__)
+            return None
 
-def _key_for(body: bytes) -> str | None:
+    async def _store_set(self, key: str, payload: bytes, ttl_s: float) -> None:
+        assert self._store is not None
+        try:
+            await self._store.set(key, payload, ttl_s)
+        except Exception as exc:
+            log.warning("response cache write failed: %s", type(exc).__name__)
+
+
+def _key_for(body: bytes, max_tokens: int) -> str | None:
     try:
         payload = json.loads(body)
     except ValueError:
@@ -156,13 +185,17 @@ def _key_for(body: bytes) -> str | None:
     op = payload.get("operationName")
     if op is not None and not isinstance(op, str):
         return None
-    if not is_query(payload["query"], op):
+    if not is_query(payload["query"], op, max_tokens):
         return None
     return cache_key(payload)
 
 
+_GONE = b"\x00gone"  # sentinel: the client disconnected mid-body
+
+
 async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes | None:
-    """The whole body, or None as soon as it is known to exceed ``limit`` bytes."""
+    """The whole body; None as soon as it is known to exceed ``limit`` bytes; ``_GONE``
+    when the client disconnects before the body is complete."""
     for name, value in scope["headers"]:
         if name == b"content-length" and value.isdigit() and int(value) > limit:
             return None
@@ -171,7 +204,7 @@ async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes | None
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            return _GONE
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:

@@ -31,12 +31,11 @@ def classify(error: GraphQLError) -> tuple[str, dict[str, Any]] | None:
     """(message, extensions) for an expected error; None when it must be masked."""
     original = error.original_error
     if original is None:
-        code = (
-            "GRAPHQL_PARSE_FAILED"
-            if isinstance(error, GraphQLSyntaxError)
-            else "GRAPHQL_VALIDATION_FAILED"
-        )
-        return error.message, {"code": code}
+        if isinstance(error, GraphQLSyntaxError):
+            return error.message, {"code": "GRAPHQL_PARSE_FAILED"}
+        if error.path is None:  # validation errors point at the document, not a result path
+            return error.message, {"code": "GRAPHQL_VALIDATION_FAILED"}
+        return None  # an execution error of our own making (e.g. a non-null violation)
     if isinstance(original, GraphQLError):
         return classify(original)
     if isinstance(original, FallbackExhausted):

@@ -32,10 +32,10 @@ def cache_key(body: dict[str, Any]) -> str:
 
 
 @lru_cache(maxsize=1024)
-def is_query(document: str, operation_name: str | None) -> bool:
+def is_query(document: str, operation_name: str | None, max_tokens: int) -> bool:
     """True when the operation to run is a query (not a mutation or subscription)."""
     try:
-        ast = parse(document, max_tokens=5000)
+        ast = parse(document, max_tokens=max_tokens)
     except GraphQLError:
         return False
     ops = [d for d in ast.definitions if isinstance(d, OperationDefinitionNode)]

@@ -80,6 +80,7 @@ class Settings(BaseSettings):
     validation_cache_size: int = Field(1024, ge=1)
     response_cache: bool = True
     response_cache_max_entries: int = Field(10_000, ge=1)
+    response_cache_max_bytes: int = Field(256 * 1024, ge=1024)  # larger answers are not kept
 
 
 __all__ = ["Settings"]

@@ -10,8 +10,9 @@ Per call:
 * HTTP 429 and 418 stop every call to that host until ``Retry-After`` has passed;
 * a circuit breaker per host: after ``breaker_threshold`` consecutive transient failures
   the host is skipped for ``breaker_cooldown_s``, then one trial call decides;
-* a used-weight budget for venues that report it (Binance ``X-MBX-USED-WEIGHT-1M``): a
-  call whose weight would pass ``weight_limit_1m`` waits for the next minute instead;
+* a used-weight budget for venues that report it (Binance ``X-MBX-USED-WEIGHT-1M``): each
+  call reserves its weight before it is sent, and one that would pass ``weight_limit_1m``
+  is refused with ``RATE_LIMITED`` until the next minute;
 * every attempt counted in ``perpgraph_upstream_calls_total{provider,endpoint,outcome}``
   and, when a request collects them (``collect_calls``), in its debug extensions.
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
@@ -130,7 +132,7 @@ def collect_calls() -> Iterator[list[CallRecord]]:
 
 @dataclass(slots=True)
 class _HostState:
-    blocked_until: float = 0.0  # monotonic; set by 429/418 or a spent weight budget
+    blocked_until: float = 0.0  # monotonic; set by 429/418
     failures: int = 0  # consecutive transient failures
     open_until: float = 0.0  # breaker open until (monotonic)
     trial_in_flight: bool = False
@@ -138,19 +140,25 @@ class _HostState:
     weight_minute: int = -1  # wall-clock minute the used weight belongs to
 
 
+MAX_RETRY_AFTER_S = 3600.0  # a longer (or infinite) ask is capped: we look again in an hour
+
+
 def parse_retry_after(value: str | None, now_wall_s: float) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta seconds or an HTTP date)."""
+    """Seconds from a ``Retry-After`` header (delta seconds or an HTTP date), 0..1 h."""
     if value is None:
         return None
     value = value.strip()
+    seconds: float | None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - now_wall_s)
-    except (TypeError, ValueError):
-        return None
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - now_wall_s
+        except (TypeError, ValueError):
+            return None
+    if not math.isfinite(seconds):
+        return None if math.isnan(seconds) else MAX_RETRY_AFTER_S
+    return min(MAX_RETRY_AFTER_S, max(0.0, seconds))
 
 
 class UpstreamHttp:
@@ -170,7 +178,7 @@ class UpstreamHttp:
         self._client = client
         self._metrics = metrics
         self._policies = dict(policies)
-        self._hosts: dict[str, _HostState] = {}
+        self._hosts: dict[tuple[str, str], _HostState] = {}
         self._monotonic = monotonic
         self._wall = wall
         self._sleep = sleep
@@ -203,13 +211,14 @@ class UpstreamHttp:
         weight: int = 1,
     ) -> Fetched:
         policy = self._policies[provider]
-        host = urlsplit(url).netloc
-        state = self._hosts.setdefault(host, _HostState())
+        # per provider and host: in replay mode every provider shares one host, and one
+        # venue's 429 must not pause another's fallback
+        state = self._hosts.setdefault((provider, urlsplit(url).netloc), _HostState())
         deadline = self._monotonic() + policy.deadline_s
         attempt = 0
         while True:
             attempt += 1
-            self._pass_gates(state, policy, endpoint, weight)
+            trial = self._pass_gates(state, policy, endpoint, weight)
             try:
                 return await self._attempt(
                     state, policy, endpoint, method, url, params, json_body, deadline
@@ -222,12 +231,16 @@ class UpstreamHttp:
                 if attempt >= policy.max_attempts or self._monotonic() + backoff >= deadline:
                     raise
                 await self._sleep(backoff)
+            finally:
+                if trial:  # whatever happened (even cancellation), the trial is over
+                    state.trial_in_flight = False
 
     # -- gates ---------------------------------------------------------------------------
 
     def _pass_gates(
         self, state: _HostState, policy: HostPolicy, endpoint: str, weight: int
-    ) -> None:
+    ) -> bool:
+        """Raise when a gate is closed; otherwise reserve the call. True for a breaker trial."""
         now = self._monotonic()
         provider = policy.provider
         if state.blocked_until > now:
@@ -246,23 +259,23 @@ class UpstreamHttp:
                 endpoint=endpoint,
                 retry_after_s=round(max(state.open_until - now, 0.0), 3) or None,
             )
-        if state.open_until:  # cooldown over: this call is the half-open trial
-            state.trial_in_flight = True
         if policy.weight_limit_1m is not None:
             wall = self._wall()
             minute = int(wall // 60)
-            if (
-                state.weight_minute == minute
-                and state.used_weight + weight > policy.weight_limit_1m
-            ):
-                wait = 60 - (wall % 60)
+            if state.weight_minute != minute:
+                state.weight_minute, state.used_weight = minute, 0
+            if state.used_weight + weight > policy.weight_limit_1m:
                 self._skip(provider, endpoint, "weight_budget")
                 raise UpstreamRateLimited(
                     f"{provider} request-weight budget for this minute is spent",
                     provider=provider,
                     endpoint=endpoint,
-                    retry_after_s=round(wait, 3),
+                    retry_after_s=round(60 - (wall % 60), 3),
                 )
+            state.used_weight += weight  # reserved now, so concurrent calls see it
+        trial = bool(state.open_until)  # cooldown over: this call is the half-open trial
+        state.trial_in_flight = trial
+        return trial
 
     def _skip(self, provider: str, endpoint: str, reason: str) -> None:
         self._metrics.upstream_skipped.labels(provider, endpoint, reason).inc()
@@ -295,12 +308,24 @@ class UpstreamHttp:
                 response = await self._client.request(
                     method, url, params=params, json=json_body, timeout=timeout
                 )
+        except httpx.PoolTimeout as exc:  # our own pool is full: not the venue's fault
+            self._finish(state, policy, endpoint, "pool_timeout", started, transient_failure=False)
+            raise UpstreamTimeout(
+                f"no free connection to {provider} in time", provider=provider, endpoint=endpoint
+            ) from exc
         except (TimeoutError, httpx.TimeoutException) as exc:
             self._finish(state, policy, endpoint, "timeout", started, transient_failure=True)
             raise UpstreamTimeout(
                 f"{provider} did not answer in time", provider=provider, endpoint=endpoint
             ) from exc
-        except httpx.TransportError as exc:
+        except httpx.DecodingError as exc:  # e.g. a corrupt gzip body
+            self._finish(state, policy, endpoint, "bad_data", started, transient_failure=False)
+            raise ProviderBadData(
+                f"{provider} sent a body that could not be decoded",
+                provider=provider,
+                endpoint=endpoint,
+            ) from exc
+        except httpx.HTTPError as exc:  # connection refused/reset, protocol errors, the rest
             self._finish(state, policy, endpoint, "unreachable", started, transient_failure=True)
             raise UpstreamUnreachable(
                 f"{provider} connection failed ({type(exc).__name__})",
@@ -373,8 +398,11 @@ class UpstreamHttp:
         if raw is None:
             return
         with contextlib.suppress(ValueError):
-            state.used_weight = int(raw)
-            state.weight_minute = int(self._wall() // 60)
+            minute = int(self._wall() // 60)
+            if state.weight_minute != minute:
+                state.weight_minute, state.used_weight = minute, 0
+            # answers can arrive out of order: keep the highest count of the minute
+            state.used_weight = max(state.used_weight, int(raw))
 
     def _finish(
         self,

@@ -10,6 +10,7 @@ key too, so concurrent misses in several processes make one upstream call.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from collections import defaultdict
@@ -22,10 +23,11 @@ from aiocache import Cache
 from aiocache.base import BaseCache
 from aiocache.serializers import PickleSerializer
 
-from providers.errors import ProviderUnavailable, SymbolNotServed
+from providers.errors import ProviderBadData, ProviderError, ProviderUnavailable, SymbolNotServed
 from providers.metrics import Metrics
 
 T = TypeVar("T")
+log = logging.getLogger("perpgraph.cache")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +108,10 @@ class SharedCache:
         self._distributed = distributed
         self._flight_wait_s = flight_wait_s
         self._clock = clock
-        self._flights: dict[str, asyncio.Future[Any]] = {}
+        self._flights: dict[str, asyncio.Task[dict[str, Entry]]] = {}
+        self._last_backend_warning = 0.0
+        # the Redis client behind aiocache, for the single-flight lock (SET NX, compare-del)
+        self._redis: Any = getattr(backend, "client", None)
         self.stats: dict[str, DatasetStats] = defaultdict(DatasetStats)
 
     async def close(self) -> None:
@@ -126,13 +131,15 @@ class SharedCache:
     ) -> Cached[T]:
         """The cached value of ``key``, or ``fetch()`` once however many callers miss."""
 
-        async def fetch_one() -> dict[str, Any]:
+        async def fetch_one(_: Sequence[str]) -> dict[str, Any]:
             try:
                 return {key: await fetch()}
             except SymbolNotServed as err:  # a venue's "no such data" is an answer: cache it
                 return {key: Absent(err.provider, err.endpoint, err.message)}
 
-        result = (await self.get_or_fetch_many(dataset, [key], ttl_s, fetch_one, key))[key]
+        result = (await self.get_or_fetch_many(dataset, [key], ttl_s, fetch_one, lambda _: key))[
+            key
+        ]
         if isinstance(result, BaseException):
             raise result
         return result
@@ -142,14 +149,17 @@ class SharedCache:
         dataset: str,
         keys: Sequence[str],
         ttl_s: float,
-        fetch: Callable[[], Awaitable[dict[str, T]]],
-        flight_key: str,
+        fetch: Callable[[Sequence[str]], Awaitable[dict[str, T]]],
+        flight_key: Callable[[Sequence[str]], str],
     ) -> dict[str, Cached[T] | BaseException]:
-        """Cached values for ``keys``; one ``fetch()`` fills every missing one.
+        """Cached values for ``keys``; one ``fetch(missing)`` fills every missing one.
 
-        ``fetch`` returns values by key; it may return more keys than asked (an all-symbol
-        endpoint), and all of them are stored. A key it does not return is absent upstream:
-        its slot holds ``KeyError`` (or the venue's ``SymbolNotServed`` when it said so). ``flight_key`` names the upstream call for single flight.
+        ``fetch`` gets the missing keys and returns values by key; it may return more keys
+        than asked (an all-symbol endpoint), and all of them are stored. A missing key it
+        does not return is absent upstream: its slot holds ``KeyError`` (or the venue's
+        ``SymbolNotServed`` when it said so). ``flight_key(missing)`` names the upstream call
+        for single flight. Upstream failures leave a stale value (marked) where one is young
+        enough, else the error, in the failed keys' slots.
         """
         now = self._clock()
         found = await self._read(keys)
@@ -169,8 +179,8 @@ class SharedCache:
         if not missing:
             return out
         try:
-            fetched: dict[str, Entry] = await self._single_flight(flight_key, ttl_s, fetch, missing)
-        except ProviderUnavailable as err:
+            fetched = await self._single_flight(flight_key(missing), ttl_s, fetch, missing)
+        except (ProviderUnavailable, ProviderBadData) as err:
             for key in missing:
                 out[key] = self._stale_or(err, dataset, found.get(key), now)
             return out
@@ -210,7 +220,7 @@ class SharedCache:
         self._metrics.cache_requests.labels(dataset, result).inc()
 
     def _stale_or(
-        self, err: ProviderUnavailable, dataset: str, entry: Entry | None, now: float
+        self, err: ProviderError, dataset: str, entry: Entry | None, now: float
     ) -> Cached[Any] | BaseException:
         if (
             entry is not None
@@ -221,11 +231,22 @@ class SharedCache:
             return Cached(entry.value, True, 0.0)
         return err
 
+    def _backend_failed(self, what: str, exc: Exception) -> None:
+        """A cache that fails is a miss, not an outage: log (at most every 10 s) and go on."""
+        now = time.monotonic()
+        if now - self._last_backend_warning > 10:
+            self._last_backend_warning = now
+            log.warning("cache backend %s failed: %s: %s", what, type(exc).__name__, exc)
+
     async def _read(self, keys: Sequence[str]) -> dict[str, Entry]:
-        if len(keys) == 1:
-            value = await self._backend.get(keys[0])
-            return {keys[0]: value} if isinstance(value, Entry) else {}
-        values = await self._backend.multi_get(list(keys))
+        try:
+            if len(keys) == 1:
+                value = await self._backend.get(keys[0])
+                return {keys[0]: value} if isinstance(value, Entry) else {}
+            values = await self._backend.multi_get(list(keys))
+        except Exception as exc:  # any backend failure (Redis down, timeouts) reads as a miss
+            self._backend_failed("read", exc)
+            return {}
         return {k: v for k, v in zip(keys, values, strict=True) if isinstance(v, Entry)}
 
     async def _write(
@@ -237,61 +258,83 @@ class SharedCache:
             entries.setdefault(key, Entry(Absent(), stored_at, ttl_s))
         if entries:
             keep = max(1, int(ttl_s + self._stale_s + 1))
-            await self._backend.multi_set(list(entries.items()), ttl=keep)
+            try:
+                await self._backend.multi_set(list(entries.items()), ttl=keep)
+            except Exception as exc:  # the answer is still good for this request
+                self._backend_failed("write", exc)
         return entries
 
     async def _single_flight(
         self,
         flight_key: str,
         ttl_s: float,
-        fetch: Callable[[], Awaitable[dict[str, Any]]],
+        fetch: Callable[[Sequence[str]], Awaitable[dict[str, Any]]],
         missing: Sequence[str],
     ) -> dict[str, Entry]:
-        """Run ``fetch`` once per flight key in this process (and across processes on Redis)."""
-        running = self._flights.get(flight_key)
-        if running is not None:
-            return await asyncio.shield(running)
-        future: asyncio.Future[dict[str, Entry]] = asyncio.get_running_loop().create_future()
-        self._flights[flight_key] = future
-        try:
-            if self._distributed:
-                result = await self._distributed_fetch(flight_key, ttl_s, fetch, missing)
-            else:
-                result = await self._write(await fetch(), ttl_s, missing)
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # mark retrieved: waiters re-raise it themselves
-            raise
-        else:
-            future.set_result(result)
-            return result
-        finally:
+        """Run ``fetch`` once per flight key in this process (and across processes on Redis).
+
+        The fetch runs in a task of its own: a caller that is cancelled (its request gone)
+        neither cancels the fetch nor the other callers waiting for it.
+        """
+        task = self._flights.get(flight_key)
+        if task is None:
+            task = asyncio.create_task(self._fly(ttl_s, fetch, missing, flight_key))
+            self._flights[flight_key] = task
+            task.add_done_callback(lambda done: self._landed(flight_key, done))
+        return await asyncio.shield(task)
+
+    def _landed(self, flight_key: str, task: asyncio.Task[dict[str, Entry]]) -> None:
+        if self._flights.get(flight_key) is task:
             del self._flights[flight_key]
+        if not task.cancelled():
+            task.exception()  # retrieved here: every waiter re-raises it for itself
+
+    async def _fly(
+        self,
+        ttl_s: float,
+        fetch: Callable[[Sequence[str]], Awaitable[dict[str, Any]]],
+        missing: Sequence[str],
+        flight_key: str,
+    ) -> dict[str, Entry]:
+        if self._distributed:
+            return await self._distributed_fetch(flight_key, ttl_s, fetch, missing)
+        return await self._write(await fetch(missing), ttl_s, missing)
 
     async def _try_lock(self, lock_key: str, token: str) -> bool:
-        try:  # SET NX with expiry; aiocache raises ValueError when the key exists
-            await self._backend.add(lock_key, token, ttl=max(1, int(self._flight_wait_s)))
-        except ValueError:
-            return False
-        return True
+        """SET NX PX on Redis. When Redis fails, go ahead without the lock."""
+        try:
+            acquired = await self._redis.set(
+                lock_key, token, nx=True, px=int(self._flight_wait_s * 1000)
+            )
+        except Exception as exc:
+            self._backend_failed("lock", exc)
+            return True
+        return bool(acquired)
+
+    async def _unlock(self, lock_key: str, token: str) -> None:
+        """Delete the lock only if it is still ours (it may have expired and been retaken)."""
+        try:
+            await self._redis.eval(_RELEASE, 1, lock_key, token)
+        except Exception as exc:
+            self._backend_failed("unlock", exc)
 
     async def _distributed_fetch(
         self,
         flight_key: str,
         ttl_s: float,
-        fetch: Callable[[], Awaitable[dict[str, Any]]],
+        fetch: Callable[[Sequence[str]], Awaitable[dict[str, Any]]],
         missing: Sequence[str],
     ) -> dict[str, Entry]:
         """Redis lock ``lock:<flight>``: the holder fetches; others poll for its result."""
-        lock_key = f"lock:{flight_key}"
+        lock_key = self._backend.build_key(f"lock:{flight_key}")
         token = uuid.uuid4().hex
         deadline = self._clock() + self._flight_wait_s
         while True:
             if await self._try_lock(lock_key, token):
                 try:
-                    return await self._write(await fetch(), ttl_s, missing)
+                    return await self._write(await fetch(missing), ttl_s, missing)
                 finally:
-                    await self._backend.delete(lock_key)
+                    await self._unlock(lock_key, token)
             await asyncio.sleep(0.02)
             now = self._clock()
             found = await self._read(missing)
@@ -299,7 +342,13 @@ class SharedCache:
             if len(fresh) == len(missing):
                 return fresh
             if now > deadline:  # the holder died or is stuck: fetch ourselves
-                return await self._write(await fetch(), ttl_s, missing)
+                return await self._write(await fetch(missing), ttl_s, missing)
+
+
+_RELEASE = """
+if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) end
+return 0
+"""
 
 
 __all__ = ["Cached", "SharedCache", "build_backend"]

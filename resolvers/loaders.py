@@ -67,18 +67,27 @@ class Loaders:
 
         async def load(symbols: list[str]) -> list[Cached[Any] | BaseException]:
             keys = [f"{provider}:{dataset}:{s}" for s in symbols]
-            wanted = symbols[0] if len(symbols) == 1 else None
+            prefix = len(provider) + len(dataset) + 2
 
-            async def fetch_many() -> dict[str, Any]:
-                rows = await fetch(wanted)
+            def venue_symbol(missing: Sequence[str]) -> str | None:
+                # one missing symbol: the cheap one-symbol endpoint; more: one all-symbol call
+                return missing[0][prefix:] if len(missing) == 1 else None
+
+            async def fetch_many(missing: Sequence[str]) -> dict[str, Any]:
+                try:
+                    rows = await fetch(venue_symbol(missing))
+                except SymbolNotServed:  # one-symbol ask the venue says it cannot serve
+                    return {}
                 return {f"{provider}:{dataset}:{row.symbol}": row for row in rows}
 
-            flight = f"{provider}:{dataset}:{wanted or '*'}"
+            def flight(missing: Sequence[str]) -> str:
+                return f"{provider}:{dataset}:{venue_symbol(missing) or '*'}"
+
             found = await cache.get_or_fetch_many(dataset, keys, ttl_s, fetch_many, flight)
             out: list[Cached[Any] | BaseException] = []
             for key in keys:
                 item = found[key]
-                if isinstance(item, KeyError):  # the all-symbol answer did not include it
+                if isinstance(item, KeyError):  # the venue's answer did not include it
                     out.append(_not_served(provider, dataset))
                 elif isinstance(item, BaseException):
                     out.append(item)

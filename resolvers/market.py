@@ -69,15 +69,22 @@ async def warm_symbols(s: Services) -> None:
 async def resolve_symbol(ctx: Context, text: str) -> SymbolRef:
     """Binance's listing first; OKX's instruments only for what Binance does not list."""
     s = ctx.services
-    binance: Cached[ExchangeInfo] = await ctx.loaders.job(_binance_listing(s))
+    okx_listing = Job("exchange_info", "okx:instruments", s.ttls.exchange_info, s.okx.instruments)
+    try:
+        binance: Cached[ExchangeInfo] = await ctx.loaders.job(_binance_listing(s))
+    except ProviderError as binance_failed:  # Binance's listing is down: OKX's must do
+        try:
+            okx_only: Cached[ExchangeInfo] = await ctx.loaders.job(okx_listing)
+        except ProviderError as okx_failed:
+            raise FallbackExhausted(binance_failed, okx_failed) from binance_failed
+        registry = _registry(okx_only.value, lambda i: SymbolRegistry.from_okx(i.contracts))
+        return registry.resolve(text)
     primary = _registry(binance.value, lambda i: SymbolRegistry.from_binance(i.contracts))
     ref = primary.find(text)
     if ref is not None:
         return ref
     try:
-        okx: Cached[ExchangeInfo] = await ctx.loaders.job(
-            Job("exchange_info", "okx:instruments", s.ttls.exchange_info, s.okx.instruments)
-        )
+        okx: Cached[ExchangeInfo] = await ctx.loaders.job(okx_listing)
     except ProviderError:
         raise UnknownSymbol(text, primary.suggest(text)) from None
     secondary = _registry(okx.value, lambda i: SymbolRegistry.from_okx(i.contracts))
@@ -99,6 +106,9 @@ async def _with_fallback(
     except ProviderUnavailable as first:  # "no such data" from Binance is an answer, not a failure
         try:
             return await fallback(ref.venues.okx)
+        except ValueError as refused:  # the fallback venue cannot serve these arguments
+            second = SymbolNotServed(str(refused), provider="okx", endpoint="arguments")
+            raise FallbackExhausted(first, second) from first
         except ProviderError as second:
             raise FallbackExhausted(first, second) from first
 

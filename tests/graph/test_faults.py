@@ -126,3 +126,35 @@ async def test_binance_down_falls_back_to_okx_and_says_so(
     assert error["extensions"]["code"] == "UPSTREAM_ERROR"
     assert error["extensions"]["provider"] == "binance"
     assert error["extensions"]["fallback"] == {"provider": "okx", "code": "NO_DATA"}
+
+
+async def test_fallback_that_cannot_serve_the_arguments_is_reported_not_internal(
+    api: Callable[..., ApiServer], replay: Replay
+) -> None:
+    server = api(response_cache=False)
+    replay.fault(route="/fapi/v1/klines", mode="status", status=500)
+    async with httpx.AsyncClient() as client:
+        result = await gql(
+            client, server.url, '{ symbol(ticker: "BTC") { candles(interval: "8h") { interval } } }'
+        )
+    error = _error_at(result, "symbol", "candles")
+    assert error["extensions"]["code"] == "UPSTREAM_ERROR"
+    assert error["extensions"]["fallback"] == {"provider": "okx", "code": "NO_DATA"}
+    assert "/api/v5/market/candles" not in replay.calls()  # OKX has no 8h bar: never asked
+
+
+async def test_symbols_resolve_from_okx_when_binance_listing_is_down(
+    api: Callable[..., ApiServer], replay: Replay
+) -> None:
+    replay.fault(route="/fapi/v1/exchangeInfo", mode="status", status=503)
+    server = api(response_cache=False)
+    async with httpx.AsyncClient() as client:
+        result = await gql(
+            client, server.url, '{ symbol(ticker: "btc") { ticker venueSymbols { binance okx } } }'
+        )
+    assert "errors" not in result
+    assert result["data"]["symbol"] == {
+        "ticker": "BTC",
+        "venueSymbols": {"binance": None, "okx": "BTC-USDT-SWAP"},
+    }
+    assert replay.calls()["/api/v5/public/instruments"] == 1

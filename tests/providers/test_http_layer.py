@@ -252,3 +252,85 @@ async def test_deadline_bounds_the_whole_call_including_backoff() -> None:
     # sleeps 1 + 2 = 3 s; the next 4 s backoff would pass the 3.5 s deadline: stop there
     assert len(seen) == 3
     assert clock.sleeps == [1.0, 2.0]
+
+
+async def test_breaker_trial_refused_by_another_gate_does_not_wedge_the_breaker() -> None:
+    clock = Clock()
+    handler, seen = _counting(status(500), status(500), ok)
+    http, _ = _layer(
+        handler, clock, max_attempts=1, breaker_threshold=2, breaker_cooldown_s=5,
+        used_weight_header="X-W", weight_limit_1m=100,
+    )  # fmt: skip
+    for _ in range(2):
+        with pytest.raises(UpstreamServerError):
+            await http.get_json("venue", "thing", URL, weight=10)
+    clock.now += 5.1
+    with pytest.raises(UpstreamRateLimited):  # would-be trial refused by the weight budget
+        await http.get_json("venue", "thing", URL, weight=1000)
+    await http.get_json("venue", "thing", URL, weight=10)  # the next call is the trial
+    assert len(seen) == 3
+
+
+async def test_weight_is_reserved_before_sending_so_concurrent_calls_respect_it() -> None:
+    import asyncio
+
+    handler, seen = _counting(ok)
+    http, _ = _layer(handler, Clock(), used_weight_header="X-W", weight_limit_1m=100)
+    results = await asyncio.gather(
+        *(http.get_json("venue", "thing", URL, weight=20) for _ in range(8)),
+        return_exceptions=True,
+    )
+    assert len(seen) == 5
+    assert sum(isinstance(r, UpstreamRateLimited) for r in results) == 3
+
+
+def test_retry_after_is_capped_and_must_be_a_number() -> None:
+    assert parse_retry_after("inf", 0.0) == 3600.0
+    assert parse_retry_after("999999", 0.0) == 3600.0
+    assert parse_retry_after("nan", 0.0) is None
+    assert parse_retry_after("-5", 0.0) == 0.0
+
+
+async def test_undecodable_body_is_bad_data_not_an_internal_error() -> None:
+    def bad_gzip(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b"not gzip", headers={"content-encoding": "gzip"})
+
+    handler, seen = _counting(bad_gzip)
+    http, _ = _layer(handler, Clock())
+    with pytest.raises(ProviderBadData):
+        await http.get_json("venue", "thing", URL)
+    assert len(seen) == 1
+
+
+async def test_a_full_local_pool_does_not_count_against_the_host() -> None:
+    def pool_full(request: httpx.Request) -> httpx.Response:
+        raise httpx.PoolTimeout("no connection", request=request)
+
+    handler, seen = _counting(pool_full, pool_full, pool_full, ok)
+    http, _ = _layer(handler, Clock(), max_attempts=1, breaker_threshold=2)
+    for _ in range(3):
+        with pytest.raises(UpstreamTimeout):
+            await http.get_json("venue", "thing", URL)
+    assert (await http.get_json("venue", "thing", URL)).body == {"ok": True}  # breaker closed
+    assert len(seen) == 4
+
+
+async def test_rate_limit_of_one_provider_does_not_pause_another_on_the_same_host() -> None:
+    metrics = Metrics()
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        if request.url.path == "/a":
+            return httpx.Response(429, json={}, headers={"retry-after": "60"})
+        return httpx.Response(200, json={"ok": True})
+
+    http = UpstreamHttp(
+        httpx.AsyncClient(transport=httpx.MockTransport(handler)),
+        metrics,
+        {"one": HostPolicy(provider="one"), "two": HostPolicy(provider="two")},
+    )
+    with pytest.raises(UpstreamRateLimited):
+        await http.get_json("one", "a", "http://127.0.0.1:9/a")
+    assert (await http.get_json("two", "b", "http://127.0.0.1:9/b")).body == {"ok": True}
+    assert calls == ["/a", "/b"]

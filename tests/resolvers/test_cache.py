@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import httpx
@@ -102,17 +102,50 @@ async def test_many_keys_one_fetch_and_absence_is_cached() -> None:
     cache = _memory()
     calls: list[int] = []
 
-    async def all_symbols() -> dict[str, Any]:
-        calls.append(1)
+    async def all_symbols(missing: Sequence[str]) -> dict[str, Any]:
+        calls.append(len(missing))
         return {"p:A": "a", "p:B": "b", "p:C": "c"}
 
-    got = await cache.get_or_fetch_many("price", ["p:A", "p:Z"], 5, all_symbols, "p:*")
+    def flight(_: Sequence[str]) -> str:
+        return "p:*"
+
+    got = await cache.get_or_fetch_many("price", ["p:A", "p:Z"], 5, all_symbols, flight)
     assert got["p:A"].value == "a"  # type: ignore[union-attr]
     assert isinstance(got["p:Z"], KeyError)
-    again = await cache.get_or_fetch_many("price", ["p:B", "p:C", "p:Z"], 5, all_symbols, "p:*")
+    again = await cache.get_or_fetch_many("price", ["p:B", "p:C", "p:Z"], 5, all_symbols, flight)
     assert [again[k].value for k in ("p:B", "p:C")] == ["b", "c"]  # type: ignore[union-attr]
     assert isinstance(again["p:Z"], KeyError)
-    assert len(calls) == 1
+    assert calls == [2]
+
+
+async def test_a_cancelled_caller_cancels_neither_the_fetch_nor_the_other_callers() -> None:
+    cache, up = _memory(), Upstream(delay_s=0.1)
+    first = asyncio.create_task(cache.get_or_fetch("price", "k", 5, up.fetch))
+    await asyncio.sleep(0.01)  # the first caller leads the flight
+    others = [asyncio.create_task(cache.get_or_fetch("price", "k", 5, up.fetch)) for _ in range(3)]
+    await asyncio.sleep(0.01)
+    first.cancel()
+    results = await asyncio.gather(*others)
+    assert [r.value for r in results] == [("token", 1)] * 3
+    assert up.calls == 1
+    assert first.cancelled()
+
+
+async def test_a_dead_cache_backend_is_a_miss_not_an_outage() -> None:
+    dead = SharedCache(
+        build_backend("redis://127.0.0.1:1/0", f"t-{uuid.uuid4().hex}"),  # nothing listens
+        Metrics(),
+        stale_if_error_s=60,
+        distributed=True,
+        flight_wait_s=1,
+    )
+    up = Upstream()
+    try:
+        first = await dead.get_or_fetch("price", "k", 5, up.fetch)
+        again = await dead.get_or_fetch("price", "k", 5, up.fetch)
+    finally:
+        await dead.close()
+    assert (first.value, again.value) == (("token", 1), ("token", 2))  # served, uncached
 
 
 @pytest.fixture
