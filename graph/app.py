@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -107,6 +108,10 @@ async def _warm(services: Services) -> None:
         await market.warm_symbols(services)
     except ProviderError as exc:  # the first query will try again
         log.warning("symbol list not loaded at start-up: %s (%s)", exc.message, exc.code)
+    # Everything built so far (modules, schema, symbol list) lives as long as the process:
+    # move it out of the collector's sight so full collections stay short on the hot path.
+    gc.collect()
+    gc.freeze()
 
 
 class _Deferred:
