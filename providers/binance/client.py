@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from pydantic import TypeAdapter
+
 from engine.domain import (
     Candles,
     ExchangeInfo,
@@ -154,16 +156,8 @@ class BinanceFuturesClient:
         ``limit`` 1..500.
         """
         path = "/futures/data/openInterestHist"
-        params = self._stats_params(symbol, period, limit)
-        fetched = await self._get(path, params, venue.weight(path))
-        rows = self._validate(OPEN_INTEREST_HIST.validate_python, fetched.body, path)
-        points = sorted((row.to_domain() for row in rows), key=lambda p: p.ts_ms)
-        return OpenInterestHistory(
-            symbol=symbol,
-            period=period,
-            points=tuple(points),
-            meta=self._series_meta(fetched, points[-1].ts_ms if points else None),
-        )
+        points, meta = await self._stats(path, symbol, period, limit, OPEN_INTEREST_HIST)
+        return OpenInterestHistory(symbol=symbol, period=period, points=points, meta=meta)
 
     async def long_short_ratio(
         self, symbol: str, kind: RatioKind, period: str, limit: int = 30
@@ -175,32 +169,15 @@ class BinanceFuturesClient:
         requests / 5 min / IP). ``period`` one of the stats periods, ``limit`` 1..500.
         """
         path = VENUE.ratio_paths[kind]
-        params = self._stats_params(symbol, period, limit)
-        fetched = await self._get(path, params, venue.weight(path))
-        rows = self._validate(LONG_SHORT_RATIOS.validate_python, fetched.body, path)
-        points = sorted((row.to_domain() for row in rows), key=lambda p: p.ts_ms)
-        return LongShortRatio(
-            symbol=symbol,
-            kind=kind,
-            period=period,
-            points=tuple(points),
-            meta=self._series_meta(fetched, points[-1].ts_ms if points else None),
-        )
+        points, meta = await self._stats(path, symbol, period, limit, LONG_SHORT_RATIOS)
+        return LongShortRatio(symbol=symbol, kind=kind, period=period, points=points, meta=meta)
 
     async def taker_volume(self, symbol: str, period: str, limit: int = 30) -> TakerVolume:
         """GET /futures/data/takerlongshortRatio — taker buy/sell volume (base asset) per
         period, oldest first. Weight 0 (own limit: 1000 requests / 5 min / IP)."""
         path = "/futures/data/takerlongshortRatio"
-        params = self._stats_params(symbol, period, limit)
-        fetched = await self._get(path, params, venue.weight(path))
-        rows = self._validate(TAKER_VOLUMES.validate_python, fetched.body, path)
-        points = sorted((row.to_domain() for row in rows), key=lambda p: p.ts_ms)
-        return TakerVolume(
-            symbol=symbol,
-            period=period,
-            points=tuple(points),
-            meta=self._series_meta(fetched, points[-1].ts_ms if points else None),
-        )
+        points, meta = await self._stats(path, symbol, period, limit, TAKER_VOLUMES)
+        return TakerVolume(symbol=symbol, period=period, points=points, meta=meta)
 
     # -- candles, book, trades ---------------------------------------------------------------
 
@@ -292,12 +269,18 @@ class BinanceFuturesClient:
     def _weight(path: str, symbol: str | None) -> int:
         return venue.weight(path, all_symbols=symbol is None)
 
-    @staticmethod
-    def _stats_params(symbol: str, period: str, limit: int) -> dict[str, str | int]:
+    async def _stats(
+        self, path: str, symbol: str, period: str, limit: int, rows_model: TypeAdapter[Any]
+    ) -> tuple[tuple[Any, ...], Sourced]:
+        """One ``/futures/data/*`` series: its points oldest first, and its as-of."""
         venue.check_symbol(symbol)
         venue.check_period(period)
         VENUE.stats_limit.check("futures/data", limit)
-        return {"symbol": symbol, "period": period, "limit": limit}
+        params: dict[str, str | int] = {"symbol": symbol, "period": period, "limit": limit}
+        fetched = await self._get(path, params, venue.weight(path))
+        rows = self._validate(rows_model.validate_python, fetched.body, path)
+        points = tuple(sorted((row.to_domain() for row in rows), key=lambda p: p.ts_ms))
+        return points, self._series_meta(fetched, points[-1].ts_ms if points else None)
 
     def _validate(self, parse: Callable[[Any], _T], body: Any, endpoint: str) -> _T:
         return validated(parse, body, self.PROVIDER, endpoint)
