@@ -232,6 +232,44 @@ class ListedContract:
     quote: str  # "USDT"
     status: str  # venue status, e.g. "TRADING"
     onboard_ms: int | None
+    contract_size: float | None = None  # base units per contract (OKX ctVal); None = 1 unit
+
+
+class PositionSide(Enum):
+    """The side of the position that was liquidated (a SELL order liquidates a LONG)."""
+
+    LONG = "LONG"
+    SHORT = "SHORT"
+
+
+@dataclass(frozen=True, slots=True)
+class Liquidation:
+    """One forced liquidation. ``quantity`` in base units; ``notional_usd`` = price x qty."""
+
+    symbol: str  # venue symbol
+    venue: str
+    side: PositionSide
+    price: float
+    quantity: float
+    notional_usd: float
+    ts_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Liquidations:
+    symbol: str
+    events: tuple[Liquidation, ...]  # oldest first
+    meta: Sourced
+
+
+@dataclass(frozen=True, slots=True)
+class SocialSentiment:
+    """Share of positive social posts, percent 0..100, and how many posts it rests on."""
+
+    topic: str
+    sentiment_pct: float
+    posts: int | None
+    meta: Sourced
 
 
 @dataclass(frozen=True, slots=True)
