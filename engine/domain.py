@@ -263,6 +263,23 @@ class Liquidations:
 
 
 @dataclass(frozen=True, slots=True)
+class LiquidationBucket:
+    """Liquidated USD by side over one aggregation interval starting at ``ts_ms``."""
+
+    ts_ms: int
+    long_usd: float
+    short_usd: float
+
+
+@dataclass(frozen=True, slots=True)
+class LiquidationHistory:
+    symbol: str
+    interval: str
+    buckets: tuple[LiquidationBucket, ...]  # oldest first
+    meta: Sourced
+
+
+@dataclass(frozen=True, slots=True)
 class SocialSentiment:
     """Share of positive social posts, percent 0..100, and how many posts it rests on."""
 

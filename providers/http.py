@@ -195,9 +195,16 @@ class UpstreamHttp:
         *,
         params: Mapping[str, str | int] | None = None,
         weight: int = 1,
+        headers: Mapping[str, str] | None = None,
     ) -> Fetched:
-        """GET ``url`` and return its JSON body. ``endpoint`` is the metrics label."""
-        return await self.request_json(provider, endpoint, "GET", url, params=params, weight=weight)
+        """GET ``url`` and return its JSON body. ``endpoint`` is the metrics label.
+
+        ``headers`` carry per-call credentials (API keys); they are sent, never logged, and
+        never part of an error message.
+        """
+        return await self.request_json(
+            provider, endpoint, "GET", url, params=params, weight=weight, headers=headers
+        )
 
     async def request_json(
         self,
@@ -209,6 +216,7 @@ class UpstreamHttp:
         params: Mapping[str, str | int] | None = None,
         json_body: Any = None,
         weight: int = 1,
+        headers: Mapping[str, str] | None = None,
     ) -> Fetched:
         policy = self._policies[provider]
         # per provider and host: in replay mode every provider shares one host, and one
@@ -221,7 +229,7 @@ class UpstreamHttp:
             trial = self._pass_gates(state, policy, endpoint, weight)
             try:
                 return await self._attempt(
-                    state, policy, endpoint, method, url, params, json_body, deadline
+                    state, policy, endpoint, method, url, params, json_body, headers, deadline
                 )
             except ProviderError as err:
                 if not err.transient or isinstance(err, UpstreamRateLimited):
@@ -292,6 +300,7 @@ class UpstreamHttp:
         url: str,
         params: Mapping[str, str | int] | None,
         json_body: Any,
+        headers: Mapping[str, str] | None,
         deadline: float,
     ) -> Fetched:
         provider = policy.provider
@@ -306,7 +315,7 @@ class UpstreamHttp:
         try:
             async with asyncio.timeout(max(remaining, 0.001)):
                 response = await self._client.request(
-                    method, url, params=params, json=json_body, timeout=timeout
+                    method, url, params=params, json=json_body, headers=headers, timeout=timeout
                 )
         except httpx.PoolTimeout as exc:  # our own pool is full: not the venue's fault
             self._finish(state, policy, endpoint, "pool_timeout", started, transient_failure=False)
