@@ -232,7 +232,7 @@ class ListedContract:
     quote: str  # "USDT"
     status: str  # venue status, e.g. "TRADING"
     onboard_ms: int | None
-    contract_size: float | None = None  # base units per contract (OKX ctVal); None = 1 unit
+    contract_size: float | None = None  # base units per contract (OKX ctVal); None: not fixed
 
 
 class PositionSide(Enum):

@@ -20,11 +20,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
+from engine.signal import check_weights
 from graph.endpoint import GraphQLEndpoint, PerpGraphQL
 from graph.response_cache import MemoryResponseStore, RedisResponseStore
 from graph.schema import build_schema
 from graph.settings import Settings
-from providers import binance, feargreed, okx
+from providers import binance, coinglass, feargreed, lunarcrush, okx
 from providers.errors import ProviderError
 from providers.http import HostPolicy, UpstreamHttp
 from providers.metrics import Metrics
@@ -50,6 +51,8 @@ def _ttls(s: Settings) -> Ttls:
         trades=s.ttl_trades_s,
         fear_greed=s.ttl_fear_greed_s,
         exchange_info=s.ttl_exchange_info_s,
+        liquidations=s.ttl_liquidations_s,
+        social=s.ttl_social_s,
         klines_divisor=s.ttl_klines_divisor,
         klines_min=s.ttl_klines_min_s,
         klines_max=s.ttl_klines_max_s,
@@ -80,6 +83,12 @@ def _policies(s: Settings) -> dict[str, HostPolicy]:
         feargreed.FearGreedClient.PROVIDER: feargreed.venue.host_policy(
             read_timeout_s=s.feargreed_read_timeout_s, deadline_s=s.feargreed_deadline_s, **common
         ),
+        coinglass.CoinglassClient.PROVIDER: coinglass.venue.host_policy(
+            read_timeout_s=s.coinglass_read_timeout_s, deadline_s=s.coinglass_deadline_s, **common
+        ),
+        lunarcrush.LunarCrushClient.PROVIDER: lunarcrush.venue.host_policy(
+            read_timeout_s=s.lunarcrush_read_timeout_s, deadline_s=s.lunarcrush_deadline_s, **common
+        ),
     }
 
 
@@ -93,7 +102,25 @@ def _services(
         cache=cache,
         metrics=metrics,
         ttls=_ttls(settings),
-        limits=Limits(max_symbols=settings.max_symbols_per_query, max_candles=settings.max_candles),
+        limits=Limits(
+            max_symbols=settings.max_symbols_per_query,
+            max_candles=settings.max_candles,
+            min_signal_quality_pct=settings.signal_min_quality_pct,
+        ),
+        coinglass=(
+            coinglass.CoinglassClient(
+                http, settings.coinglass_base_url, settings.coinglass_api_key.get_secret_value()
+            )
+            if settings.coinglass_api_key
+            else None
+        ),
+        lunarcrush=(
+            lunarcrush.LunarCrushClient(
+                http, settings.lunarcrush_base_url, settings.lunarcrush_api_key.get_secret_value()
+            )
+            if settings.lunarcrush_api_key
+            else None
+        ),
     )
 
 
@@ -134,6 +161,7 @@ class _Deferred:
 def create_app(settings: Settings | None = None) -> Starlette:
     """The API. Everything with I/O is built in the lifespan and closed after it."""
     settings = settings or Settings()
+    check_weights()  # the eight factor weights must sum to exactly 100
     metrics = Metrics()
     schema = build_schema(
         max_depth=settings.max_query_depth,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import strawberry
@@ -15,13 +16,17 @@ from strawberry.extensions import (
 )
 from strawberry.types import ExecutionContext, Info
 
+from engine.signal import CoinSignal, summarize
 from engine.symbols import UnknownSymbol
 from graph.errors import log_errors
 from graph.types_market import FearGreedType
+from graph.types_signal import MarketSummaryType, SignalMode, SignalType
 from graph.types_symbol import SymbolType
-from resolvers import market
+from providers.errors import ProviderError
+from resolvers import market, signals
 from resolvers.context import Context
-from resolvers.errors import InvalidArgument
+from resolvers.errors import FallbackExhausted, InvalidArgument
+from resolvers.signals import Computed
 
 Ctx = Info[Context, None]
 
@@ -65,9 +70,7 @@ class Query:
         description="Several markets; an unknown ticker is a null entry with an error."
     )
     async def symbols(self, info: Ctx, tickers: list[str]) -> list[SymbolType | None]:
-        limit = info.context.services.limits.max_symbols
-        if not 1 <= len(tickers) <= limit:
-            raise InvalidArgument("BAD_LIMIT", f"tickers takes 1 to {limit} entries")
+        _check_count(info, tickers)
         out: list[Any] = []
         for ticker in tickers:
             try:
@@ -75,6 +78,59 @@ class Query:
             except UnknownSymbol as err:
                 out.append(err)  # graphql-core nulls this entry and reports the error at it
         return out
+
+    @strawberry.field(description="The signal of one symbol.")
+    async def signal(
+        self, info: Ctx, ticker: str, mode: SignalMode = SignalMode.AGGRESSIVE
+    ) -> SignalType | None:
+        ref = await market.resolve_symbol(info.context, ticker)
+        computed = await signals.signal(info.context, ref, mode.to_engine())
+        return SignalType.from_engine(ref.ticker, computed.price, computed.result)
+
+    @strawberry.field(
+        description="Signals of several symbols, computed concurrently; a failed one is a "
+        "null entry with its error."
+    )
+    async def signals(
+        self, info: Ctx, tickers: list[str], mode: SignalMode = SignalMode.AGGRESSIVE
+    ) -> list[SignalType | None]:
+        _check_count(info, tickers)
+        results = await asyncio.gather(*(_signal_or_error(info.context, t, mode) for t in tickers))
+        # an Exception entry is nulled by graphql-core and reported at that index
+        out: list[Any] = [
+            r
+            if isinstance(r, Exception)
+            else SignalType.from_engine(r.ref.ticker, r.price, r.result)
+            for r in results
+        ]
+        return out
+
+    @strawberry.field(
+        description="Sentiment over several symbols' signals, explained in English and Indonesian."
+    )
+    async def market_summary(
+        self,
+        info: Ctx,
+        tickers: list[str] | None = None,
+        mode: SignalMode = SignalMode.AGGRESSIVE,
+    ) -> MarketSummaryType:
+        info.context.meta.cacheable = False  # its text is built from many sources' states
+        chosen = tickers if tickers is not None else list(SUMMARY_DEFAULT)
+        _check_count(info, chosen)
+        results = await asyncio.gather(*(_signal_or_error(info.context, t, mode) for t in chosen))
+        coins = [
+            CoinSignal(
+                ticker=r.ref.ticker,
+                signal=r.result,
+                funding_rate=r.inputs.funding_rate,
+                liquidations=r.inputs.liquidations,
+                price=r.price,
+            )
+            for r in results
+            if not isinstance(r, Exception)
+        ]
+        failed = [t for t, r in zip(chosen, results, strict=True) if isinstance(r, Exception)]
+        return MarketSummaryType.from_engine(summarize(coins), mode, failed)
 
     @strawberry.field(description="alternative.me Fear & Greed index, newest first.")
     async def fear_greed(self, info: Ctx, limit: int = 1) -> FearGreedType | None:
@@ -96,6 +152,24 @@ class Query:
             hit_ratio=round(g["ratio"], 4),
             grade=grade(g["ratio"], lookups),
         )
+
+
+SUMMARY_DEFAULT = ("BTC", "ETH", "SOL", "XRP", "BNB")
+
+
+def _check_count(info: Ctx, tickers: list[str]) -> None:
+    limit = info.context.services.limits.max_symbols
+    if not 1 <= len(tickers) <= limit:
+        raise InvalidArgument("BAD_LIMIT", f"tickers takes 1 to {limit} entries")
+
+
+async def _signal_or_error(ctx: Context, ticker: str, mode: SignalMode) -> Computed | Exception:
+    """The signal, or the expected error that stopped it (reported at its list entry)."""
+    try:
+        ref = await market.resolve_symbol(ctx, ticker)
+        return await signals.signal(ctx, ref, mode.to_engine())
+    except (UnknownSymbol, ProviderError, FallbackExhausted, InvalidArgument) as err:
+        return err
 
 
 class PerpSchema(strawberry.Schema):

@@ -25,6 +25,12 @@ class Settings(BaseSettings):
     binance_base_url: str = "https://fapi.binance.com"
     okx_base_url: str = "https://www.okx.com"
     feargreed_base_url: str = "https://api.alternative.me"
+    coinglass_base_url: str = "https://open-api-v4.coinglass.com"
+    lunarcrush_base_url: str = "https://lunarcrush.com"
+
+    # -- keys of optional sources (unset: the source is reported "not configured") -------
+    coinglass_api_key: SecretStr | None = None
+    lunarcrush_api_key: SecretStr | None = None
 
     # -- HTTP layer (per call; seconds) --------------------------------------------------
     http_connect_timeout_s: float = Field(3.0, gt=0)
@@ -36,6 +42,10 @@ class Settings(BaseSettings):
     okx_deadline_s: float = Field(8.0, gt=0)
     feargreed_read_timeout_s: float = Field(5.0, gt=0)
     feargreed_deadline_s: float = Field(8.0, gt=0)
+    coinglass_read_timeout_s: float = Field(5.0, gt=0)
+    coinglass_deadline_s: float = Field(8.0, gt=0)
+    lunarcrush_read_timeout_s: float = Field(5.0, gt=0)
+    lunarcrush_deadline_s: float = Field(8.0, gt=0)
     http_max_attempts: int = Field(3, ge=1, le=10)
     http_backoff_base_s: float = Field(0.2, ge=0)
     http_backoff_max_s: float = Field(2.0, ge=0)
@@ -68,6 +78,9 @@ class Settings(BaseSettings):
     ttl_klines_divisor: float = Field(12.0, gt=0)
     ttl_klines_min_s: float = Field(5.0, gt=0)
     ttl_klines_max_s: float = Field(300.0, gt=0)
+
+    # -- signals -------------------------------------------------------------------------
+    signal_min_quality_pct: float = Field(50.0, ge=0, le=100)
 
     # -- GraphQL limits and hot-query caches --------------------------------------------
     max_query_depth: int = Field(10, ge=2)

@@ -27,7 +27,8 @@ from graph.types_market import (
     ms_to_dt,
     origin,
 )
-from resolvers import market
+from graph.types_signal import SignalMode, SignalType
+from resolvers import market, signals
 from resolvers.cache import Cached
 from resolvers.context import Context
 
@@ -270,6 +271,16 @@ class SymbolType:
     @strawberry.field
     async def orderbook(self, info: Ctx, depth: int = 20) -> OrderBookType | None:
         return OrderBookType.from_cached(await market.orderbook(info.context, self.ref, depth))
+
+    @strawberry.field(
+        description="LONG/SHORT/NEUTRAL from the 8-factor score; shares every fetch with the "
+        "other fields of this symbol."
+    )
+    async def signal(
+        self, info: Ctx, mode: SignalMode = SignalMode.AGGRESSIVE
+    ) -> SignalType | None:
+        computed = await signals.signal(info.context, self.ref, mode.to_engine())
+        return SignalType.from_engine(self.ref.ticker, computed.price, computed.result)
 
     @strawberry.field
     async def recent_trades(self, info: Ctx, limit: int = 50) -> RecentTradesType | None:

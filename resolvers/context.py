@@ -7,14 +7,18 @@ data behind the response is (the whole-response cache lives no longer than that)
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from providers.http import CallRecord
 
 if TYPE_CHECKING:
+    from engine.signal.model import Mode
     from providers.binance import BinanceFuturesClient
+    from providers.coinglass import CoinglassClient
     from providers.feargreed import FearGreedClient
+    from providers.lunarcrush import LunarCrushClient
     from providers.metrics import Metrics
     from providers.okx import OkxClient
     from resolvers.cache import SharedCache
@@ -38,6 +42,8 @@ class Ttls:
     trades: float
     fear_greed: float
     exchange_info: float
+    liquidations: float
+    social: float
     klines_divisor: float
     klines_min: float
     klines_max: float
@@ -50,6 +56,7 @@ class Ttls:
 class Limits:
     max_symbols: int
     max_candles: int
+    min_signal_quality_pct: float = 50.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +68,8 @@ class Services:
     metrics: Metrics
     ttls: Ttls
     limits: Limits
+    coinglass: CoinglassClient | None = None  # None: no PERPGRAPH_COINGLASS_API_KEY
+    lunarcrush: LunarCrushClient | None = None  # None: no PERPGRAPH_LUNARCRUSH_API_KEY
 
 
 @dataclass(slots=True)
@@ -84,6 +93,8 @@ class Context:
     loaders: Loaders
     meta: RequestMeta
     debug: bool = False
+    # signals computed in this request, by (ticker, quote, mode): each once per request
+    signals: dict[tuple[str, str, Mode], asyncio.Future[Any]] = field(default_factory=dict)
 
 
 __all__ = ["Context", "Limits", "RequestMeta", "Services", "Ttls"]

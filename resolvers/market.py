@@ -17,6 +17,8 @@ from engine.domain import (
     FearGreed,
     FundingHistory,
     FundingSnapshot,
+    LiquidationHistory,
+    Liquidations,
     LongShortRatio,
     OpenInterest,
     OpenInterestHistory,
@@ -25,6 +27,7 @@ from engine.domain import (
     PriceQuote,
     RatioKind,
     RecentTrades,
+    SocialSentiment,
     TakerVolume,
     Ticker24h,
 )
@@ -59,6 +62,10 @@ def _binance_listing(s: Services) -> Job:
     )
 
 
+def _okx_listing(s: Services) -> Job:
+    return Job("exchange_info", "okx:instruments", s.ttls.exchange_info, s.okx.instruments)
+
+
 async def warm_symbols(s: Services) -> None:
     """Load Binance's symbol list into the shared cache (the lifespan runs this at start-up,
     so the first query does not wait for it). Failure is logged by the caller, not fatal."""
@@ -69,7 +76,7 @@ async def warm_symbols(s: Services) -> None:
 async def resolve_symbol(ctx: Context, text: str) -> SymbolRef:
     """Binance's listing first; OKX's instruments only for what Binance does not list."""
     s = ctx.services
-    okx_listing = Job("exchange_info", "okx:instruments", s.ttls.exchange_info, s.okx.instruments)
+    okx_listing = _okx_listing(s)
     try:
         binance: Cached[ExchangeInfo] = await ctx.loaders.job(_binance_listing(s))
     except ProviderError as binance_failed:  # Binance's listing is down: OKX's must do
@@ -305,6 +312,61 @@ async def recent_trades(ctx: Context, ref: SymbolRef, limit: int) -> Cached[Rece
     )  # fmt: skip
 
 
+async def okx_liquidations(ctx: Context, ref: SymbolRef) -> Cached[Liquidations]:
+    """OKX's recent filled liquidation orders of the symbol's swap family (public, no key).
+
+    Contract counts are turned into base units with the swap's contract size from OKX's
+    instrument list (cached an hour); a swap OKX does not list, or lists without a fixed
+    base-unit size, has no liquidation data here.
+    """
+    s = ctx.services
+    listing: Cached[ExchangeInfo] = await ctx.loaders.job(_okx_listing(s))
+    inst_id = ref.venues.okx
+    contract = next((c for c in listing.value.contracts if c.venue_symbol == inst_id), None)
+    if contract is None or contract.contract_size is None:
+        raise SymbolNotServed(
+            "okx lists no linear swap for this symbol", provider="okx", endpoint="liquidations"
+        )
+    family, size = f"{contract.base}-{contract.quote}", contract.contract_size
+    return await ctx.loaders.job(
+        Job(
+            "liquidations",
+            f"okx:liquidations:{family}",
+            s.ttls.liquidations,
+            lambda: s.okx.liquidation_orders(family, size),
+        )
+    )
+
+
+async def coinglass_liquidations(ctx: Context, ref: SymbolRef) -> Cached[LiquidationHistory]:
+    """Coinglass v4 hourly liquidation history on Binance for the last 24 h (keyed)."""
+    s = ctx.services
+    client = s.coinglass
+    if client is None:
+        raise LookupError("PERPGRAPH_COINGLASS_API_KEY is not set")
+    return await _from_binance(
+        ctx, ref, "liquidation_history", s.ttls.liquidations, "1h:24",
+        lambda symbol: client.liquidation_history("Binance", symbol, "1h", 24),
+    )  # fmt: skip
+
+
+async def social_sentiment(ctx: Context, ref: SymbolRef) -> Cached[SocialSentiment]:
+    """LunarCrush v4 sentiment of the coin's topic (its ticker, lower case; keyed)."""
+    s = ctx.services
+    client = s.lunarcrush
+    if client is None:
+        raise LookupError("PERPGRAPH_LUNARCRUSH_API_KEY is not set")
+    topic = ref.ticker.lower()
+    return await ctx.loaders.job(
+        Job(
+            "social",
+            f"lunarcrush:topic:{topic}",
+            s.ttls.social,
+            lambda: client.topic_sentiment(topic),
+        )
+    )
+
+
 async def fear_greed(ctx: Context, limit: int) -> Cached[FearGreed]:
     check_limit("limit", limit, 1, 365)
     s = ctx.services
@@ -343,10 +405,12 @@ __all__ = [
     "candles",
     "check_interval",
     "check_period",
+    "coinglass_liquidations",
     "fear_greed",
     "funding",
     "funding_history",
     "long_short_ratio",
+    "okx_liquidations",
     "open_interest",
     "open_interest_history",
     "orderbook",
@@ -354,6 +418,7 @@ __all__ = [
     "price",
     "recent_trades",
     "resolve_symbol",
+    "social_sentiment",
     "taker_volume",
     "ticker_24h",
     "warm_symbols",

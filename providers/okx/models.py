@@ -6,10 +6,11 @@ OKX sends everything as strings, including times and the envelope ``code``; ``""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import (
     ConfigDict,
+    Field,
     TypeAdapter,
     field_validator,
     model_validator,
@@ -18,11 +19,14 @@ from pydantic import (
 from engine.domain import (
     Candle,
     FundingSnapshot,
+    Liquidation,
     ListedContract,
     OpenInterest,
+    PositionSide,
     Sourced,
     Ticker24h,
 )
+from providers.okx.venue import VENUE
 from providers.payloads import OptFloat, OptInt, Payload, as_of
 
 
@@ -38,11 +42,17 @@ class Envelope(Payload):
 
 class Instrument(Payload):
     """One ``public/instruments`` row. ``instId`` is ``BASE-QUOTE-SWAP`` for linear and
-    inverse swaps alike (``ctValCcy``/``settleCcy`` swap roles between the two)."""
+    inverse swaps alike (``ctValCcy``/``settleCcy`` swap roles between the two).
+
+    ``ctVal`` is one contract's face value in ``ctValCcy``: the base coin for linear swaps
+    (0.01 BTC for BTC-USDT-SWAP), USD for inverse ones (100 USD for BTC-USD-SWAP).
+    """
 
     instId: str
     state: str
     listTime: OptInt = None
+    ctVal: OptFloat = None
+    ctValCcy: str | None = None
 
     @field_validator("instId")
     @classmethod
@@ -54,12 +64,16 @@ class Instrument(Payload):
 
     def to_domain(self) -> ListedContract:
         base, quote, _ = self.instId.split("-")
+        # contract_size is in base units: only a ctVal counted in the base coin is one. An
+        # inverse swap's ctVal is USD (its base amount moves with the price), so it stays None.
+        base_ct_val = self.ctVal if self.ctValCcy == base else None
         return ListedContract(
             venue_symbol=self.instId,
             base=base,
             quote=quote,
             status=self.state,
             onboard_ms=self.listTime,
+            contract_size=base_ct_val,
         )
 
 
@@ -165,22 +179,84 @@ class CandleRow(Payload):
         )
 
 
+class LiquidationDetail(Payload):
+    """One ``details[]`` entry of ``public/liquidation-orders`` (and of the WS channel).
+
+    ``side`` is the liquidation order's side: ``sell`` closes a long, ``buy`` a short.
+    ``posSide`` is ``long``/``short`` in hedge mode and ``net`` in net mode, so only ``side``
+    always says which position was liquidated; a contradicting ``posSide`` is bad data.
+    ``bkPx`` is the bankruptcy price (quote currency), ``sz`` counts contracts.
+    """
+
+    side: Literal["buy", "sell"]
+    posSide: str | None = None
+    bkPx: float = Field(gt=0)
+    sz: float = Field(gt=0)
+    ts: int
+
+    @model_validator(mode="after")
+    def _sides_agree(self) -> LiquidationDetail:
+        implied = {"sell": "long", "buy": "short"}[self.side]
+        if self.posSide in ("long", "short") and self.posSide != implied:
+            raise ValueError(f"side {self.side!r} cannot liquidate a {self.posSide!r} position")
+        return self
+
+    @property
+    def position_side(self) -> PositionSide:
+        return PositionSide.LONG if self.side == "sell" else PositionSide.SHORT
+
+    def to_domain(self, inst_id: str, contract_size: float, *, inverse: bool) -> Liquidation:
+        """``contract_size`` is ctVal: base units for linear contracts, USD for inverse ones."""
+        if inverse:  # face value in USD; the base amount follows from the price
+            notional_usd = self.sz * contract_size
+            quantity = notional_usd / self.bkPx
+        else:
+            quantity = self.sz * contract_size
+            notional_usd = self.bkPx * quantity
+        return Liquidation(
+            symbol=inst_id,
+            venue=VENUE.provider,
+            side=self.position_side,
+            price=self.bkPx,
+            quantity=quantity,
+            notional_usd=notional_usd,
+            ts_ms=self.ts,
+        )
+
+
+class LiquidationOrders(Payload):
+    """One ``data[]`` entry: the liquidations of one instrument."""
+
+    instId: str
+    instType: str | None = None
+    instFamily: str | None = None
+    uly: str | None = None
+    details: tuple[LiquidationDetail, ...] = ()
+
+    def to_domain(self, contract_size: float, *, inverse: bool) -> list[Liquidation]:
+        return [d.to_domain(self.instId, contract_size, inverse=inverse) for d in self.details]
+
+
 INSTRUMENTS = TypeAdapter(tuple[Instrument, ...])
 TICKERS = TypeAdapter(tuple[Ticker, ...])
 FUNDING_RATES = TypeAdapter(tuple[FundingRate, ...])
 OPEN_INTERESTS = TypeAdapter(tuple[OpenInterestItem, ...])
 CANDLES = TypeAdapter(tuple[CandleRow, ...])
+LIQUIDATION_ORDERS = TypeAdapter(tuple[LiquidationOrders, ...])
 
 __all__ = [
     "CANDLES",
     "FUNDING_RATES",
     "INSTRUMENTS",
+    "LIQUIDATION_ORDERS",
     "OPEN_INTERESTS",
     "TICKERS",
     "CandleRow",
     "Envelope",
     "FundingRate",
     "Instrument",
+    "LiquidationDetail",
+    "LiquidationOrders",
     "OpenInterestItem",
     "Ticker",
 ]

@@ -1,12 +1,15 @@
 """OKX v5 public REST venue facts, in one frozen table.
 
 Sources: OKX API v5 docs (Get instruments, GET / Ticker, GET / Tickers, Get funding rate,
-Get open interest, GET / Candlesticks, Error codes: Public) and the recorded bodies in
-``shared/data/recorded/okx``.
+Get open interest, GET / Candlesticks, Error codes: Public, the ``liquidation-orders`` WS
+channel) and the recorded bodies in ``shared/data/recorded/okx``. The REST page of
+``public/liquidation-orders`` was not among the stored docs; its parameters are those of the
+WS channel plus ``instFamily``/``state``/``limit`` as public clients send them.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Unpack
@@ -31,6 +34,12 @@ class OkxVenue:
     not_served_codes: frozenset[str]  # 51001: instrument ID does not exist
     rate_limited_codes: frozenset[str]  # 50011: rate limit reached (also sent with HTTP 200)
     rate_limits: MappingProxyType[str, str]  # OKX counts requests, not weights
+    liquidation_inst_types: frozenset[str]  # instType values with bankruptcy price and contracts
+    liquidation_state: str  # "filled": executed liquidation orders only
+    liquidation_limit: LimitRange  # "limit" parameter, at most 100 per request
+    # Quote currency of inverse (coin-margined) families, e.g. BTC-USD: their ctVal is in USD,
+    # while linear families (BTC-USDT, BTC-USDC) have ctVal in the base coin.
+    inverse_quotes: frozenset[str]
 
 
 VENUE = OkxVenue(
@@ -71,8 +80,13 @@ VENUE = OkxVenue(
             "/api/v5/public/funding-rate": "10 requests / 2 s / IP + instId",
             "/api/v5/public/open-interest": "20 requests / 2 s / IP + instId",
             "/api/v5/market/candles": "40 requests / 2 s / IP",
+            "/api/v5/public/liquidation-orders": "40 requests / 2 s / IP",
         }
     ),
+    liquidation_inst_types=frozenset({"SWAP", "FUTURES"}),
+    liquidation_state="filled",
+    liquidation_limit=LimitRange(low=1, high=100, default=100),
+    inverse_quotes=frozenset({"USD"}),
 )
 
 
@@ -92,6 +106,29 @@ def check_inst_id(inst_id: str) -> None:
     parts = inst_id.split("-")
     if len(parts) != 3 or not all(parts) or not inst_id.endswith(VENUE.inst_id_suffix):
         raise ValueError(f"invalid OKX swap instrument ID {inst_id!r}: expected 'BTC-USDT-SWAP'")
+
+
+def check_inst_family(inst_family: str) -> None:
+    """An instrument family, ``BASE-QUOTE`` as OKX writes it (``BTC-USDT``, ``XRP-USD``)."""
+    parts = inst_family.split("-")
+    if len(parts) != 2 or not all(parts) or any(c.isspace() for c in inst_family):
+        raise ValueError(f"invalid OKX instrument family {inst_family!r}: expected 'BTC-USDT'")
+
+
+def check_liquidation_inst_type(inst_type: str) -> None:
+    if inst_type not in VENUE.liquidation_inst_types:
+        accepted = ", ".join(sorted(VENUE.liquidation_inst_types))
+        raise ValueError(f"unsupported OKX instType {inst_type!r}; accepted: {accepted}")
+
+
+def check_contract_size(contract_size: float) -> None:
+    if isinstance(contract_size, bool) or not (math.isfinite(contract_size) and contract_size > 0):
+        raise ValueError(f"contract size must be a positive number, got {contract_size!r}")
+
+
+def is_inverse_family(inst_family: str) -> bool:
+    """True for coin-margined families (``BTC-USD``): one contract is worth ctVal USD."""
+    return inst_family.split("-")[-1] in VENUE.inverse_quotes
 
 
 def check_interval(interval: str) -> None:
@@ -131,10 +168,14 @@ __all__ = [
     "VENUE",
     "LimitRange",
     "OkxVenue",
+    "check_contract_size",
+    "check_inst_family",
     "check_inst_id",
     "check_interval",
+    "check_liquidation_inst_type",
     "envelope_code",
     "host_policy",
+    "is_inverse_family",
     "not_served",
     "okx_inst_id",
 ]

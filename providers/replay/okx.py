@@ -16,6 +16,11 @@ route                                         recorded source (under ``okx/``) a
                                               (BTC-USDT-SWAP, 2 rows)
 ``market/candles?instId&bar``                 ``candles-sample-2025-05-12.json``: BTC-USDT (instId
                                               inferred by PROVENANCE), bar 1m, 2 rows, newest first
+``public/liquidation-orders?instType&``       same file, liquidation-orders push: instType
+``instFamily|uly|instId``                     FUTURES, family XRP-USD (XRP-USD-230929), one detail.
+                                              ``after``/``before`` page on the details' ``ts``;
+                                              ``state`` is not recorded and not filtered on. The
+                                              doc example (IOST-USDT SWAP) is never served.
 ============================================  ==========================================================
 
 The WS push ``data[]`` objects have the REST fields (PROVENANCE), so they are served as REST
@@ -173,6 +178,46 @@ class OkxRoutes:
         limit = _limit(request, 100, 300)
         return _ok(_page(rows, lambda r: int(r[0]), request, limit))
 
+    async def liquidation_orders(self, request: Request) -> Response:
+        inst_type = _param(request, "instType")
+        family = _param(request, "instFamily", False)
+        uly = _param(request, "uly", False)
+        inst_id = _param(request, "instId", False)
+        if family is None and uly is None and inst_id is None:
+            raise OkxError("50014", "Parameter instFamily can not be empty.", 400)
+        _limit(request, 100, 100)  # validated; one recorded object, nothing to cut
+        chosen = [
+            r
+            for r in self._pushes("liquidation-orders")
+            if r["instType"] == inst_type
+            and (family is None or r.get("instFamily") == family)
+            and (uly is None or r.get("uly") == uly)
+            and (inst_id is None or r["instId"] == inst_id)
+        ]
+        if not chosen:
+            raise no_instrument()
+        return _ok(_page_details(chosen, request))
+
+
+def _page_details(rows: list[dict[str, Any]], request: Request) -> list[dict[str, Any]]:
+    """Rows with only the details inside ``after``/``before`` (by ``ts``); rows left with no
+    details are dropped. Without either parameter the rows are returned as recorded."""
+    after, before = request.query_params.get("after"), request.query_params.get("before")
+    lower = int(before) if before and before.isdigit() else None
+    upper = int(after) if after and after.isdigit() else None
+    if lower is None and upper is None:
+        return rows
+    paged = []
+    for row in rows:
+        details = [
+            d
+            for d in row["details"]
+            if (upper is None or int(d["ts"]) < upper) and (lower is None or int(d["ts"]) > lower)
+        ]
+        if details:
+            paged.append({**row, "details": details})
+    return paged
+
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -198,5 +243,6 @@ def okx_routes(store: RecordedStore) -> list[Route]:
         "/api/v5/market/ticker": r.ticker,
         "/api/v5/market/tickers": r.tickers,
         "/api/v5/market/candles": r.candles,
+        "/api/v5/public/liquidation-orders": r.liquidation_orders,
     }
     return [Route(path, _guard(h), methods=["GET"]) for path, h in table.items()]

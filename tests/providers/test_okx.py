@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from engine.domain import ListedContract, Sourced
+from engine.domain import ListedContract, PositionSide, Sourced
 from providers.errors import (
     ProviderBadData,
     ProviderRejected,
@@ -64,6 +64,10 @@ async def test_instruments(stub: VenueStub) -> None:
             quote=row["instId"].split("-")[1],
             status=row["state"],
             onboard_ms=int(row["listTime"]),
+            # ctVal counts base units only when ctValCcy is the base coin (linear swaps)
+            contract_size=(
+                float(row["ctVal"]) if row["ctValCcy"] == row["instId"].split("-")[0] else None
+            ),
         )
         for row in rows
     )
@@ -72,6 +76,8 @@ async def test_instruments(stub: VenueStub) -> None:
         f"{c.base}-{c.quote}" == row["uly"] for c, row in zip(info.contracts, rows, strict=True)
     )
     assert {row["ctType"] for row in rows} == {"linear", "inverse"}
+    sized = {c.venue_symbol for c in info.contracts if c.contract_size is not None}
+    assert sized == {row["instId"] for row in rows if row["ctType"] == "linear"}
     assert info.meta.source == "okx"
 
 
@@ -307,3 +313,146 @@ def test_host_policy_fills_in_venue_facts() -> None:
     assert policy.used_weight_header is None
     assert policy.not_served(400, _NO_INSTRUMENT)
     assert not policy.not_served(400, {"code": "51000"})
+
+
+# -- liquidation orders ---------------------------------------------------------------------------
+
+LIQUIDATIONS = "/api/v5/public/liquidation-orders"
+INSTRUMENTS = "okx/instruments-SWAP-2022-05-13.json"
+
+
+def recorded_ct_val(inst_id: str) -> tuple[float, str]:
+    """(ctVal, ctValCcy) of ``inst_id`` in the recorded 2022 instruments file."""
+    (row,) = [r for r in load(INSTRUMENTS)["data"] if r["instId"] == inst_id]
+    return float(row["ctVal"]), row["ctValCcy"]
+
+
+def recorded_family(family: str) -> tuple[str, float]:
+    """(family, ctVal) with ctVal from the family's recorded swap."""
+    return family, recorded_ct_val(f"{family}-SWAP")[0]
+
+
+async def test_liquidation_orders_from_recorded_push(stub: VenueStub) -> None:
+    """Real WS push in the REST envelope: an inverse FUTURES family (XRP-USD)."""
+    (row,) = ws_rows("liquidation-orders")
+    (detail,) = row["details"]
+    stub.answer_json(LIQUIDATIONS, rest_envelope(row))
+    # The futures' own ctVal was not recorded; the family's swap lists its face value in USD.
+    ct_val, ct_ccy = recorded_ct_val(f"{row['instFamily']}-SWAP")
+    assert ct_ccy == "USD"
+
+    got = await client(stub).liquidation_orders(
+        row["instFamily"], ct_val, inst_type=row["instType"], limit=100
+    )
+
+    assert stub.last.url.path == LIQUIDATIONS
+    assert params(stub.last) == {
+        "instType": row["instType"],
+        "instFamily": row["instFamily"],
+        "state": "filled",
+        "limit": "100",
+    }
+    assert got.symbol == row["instFamily"]
+    (event,) = got.events
+    price, notional = float(detail["bkPx"]), float(detail["sz"]) * ct_val
+    assert (event.symbol, event.venue, event.price, event.ts_ms) == (
+        row["instId"],
+        "okx",
+        price,
+        int(detail["ts"]),
+    )
+    assert (detail["side"], detail["posSide"]) == ("buy", "short")
+    assert event.side is PositionSide.SHORT  # a buy order closes a short
+    assert event.notional_usd == notional  # inverse: sz contracts x ctVal USD
+    assert event.quantity == notional / price
+    assert got.meta == Sourced(source="okx", as_of_ms=int(detail["ts"]))
+
+
+async def test_liquidation_orders_linear_shape(stub: VenueStub) -> None:
+    """Shape test (doc example): a linear SWAP family, quantity = sz x ctVal base units."""
+    (row,) = load("okx/ws-liquidation-orders.doc-example.json")["data"]
+    (detail,) = row["details"]
+    stub.answer_json(LIQUIDATIONS, rest_envelope(row))
+    ct_val, ct_ccy = recorded_ct_val(row["instId"])
+    assert ct_ccy == row["instFamily"].split("-")[0]
+
+    got = await client(stub).liquidation_orders(row["instFamily"], ct_val)
+
+    assert params(stub.last)["instType"] == "SWAP"
+    (event,) = got.events
+    quantity = float(detail["sz"]) * ct_val
+    assert event.quantity == quantity
+    assert event.notional_usd == float(detail["bkPx"]) * quantity
+    assert event.side is PositionSide.SHORT
+
+
+async def test_liquidation_orders_oldest_first(stub: VenueStub) -> None:
+    """Shape test: the recorded push and the doc example's row, sent newest first."""
+    (recorded,) = ws_rows("liquidation-orders")
+    (documented,) = load("okx/ws-liquidation-orders.doc-example.json")["data"]
+    rows = sorted([recorded, documented], key=lambda r: -int(r["details"][0]["ts"]))
+    stub.answer_json(LIQUIDATIONS, rest_envelope(*rows))
+
+    got = await client(stub).liquidation_orders(*recorded_family("XRP-USD"), inst_type="FUTURES")
+
+    times = [e.ts_ms for e in got.events]
+    assert times == sorted(int(r["details"][0]["ts"]) for r in rows)
+    assert got.meta.as_of_ms == times[-1]
+
+
+async def test_liquidation_orders_sell_liquidates_long(stub: VenueStub) -> None:
+    """The recorded detail in net mode with the opposite order side (shape of a sell)."""
+    (row,) = ws_rows("liquidation-orders")
+    detail = {**row["details"][0], "side": "sell", "posSide": "net"}
+    stub.answer_json(LIQUIDATIONS, rest_envelope({**row, "details": [detail]}))
+
+    got = await client(stub).liquidation_orders(*recorded_family("XRP-USD"), inst_type="FUTURES")
+
+    assert [e.side for e in got.events] == [PositionSide.LONG]
+
+
+async def test_liquidation_orders_contradicting_sides_are_bad_data(stub: VenueStub) -> None:
+    (row,) = ws_rows("liquidation-orders")
+    detail = {**row["details"][0], "posSide": "long"}  # a buy cannot close a long
+    stub.answer_json(LIQUIDATIONS, rest_envelope({**row, "details": [detail]}))
+
+    with pytest.raises(ProviderBadData) as caught:
+        await client(stub).liquidation_orders(*recorded_family("XRP-USD"), inst_type="FUTURES")
+
+    assert isinstance(caught.value.__cause__, ValidationError)
+
+
+async def test_liquidation_orders_quiet_market_is_empty(stub: VenueStub) -> None:
+    stub.answer_json(LIQUIDATIONS, rest_envelope())
+
+    got = await client(stub).liquidation_orders(*recorded_family("BTC-USDT"))
+
+    assert got.events == ()
+    assert got.meta.as_of_ms > 0  # no event: the receive time
+
+
+async def test_liquidation_orders_unknown_family_is_not_served(stub: VenueStub) -> None:
+    stub.answer_json(LIQUIDATIONS, _NO_INSTRUMENT)
+
+    with pytest.raises(SymbolNotServed):
+        await client(stub).liquidation_orders("NOPE-USDT", recorded_family("BTC-USDT")[1])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "accepted"),
+    [
+        ({"inst_family": "BTC-USDT-SWAP", "contract_size": 0.01}, "BTC-USDT"),
+        ({"inst_family": "BTCUSDT", "contract_size": 0.01}, "BTC-USDT"),
+        ({"inst_family": "BTC-USDT", "contract_size": 0.01, "inst_type": "SPOT"}, "FUTURES"),
+        ({"inst_family": "BTC-USDT", "contract_size": 0.0}, "positive"),
+        ({"inst_family": "BTC-USDT", "contract_size": float("nan")}, "positive"),
+        ({"inst_family": "BTC-USDT", "contract_size": 0.01, "limit": 101}, "1..100"),
+    ],
+)
+async def test_liquidation_orders_bad_arguments(
+    stub: VenueStub, kwargs: dict[str, Any], accepted: str
+) -> None:
+    with pytest.raises(ValueError, match=accepted):
+        await client(stub).liquidation_orders(**kwargs)
+
+    assert stub.requests == []

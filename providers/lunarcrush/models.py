@@ -1,0 +1,69 @@
+"""LunarCrush v4 payloads, named after the upstream fields.
+
+Only the fields this project reads are modelled; the rest is ignored. The success shape of
+``topic/{topic}/v1`` rests on LunarCrush's own client code, not on a recorded answer.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from engine.domain import SocialSentiment, Sourced
+from providers.payloads import OptFloat, OptInt, Payload, as_of
+
+
+class SentimentCounts(Payload):
+    """One network's entry of ``types_sentiment_detail``."""
+
+    positive: float = Field(ge=0)
+    neutral: float = Field(ge=0)
+    negative: float = Field(ge=0)
+
+
+class TopicData(Payload):
+    """``data`` of ``topic/{topic}/v1``: a 24 h aggregate of the topic's social posts."""
+
+    topic: str | None = None
+    num_posts: OptInt = None  # posts with interactions in the last 24 h; absent: no posts
+    interactions_24h: OptFloat = None
+    types_sentiment_detail: dict[str, SentimentCounts] = Field(default_factory=dict)
+
+    def sentiment_pct(self) -> float | None:
+        """Positive posts as a percent of positive and negative ones, over every network.
+
+        Neutral posts are left out, so 50 means as many positive as negative posts (the
+        convention of LunarCrush's ``sentiment`` metrics). None when there is nothing to count.
+        """
+        positive = sum(c.positive for c in self.types_sentiment_detail.values())
+        negative = sum(c.negative for c in self.types_sentiment_detail.values())
+        if positive + negative <= 0:
+            return None
+        return 100.0 * positive / (positive + negative)
+
+
+class TopicConfig(Payload):
+    generated: OptInt = None  # when LunarCrush built the answer, unix seconds
+
+
+class TopicResponse(Payload):
+    """``{"config": {...}, "data": {...}}``; ``config`` may be absent."""
+
+    config: TopicConfig | None = None
+    data: TopicData
+
+    def to_domain(self, topic: str, source: str, received_ms: int) -> SocialSentiment | None:
+        """None when the topic has no posts or no positive/negative post to weigh."""
+        pct = self.data.sentiment_pct()
+        if not self.data.num_posts or pct is None:
+            return None
+        generated_s = self.config.generated if self.config else None
+        venue_ms = generated_s * 1000 if generated_s else None
+        return SocialSentiment(
+            topic=topic,
+            sentiment_pct=pct,
+            posts=self.data.num_posts,
+            meta=Sourced(source=source, as_of_ms=as_of(venue_ms, received_ms)),
+        )
+
+
+__all__ = ["SentimentCounts", "TopicConfig", "TopicData", "TopicResponse"]

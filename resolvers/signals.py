@@ -1,0 +1,208 @@
+"""Signals: gather every factor's data concurrently, record each source's status, compute.
+
+The inputs come through the same request loaders as the ``Symbol`` fields, with the same
+arguments as those fields' defaults (1 h candles x 100, 1 h open-interest history x 30,
+1 h ratios x 30), so a signal inside a ``Symbol`` shares every fetch with the fields next
+to it. A source that fails leaves its factor out and is listed in the data quality; only a
+missing price fails the signal, with the price source's own error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from engine.domain import RatioKind
+from engine.signal import aggregate_liquidations, compute_signal
+from engine.signal.model import (
+    LiquidationWindow,
+    Mode,
+    SignalInputs,
+    SignalResult,
+    SourceState,
+    SourceStatus,
+)
+from engine.symbols import SymbolRef
+from providers.errors import ProviderError, SymbolNotServed
+from resolvers import market
+from resolvers.cache import Cached
+from resolvers.context import Context
+from resolvers.errors import FallbackExhausted
+
+LIQUIDATION_WINDOW_MS = 24 * 3_600_000
+# The Symbol fields' defaults, so that a signal and those fields share their fetches.
+CANDLES = ("1h", 100)
+STATS = ("1h", 30)
+
+
+class NotConfigured(Exception):
+    """A keyed source without its key: reported in data quality, never faked."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    value: Any
+    provider: str | None
+    stale: bool
+
+
+async def _track(
+    name: str, fetch: Callable[[], Awaitable[Fetched]]
+) -> tuple[Any, SourceStatus, BaseException | None]:
+    """Run one source; its value (or None), its status, and the error it raised."""
+    started = time.perf_counter()
+    try:
+        got = await fetch()
+    except NotConfigured as exc:
+        return None, SourceStatus(name, SourceState.NOT_CONFIGURED, detail=str(exc)), None
+    except (ProviderError, FallbackExhausted) as exc:
+        err = exc.primary if isinstance(exc, FallbackExhausted) else exc
+        status = SourceStatus(
+            name,
+            SourceState.FAILED,
+            provider=err.provider,
+            latency_ms=round((time.perf_counter() - started) * 1000, 2),
+            code=err.code,
+            detail=err.message,
+        )
+        return None, status, exc
+    state = SourceState.STALE if got.stale else SourceState.OK
+    latency = round((time.perf_counter() - started) * 1000, 2)
+    return got.value, SourceStatus(name, state, provider=got.provider, latency_ms=latency), None
+
+
+def _from(cached: Cached[Any], value: Any) -> Fetched:
+    meta = cached.value.meta
+    return Fetched(value, meta.source.split(" ")[0], cached.stale)
+
+
+async def _last_ratio(ctx: Context, ref: SymbolRef, kind: RatioKind) -> Fetched:
+    c = await market.long_short_ratio(ctx, ref, kind, *STATS)
+    if not c.value.points:
+        raise SymbolNotServed("no ratio points returned", provider="binance", endpoint=kind.value)
+    return _from(c, c.value.points[-1].long_short_ratio)
+
+
+async def _liquidations(ctx: Context, ref: SymbolRef, now_ms: int) -> Fetched:
+    """Coinglass's aggregated history when keyed, else OKX's public liquidation orders."""
+    if ctx.services.coinglass is not None:
+        history = await market.coinglass_liquidations(ctx, ref)
+        start = now_ms - LIQUIDATION_WINDOW_MS
+        buckets = [b for b in history.value.buckets if start < b.ts_ms <= now_ms]
+        window = LiquidationWindow(
+            long_usd=sum(b.long_usd for b in buckets),
+            short_usd=sum(b.short_usd for b in buckets),
+            long_count=0,  # Coinglass aggregates USD only; counts are not sent
+            short_count=0,
+            window_ms=LIQUIDATION_WINDOW_MS,
+            end_ms=now_ms,
+        )
+        return _from(history, window)
+    events = await market.okx_liquidations(ctx, ref)
+    window = aggregate_liquidations(
+        events.value.events, end_ms=now_ms, window_ms=LIQUIDATION_WINDOW_MS
+    )
+    return _from(events, window)
+
+
+async def gather_inputs(
+    ctx: Context, ref: SymbolRef, now_ms: int
+) -> tuple[SignalInputs, tuple[SourceStatus, ...], dict[str, BaseException]]:
+    """Every source at once; (inputs, statuses, errors by source name)."""
+
+    async def price() -> Fetched:
+        c = await market.price(ctx, ref)
+        return _from(c, c.value.price)
+
+    async def klines() -> Fetched:
+        c = await market.candles(ctx, ref, *CANDLES)
+        return _from(c, c.value.candles)
+
+    async def funding() -> Fetched:
+        c = await market.funding(ctx, ref)
+        return _from(c, c.value.funding_rate)
+
+    async def open_interest() -> Fetched:
+        c = await market.open_interest_history(ctx, ref, *STATS)
+        return _from(c, c.value.points)
+
+    async def social() -> Fetched:
+        if ctx.services.lunarcrush is None:
+            raise NotConfigured("LunarCrush needs PERPGRAPH_LUNARCRUSH_API_KEY")
+        c = await market.social_sentiment(ctx, ref)
+        return _from(c, c.value.sentiment_pct)
+
+    async def fear_greed() -> Fetched:
+        c = await market.fear_greed(ctx, 1)
+        points = c.value.points
+        if not points:
+            raise SymbolNotServed("no index value", provider="alternative.me", endpoint="/fng/")
+        return _from(c, points[0].value)
+
+    sources: dict[str, Callable[[], Awaitable[Fetched]]] = {
+        "price": price,
+        "klines": klines,
+        "funding": funding,
+        "open_interest": open_interest,
+        "liquidations": lambda: _liquidations(ctx, ref, now_ms),
+        "long_short_ratio": lambda: _last_ratio(ctx, ref, RatioKind.GLOBAL_ACCOUNTS),
+        "top_traders": lambda: _last_ratio(ctx, ref, RatioKind.TOP_POSITIONS),
+        "social": social,
+        "fear_greed": fear_greed,
+    }
+    results = await asyncio.gather(*(_track(name, f) for name, f in sources.items()))
+    values = {name: r[0] for name, r in zip(sources, results, strict=True)}
+    statuses = tuple(r[1] for r in results)
+    errors = {name: r[2] for name, r in zip(sources, results, strict=True) if r[2] is not None}
+    inputs = SignalInputs(
+        price=values["price"],
+        candles_1h=values["klines"],
+        funding_rate=values["funding"],
+        global_long_short_ratio=values["long_short_ratio"],
+        top_position_ratio=values["top_traders"],
+        open_interest=values["open_interest"],
+        liquidations=values["liquidations"],
+        social_sentiment_pct=values["social"],
+        fear_greed=values["fear_greed"],
+    )
+    return inputs, statuses, errors
+
+
+@dataclass(frozen=True, slots=True)
+class Computed:
+    """A signal with what it was computed from (the summary also reads funding and
+    liquidations)."""
+
+    ref: SymbolRef
+    price: float
+    inputs: SignalInputs
+    result: SignalResult
+
+
+async def signal(ctx: Context, ref: SymbolRef, mode: Mode) -> Computed:
+    """The signal of one symbol in one mode, computed once per request."""
+    key = (ref.ticker, ref.quote, mode)
+    running = ctx.signals.get(key)
+    if running is None:
+        running = ctx.signals[key] = asyncio.ensure_future(_compute(ctx, ref, mode))
+    computed: Computed = await asyncio.shield(running)
+    return computed
+
+
+async def _compute(ctx: Context, ref: SymbolRef, mode: Mode) -> Computed:
+    now_ms = int(time.time() * 1000)
+    inputs, statuses, errors = await gather_inputs(ctx, ref, now_ms)
+    if inputs.price is None:  # no price is a hard failure: the price source's own error
+        raise errors.get("price") or SymbolNotServed(
+            "no price for this symbol", provider="binance", endpoint="price"
+        )
+    result = compute_signal(
+        inputs, statuses, mode, now_ms, ctx.services.limits.min_signal_quality_pct
+    )
+    return Computed(ref, inputs.price, inputs, result)
+
+
+__all__ = ["Computed", "NotConfigured", "gather_inputs", "signal"]

@@ -1,0 +1,186 @@
+"""Signals through the server against the replay: shape, shared fetches, call counts,
+factor failures and the price failure."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from engine.signal import FACTORS, SOURCES, direction_for
+from engine.signal.model import Direction, Mode
+from tests.support import ApiServer, Replay, gql
+
+SIGNAL = """{ signal(ticker: "BTC", mode: %s) {
+    ticker direction score confidence price mode modeInfo { shortAtOrBelow longAtOrAbove }
+    factors { name weight subScore contribution available explanation }
+    topFactors { name contribution } reasons generatedAt debug { factor name value }
+    dataQuality { scorePct minimumPct sufficient sources { name tier state provider code detail } }
+} }"""
+
+
+def _sources(signal: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {s["name"]: s for s in signal["dataQuality"]["sources"]}
+
+
+def _factors(signal: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {f["name"]: f for f in signal["factors"]}
+
+
+@pytest.mark.parametrize("mode", ["CONSERVATIVE", "AGGRESSIVE", "ULTRA"])
+async def test_signal_shape_and_consistency(
+    api: Callable[..., ApiServer], replay: Replay, mode: str
+) -> None:
+    server = api(response_cache=False)
+    async with httpx.AsyncClient() as client:
+        result = await gql(client, server.url, SIGNAL % mode)
+    assert "errors" not in result
+    signal = result["data"]["signal"]
+    assert [(f["name"], f["weight"]) for f in signal["factors"]] == [
+        (f.name, f.weight) for f in FACTORS
+    ]
+    assert sum(f["weight"] for f in signal["factors"]) == 100
+    assert set(_sources(signal)) == set(SOURCES)
+    assert signal["price"] == float(
+        replay.venue("/fapi/v2/ticker/price", symbol="BTCUSDT")["price"]
+    )
+    # the direction follows the mode's thresholds (quality is sufficient here)
+    assert signal["dataQuality"]["sufficient"] is True
+    assert signal["direction"] == direction_for(signal["score"], Mode(mode)).value
+    # renormalized: the score is the weighted mean of the available sub-scores
+    available = [f for f in signal["factors"] if f["available"]]
+    weighted = sum(f["weight"] * f["subScore"] for f in available) / sum(
+        f["weight"] for f in available
+    )
+    assert signal["score"] == pytest.approx(weighted, abs=0.01)
+    assert len(signal["topFactors"]) == min(3, len(available))
+    # absent factors say why; not-configured keyed sources are listed, not faked
+    assert _sources(signal)["social"]["state"] == "NOT_CONFIGURED"
+    assert _factors(signal)["social"]["available"] is False
+    assert signal["debug"], "raw metrics on request"
+
+
+async def test_signal_and_price_of_one_symbol_fetch_the_price_once(
+    api: Callable[..., ApiServer], replay: Replay
+) -> None:
+    server = api(response_cache=False)
+    query = """{ symbol(ticker: "BTC") { price markPrice candles(interval: "1h") { interval }
+                 signal { direction } } }"""
+    async with httpx.AsyncClient() as client:
+        result = await gql(client, server.url, query)
+    assert "errors" not in result
+    calls = replay.calls()
+    assert calls["/fapi/v2/ticker/price"] == 1
+    assert calls["/fapi/v1/premiumIndex"] == 1  # markPrice and the funding factor share it
+    assert calls["/fapi/v1/klines"] == 1  # candles field and momentum factor share it
+
+
+async def test_five_signals_cost_one_call_per_all_symbol_endpoint(
+    api: Callable[..., ApiServer], replay: Replay
+) -> None:
+    server = api(response_cache=False)
+    tickers = ["BTC", "ETH", "SOL", "DOGE", "ADA"]
+    listed = ", ".join(f'"{t}"' for t in tickers)
+    async with httpx.AsyncClient() as client:
+        result = await gql(
+            client, server.url, f"{{ signals(tickers: [{listed}]) {{ ticker score }} }}"
+        )
+    calls = replay.calls()
+    # all-symbol endpoints: one call for the five symbols
+    assert calls["/fapi/v2/ticker/price"] == 1
+    assert calls["/fapi/v1/premiumIndex"] == 1
+    assert calls["/fng/"] == 1
+    # per-symbol endpoints: at most one call per symbol each
+    per_symbol = ["/fapi/v1/klines", "/futures/data/openInterestHist",
+                  "/futures/data/globalLongShortAccountRatio", "/futures/data/topLongShortPositionRatio"]  # fmt: skip
+    for path in per_symbol:
+        assert calls[path] <= len(tickers), path
+    served = [r["ticker"] for r in result["data"]["signals"] if r is not None]
+    assert served[:3] == ["BTC", "ETH", "SOL"]
+    # symbols without a recorded price fail with the price source's code, at their entry
+    for error in result.get("errors", []):
+        assert error["path"][0] == "signals"
+        assert error["extensions"]["code"] == "NO_DATA"
+
+
+@pytest.mark.parametrize(
+    ("route", "source", "factor"),
+    [
+        ("/fapi/v1/klines", "klines", "momentum"),
+        ("/fapi/v1/premiumIndex", "funding", "funding"),
+        ("/fng/", "fear_greed", "fear_greed"),
+    ],
+)
+async def test_a_failing_factor_source_is_left_out_and_listed(
+    api: Callable[..., ApiServer], replay: Replay, route: str, source: str, factor: str
+) -> None:
+    server = api(response_cache=False)
+    async with httpx.AsyncClient() as client:
+        healthy = (await gql(client, server.url, SIGNAL % "AGGRESSIVE"))["data"]["signal"]
+    server_b = api(response_cache=False)
+    replay.fault(route=route, mode="status", status=500)
+    async with httpx.AsyncClient() as client:
+        result = await gql(client, server_b.url, SIGNAL % "AGGRESSIVE")
+    assert "errors" not in result
+    signal = result["data"]["signal"]
+    assert _factors(healthy)[factor]["available"] is True
+    assert _factors(signal)[factor]["available"] is False
+    assert "UPSTREAM_ERROR" in _factors(signal)[factor]["explanation"]
+    failed = _sources(signal)[source]
+    assert (failed["state"], failed["code"]) == ("FAILED", "UPSTREAM_ERROR")
+    assert signal["dataQuality"]["scorePct"] < healthy["dataQuality"]["scorePct"]
+
+
+async def test_price_failure_is_a_coded_error_for_the_signal(
+    api: Callable[..., ApiServer], replay: Replay
+) -> None:
+    server = api(response_cache=False)
+    replay.fault(route="/fapi/v2/ticker/price", mode="status", status=503)
+    async with httpx.AsyncClient() as client:
+        result = await gql(client, server.url, SIGNAL % "AGGRESSIVE")
+    assert result["data"] == {"signal": None}
+    (error,) = result["errors"]
+    assert error["extensions"]["code"] == "UPSTREAM_ERROR"
+    assert error["extensions"]["provider"] == "binance"
+    assert error["extensions"]["fallback"]["provider"] == "okx"
+
+
+async def test_quality_below_the_minimum_gives_no_direction(
+    api: Callable[..., ApiServer], replay: Replay
+) -> None:
+    server = api(response_cache=False, signal_min_quality_pct=90)
+    async with httpx.AsyncClient() as client:
+        result = await gql(client, server.url, SIGNAL % "ULTRA")
+    signal = result["data"]["signal"]
+    assert signal["dataQuality"]["sufficient"] is False
+    assert signal["direction"] == Direction.NEUTRAL.value
+    assert any("quality" in reason.lower() for reason in signal["reasons"])
+
+
+async def test_market_summary(api: Callable[..., ApiServer], replay: Replay) -> None:
+    server = api()
+    query = """{ marketSummary { sentiment coins { ticker direction score price } failed
+        distribution { long short neutral } averageScore marketBias averageFundingRate
+        liquidationPressure { label } explanationEn explanationId recommendations } }"""
+    async with httpx.AsyncClient() as client:
+        result = await gql(client, server.url, query)
+    summary = result["data"]["marketSummary"]
+    tickers = [c["ticker"] for c in summary["coins"]] + summary["failed"]
+    assert sorted(tickers) == sorted(["BTC", "ETH", "SOL", "XRP", "BNB"])
+    assert summary["sentiment"] in {"BULLISH", "BEARISH", "NEUTRAL", "MIXED"}
+    counts = summary["distribution"]
+    assert counts["long"] + counts["short"] + counts["neutral"] == len(summary["coins"])
+    assert f"{summary['averageScore']:.2f}" in summary["explanationEn"]
+    assert f"{summary['averageScore']:.2f}" in summary["explanationId"]
+    assert summary["explanationId"] != summary["explanationEn"]
+
+
+async def test_bad_mode_is_a_validation_error(api: Callable[..., ApiServer]) -> None:
+    server = api()
+    async with httpx.AsyncClient() as client:
+        result = await gql(
+            client, server.url, '{ signal(ticker: "BTC", mode: RECKLESS) { score } }'
+        )
+    assert [e["extensions"]["code"] for e in result["errors"]] == ["GRAPHQL_VALIDATION_FAILED"]
