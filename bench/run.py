@@ -6,6 +6,8 @@
 2. Cold latency of a 20-field query with 100 ms injected at every replay route: every field's
    data is fetched (the symbol list is loaded at start-up); target under 1.3 x 100 ms.
 3. Time to reject hostile documents (1,000 levels deep, 10,000 and 3,000 aliases).
+4. marketSummary over the default five coins with 100 ms injected: cold and warm latency
+   and upstream calls per summary; target cold under 3 upstream latencies.
 
 Both servers run as their own uvicorn processes (1 worker) against the replay exchange.
 """
@@ -176,6 +178,48 @@ def cold(replay_url: str) -> dict[str, Any]:
     }
 
 
+SUMMARY_QUERY = """{ marketSummary { sentiment failed coins { ticker direction score }
+  averageScore liquidationPressure { label } explanationEn explanationId } }"""
+
+
+def summary(replay_url: str) -> dict[str, Any]:
+    """marketSummary (5 coins) with 100 ms injected at every route: cold, then warm."""
+    env = {f"PERPGRAPH_{v}_BASE_URL": replay_url for v in ("BINANCE", "OKX", "FEARGREED")}
+    env["PERPGRAPH_CACHE_NAMESPACE"] = f"bench-{uuid.uuid4().hex}"
+    api = ServerProcess(env)
+    api.start()
+    try:
+        time.sleep(0.5)  # the start-up symbol-list load
+        rule = {"route": "*", "latency_ms": INJECTED_MS}
+        httpx.post(f"{replay_url}/_replay/faults", json=rule).raise_for_status()
+        httpx.delete(f"{replay_url}/_replay/calls")
+        with httpx.Client(base_url=api.url, timeout=60) as client:
+            client.get("/healthz")
+            timings = []
+            for _ in range(3):  # cold, then warm twice
+                started = time.perf_counter()
+                result = client.post("/graphql", json={"query": SUMMARY_QUERY}).json()
+                timings.append(round((time.perf_counter() - started) * 1000, 1))
+                if len(timings) == 1:
+                    cold_calls = httpx.get(f"{replay_url}/_replay/calls").json()
+        body = result["data"]["marketSummary"]
+    finally:
+        httpx.delete(f"{replay_url}/_replay/faults")
+        api.stop()
+    return {
+        "injected_latency_ms": INJECTED_MS,
+        "cold_ms": timings[0],
+        "cold_in_upstream_latencies": round(timings[0] / max(INJECTED_MS, 1), 2),
+        "warm_ms": timings[1:],
+        "target_cold_in_upstream_latencies": 3,
+        "upstream_calls_cold": sum(cold_calls.values()),
+        "upstream_calls_by_path": cold_calls,
+        "coins": [c["ticker"] for c in body["coins"]],
+        "failed": body["failed"],
+        "sentiment": body["sentiment"],
+    }
+
+
 def hostile(replay_url: str) -> dict[str, Any]:
     """Time to reject hostile documents with the default settings (median of 20 each)."""
     env = {f"PERPGRAPH_{v}_BASE_URL": replay_url for v in ("BINANCE", "OKX", "FEARGREED")}
@@ -218,6 +262,7 @@ def warm_replay(replay_url: str) -> None:
             symbol = f"{ticker}USDT"
             client.get("/fapi/v1/ticker/24hr", params={"symbol": symbol})
             client.get("/fapi/v1/fundingRate", params={"symbol": symbol})
+            client.get("/fapi/v1/premiumIndex", params={"symbol": symbol})
             for interval in ("1m", "5m", "1h"):
                 client.get("/fapi/v1/klines", params={"symbol": symbol, "interval": interval})
 
@@ -236,6 +281,7 @@ def main() -> int:
             "hot_query": hot(replay_url),
             "cold_20_fields": cold(replay_url),
             "hostile_queries": hostile(replay_url),
+            "market_summary": summary(replay_url),
         }
     finally:
         replay.stop()
