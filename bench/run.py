@@ -202,6 +202,7 @@ def summary(replay_url: str) -> dict[str, Any]:
                 timings.append(round((time.perf_counter() - started) * 1000, 1))
                 if len(timings) == 1:
                     cold_calls = httpx.get(f"{replay_url}/_replay/calls").json()
+            all_calls = httpx.get(f"{replay_url}/_replay/calls").json()
         body = result["data"]["marketSummary"]
     finally:
         httpx.delete(f"{replay_url}/_replay/faults")
@@ -214,6 +215,7 @@ def summary(replay_url: str) -> dict[str, Any]:
         "target_cold_in_upstream_latencies": 3,
         "upstream_calls_cold": sum(cold_calls.values()),
         "upstream_calls_by_path": cold_calls,
+        "upstream_calls_warm": sum(all_calls.values()) - sum(cold_calls.values()),
         "coins": [c["ticker"] for c in body["coins"]],
         "failed": body["failed"],
         "sentiment": body["sentiment"],

@@ -29,7 +29,7 @@ from providers import binance, coinglass, feargreed, lunarcrush, okx
 from providers.errors import ProviderError
 from providers.http import HostPolicy, UpstreamHttp
 from providers.metrics import Metrics
-from resolvers import market
+from resolvers import symbols
 from resolvers.cache import SharedCache, build_backend
 from resolvers.context import Limits, Services, Ttls
 
@@ -132,7 +132,7 @@ async def _cancelled(task: asyncio.Task[None]) -> None:
 
 async def _warm(services: Services) -> None:
     try:
-        await market.warm_symbols(services)
+        await symbols.warm_symbols(services)
     except ProviderError as exc:  # the first query will try again
         log.warning("symbol list not loaded at start-up: %s (%s)", exc.message, exc.code)
     # Everything built so far (modules, schema, symbol list) lives as long as the process:

@@ -23,7 +23,7 @@ from graph.types_market import FearGreedType
 from graph.types_signal import MarketSummaryType, SignalMode, SignalType
 from graph.types_symbol import SymbolType
 from providers.errors import ProviderError
-from resolvers import market, signals
+from resolvers import market, signals, symbols
 from resolvers.context import Context
 from resolvers.errors import FallbackExhausted, InvalidArgument
 from resolvers.signals import Computed
@@ -64,7 +64,7 @@ class Query:
         description="One futures market. Accepts btc, BTCUSDT, btc-usdt-swap, kPEPE..."
     )
     async def symbol(self, info: Ctx, ticker: str) -> SymbolType | None:
-        return SymbolType(ref=await market.resolve_symbol(info.context, ticker))
+        return SymbolType(ref=await symbols.resolve_symbol(info.context, ticker))
 
     @strawberry.field(
         description="Several markets; an unknown ticker is a null entry with an error."
@@ -74,7 +74,7 @@ class Query:
         out: list[Any] = []
         for ticker in tickers:
             try:
-                out.append(SymbolType(ref=await market.resolve_symbol(info.context, ticker)))
+                out.append(SymbolType(ref=await symbols.resolve_symbol(info.context, ticker)))
             except UnknownSymbol as err:
                 out.append(err)  # graphql-core nulls this entry and reports the error at it
         return out
@@ -83,7 +83,7 @@ class Query:
     async def signal(
         self, info: Ctx, ticker: str, mode: SignalMode = SignalMode.AGGRESSIVE
     ) -> SignalType | None:
-        ref = await market.resolve_symbol(info.context, ticker)
+        ref = await symbols.resolve_symbol(info.context, ticker)
         computed = await signals.signal(info.context, ref, mode.to_engine())
         return SignalType.from_engine(ref.ticker, computed.price, computed.result)
 
@@ -166,7 +166,7 @@ def _check_count(info: Ctx, tickers: list[str]) -> None:
 async def _signal_or_error(ctx: Context, ticker: str, mode: SignalMode) -> Computed | Exception:
     """The signal, or the expected error that stopped it (reported at its list entry)."""
     try:
-        ref = await market.resolve_symbol(ctx, ticker)
+        ref = await symbols.resolve_symbol(ctx, ticker)
         return await signals.signal(ctx, ref, mode.to_engine())
     except (UnknownSymbol, ProviderError, FallbackExhausted, InvalidArgument) as err:
         return err

@@ -32,73 +32,15 @@ from engine.domain import (
     Ticker24h,
 )
 from engine.intervals import INTERVAL_MS, STAT_PERIODS
-from engine.symbols import SymbolRef, SymbolRegistry, UnknownSymbol
+from engine.symbols import SymbolRef
 from providers.errors import ProviderError, ProviderUnavailable, SymbolNotServed
 from resolvers.cache import Cached
-from resolvers.context import Context, Services
+from resolvers.context import Context
 from resolvers.errors import FallbackExhausted, InvalidArgument, check_limit
 from resolvers.loaders import Job
+from resolvers.symbols import okx_listing
 
 T = TypeVar("T")
-
-_registries: dict[tuple[str, int, int], SymbolRegistry] = {}
-
-
-def _registry(
-    info: ExchangeInfo, build: Callable[[ExchangeInfo], SymbolRegistry]
-) -> SymbolRegistry:
-    key = (info.meta.source, info.meta.as_of_ms, len(info.contracts))
-    registry = _registries.get(key)
-    if registry is None:
-        if len(_registries) > 8:
-            _registries.clear()
-        registry = _registries[key] = build(info)
-    return registry
-
-
-def _binance_listing(s: Services) -> Job:
-    return Job(
-        "exchange_info", "binance:exchange_info", s.ttls.exchange_info, s.binance.exchange_info
-    )
-
-
-def _okx_listing(s: Services) -> Job:
-    return Job("exchange_info", "okx:instruments", s.ttls.exchange_info, s.okx.instruments)
-
-
-async def warm_symbols(s: Services) -> None:
-    """Load Binance's symbol list into the shared cache (the lifespan runs this at start-up,
-    so the first query does not wait for it). Failure is logged by the caller, not fatal."""
-    job = _binance_listing(s)
-    await s.cache.get_or_fetch(job.dataset, job.key, job.ttl_s, job.fetch)
-
-
-async def resolve_symbol(ctx: Context, text: str) -> SymbolRef:
-    """Binance's listing first; OKX's instruments only for what Binance does not list."""
-    s = ctx.services
-    okx_listing = _okx_listing(s)
-    try:
-        binance: Cached[ExchangeInfo] = await ctx.loaders.job(_binance_listing(s))
-    except ProviderError as binance_failed:  # Binance's listing is down: OKX's must do
-        try:
-            okx_only: Cached[ExchangeInfo] = await ctx.loaders.job(okx_listing)
-        except ProviderError as okx_failed:
-            raise FallbackExhausted(binance_failed, okx_failed) from binance_failed
-        registry = _registry(okx_only.value, lambda i: SymbolRegistry.from_okx(i.contracts))
-        return registry.resolve(text)
-    primary = _registry(binance.value, lambda i: SymbolRegistry.from_binance(i.contracts))
-    ref = primary.find(text)
-    if ref is not None:
-        return ref
-    try:
-        okx: Cached[ExchangeInfo] = await ctx.loaders.job(okx_listing)
-    except ProviderError:
-        raise UnknownSymbol(text, primary.suggest(text)) from None
-    secondary = _registry(okx.value, lambda i: SymbolRegistry.from_okx(i.contracts))
-    ref = secondary.find(text)
-    if ref is None:
-        raise UnknownSymbol(text, primary.suggest(text) or secondary.suggest(text))
-    return ref
 
 
 async def _with_fallback(
@@ -320,7 +262,7 @@ async def okx_liquidations(ctx: Context, ref: SymbolRef) -> Cached[Liquidations]
     base-unit size, has no liquidation data here.
     """
     s = ctx.services
-    listing: Cached[ExchangeInfo] = await ctx.loaders.job(_okx_listing(s))
+    listing: Cached[ExchangeInfo] = await ctx.loaders.job(okx_listing(s))
     inst_id = ref.venues.okx
     contract = next((c for c in listing.value.contracts if c.venue_symbol == inst_id), None)
     if contract is None or contract.contract_size is None:
@@ -417,9 +359,7 @@ __all__ = [
     "premium",
     "price",
     "recent_trades",
-    "resolve_symbol",
     "social_sentiment",
     "taker_volume",
     "ticker_24h",
-    "warm_symbols",
 ]
