@@ -292,6 +292,18 @@ async def coinglass_liquidations(ctx: Context, ref: SymbolRef) -> Cached[Liquida
     )  # fmt: skip
 
 
+async def coinglass_ratio(ctx: Context, ref: SymbolRef, kind: RatioKind) -> Cached[LongShortRatio]:
+    """Coinglass v4 long/short ratio history on Binance, 1 h x 30 (keyed)."""
+    s = ctx.services
+    client = s.coinglass
+    if client is None:
+        raise LookupError("PERPGRAPH_COINGLASS_API_KEY is not set")
+    return await _from_binance(
+        ctx, ref, "coinglass_ratio", s.ttls.ratios, f"{kind.value}:1h:30",
+        lambda symbol: client.long_short_ratio(kind, "Binance", symbol, "1h", 30),
+    )  # fmt: skip
+
+
 async def social_sentiment(ctx: Context, ref: SymbolRef) -> Cached[SocialSentiment]:
     """LunarCrush v4 sentiment of the coin's topic (its ticker, lower case; keyed)."""
     s = ctx.services
@@ -348,6 +360,7 @@ __all__ = [
     "check_interval",
     "check_period",
     "coinglass_liquidations",
+    "coinglass_ratio",
     "fear_greed",
     "funding",
     "funding_history",

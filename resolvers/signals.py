@@ -80,7 +80,11 @@ def _from(cached: Cached[Any], value: Any) -> Fetched:
 
 
 async def _last_ratio(ctx: Context, ref: SymbolRef, kind: RatioKind) -> Fetched:
-    c = await market.long_short_ratio(ctx, ref, kind, *STATS)
+    """The newest ratio point: Coinglass's when keyed, else Binance's own statistics."""
+    if ctx.services.coinglass is not None:
+        c = await market.coinglass_ratio(ctx, ref, kind)
+    else:
+        c = await market.long_short_ratio(ctx, ref, kind, *STATS)
     if not c.value.points:
         raise SymbolNotServed("no ratio points returned", provider="binance", endpoint=kind.value)
     return _from(c, c.value.points[-1].long_short_ratio)

@@ -184,3 +184,35 @@ async def test_bad_mode_is_a_validation_error(api: Callable[..., ApiServer]) -> 
             client, server.url, '{ signal(ticker: "BTC", mode: RECKLESS) { score } }'
         )
     assert [e["extensions"]["code"] for e in result["errors"]] == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+async def test_keyed_sources_are_used_when_keyed_and_keys_never_leak(
+    api: Callable[..., ApiServer], replay: Replay
+) -> None:
+    """With keys set, liquidations, ratios and social go to Coinglass and LunarCrush. The
+    replay has no recordings of either (only vendor doc examples exist, which it never
+    serves), so those sources fail with a coded error; the keys appear nowhere."""
+    secret_cg, secret_lc = "cg-test-key-7f3a", "lc-test-key-91bd"
+    server = api(
+        response_cache=False,
+        coinglass_api_key=secret_cg,
+        coinglass_base_url=replay.url,
+        lunarcrush_api_key=secret_lc,
+        lunarcrush_base_url=replay.url,
+    )
+    async with httpx.AsyncClient() as client:
+        result = await gql(client, server.url, SIGNAL % "AGGRESSIVE")
+        metrics = (await client.get(f"{server.url}/metrics")).text
+    signal = result["data"]["signal"]
+    sources = _sources(signal)
+    assert sources["liquidations"]["provider"] == "coinglass"
+    assert sources["long_short_ratio"]["provider"] == "coinglass"
+    assert sources["social"]["provider"] == "lunarcrush"
+    for name in ("liquidations", "long_short_ratio", "top_traders", "social"):
+        assert sources[name]["state"] == "FAILED", name
+    calls = replay.calls()
+    assert calls["/api/futures/liquidation/history"] == 1
+    assert any(path.startswith("/api4/public/topic/") for path in calls)
+    assert "/api/v5/public/liquidation-orders" not in calls  # the keyed source replaced OKX
+    text = str(result) + metrics
+    assert secret_cg not in text and secret_lc not in text
