@@ -178,7 +178,7 @@ def cold(replay_url: str) -> dict[str, Any]:
     }
 
 
-SUMMARY_QUERY = """{ marketSummary { sentiment failed coins { ticker direction score }
+SUMMARY_QUERY = """{ marketSummary { sentiment failed { ticker code } coins { ticker direction score }
   averageScore liquidationPressure { label } explanationEn explanationId } }"""
 
 

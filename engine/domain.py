@@ -260,6 +260,8 @@ class Liquidations:
     symbol: str
     events: tuple[Liquidation, ...]  # oldest first
     meta: Sourced
+    # when the list was cut short (paging limit), the time from which it is complete
+    complete_from_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from typing import Any
 
 from graphql import GraphQLError, GraphQLSyntaxError
 
+from engine.signal import NoPrice
 from engine.symbols import UnknownSymbol
 from providers.errors import ProviderError
 from resolvers.errors import FallbackExhausted, InvalidArgument
@@ -48,6 +49,8 @@ def classify(error: GraphQLError) -> tuple[str, dict[str, Any]] | None:
         return str(original), {"code": "UNKNOWN_SYMBOL", "suggestions": list(original.suggestions)}
     if isinstance(original, InvalidArgument):
         return original.message, {"code": original.code}
+    if isinstance(original, NoPrice):
+        return str(original), {"code": "NO_DATA"}
     return None
 
 
@@ -71,6 +74,16 @@ def present(error: GraphQLError) -> GraphQLError:
     )
 
 
+def describe(exc: Exception) -> tuple[str, str]:
+    """(message, code) of an exception caught outside GraphQL's own error path; an
+    unexpected one is logged whole and masked."""
+    known = classify(GraphQLError(str(exc), original_error=exc))
+    if known is None:
+        log.error("unexpected error", exc_info=exc)
+        return "Internal server error", "INTERNAL"
+    return known[0], str(known[1]["code"])
+
+
 def log_errors(errors: list[GraphQLError]) -> None:
     """Expected errors in one line each; unexpected ones with their whole traceback."""
     for error in errors:
@@ -81,4 +94,4 @@ def log_errors(errors: list[GraphQLError]) -> None:
             log.info("%s at %s: %s", known[1]["code"], error.path, known[0])
 
 
-__all__ = ["classify", "log_errors", "present"]
+__all__ = ["classify", "describe", "log_errors", "present"]

@@ -18,14 +18,13 @@ from strawberry.types import ExecutionContext, Info
 
 from engine.signal import CoinSignal, summarize
 from engine.symbols import UnknownSymbol
-from graph.errors import log_errors
+from graph.errors import describe, log_errors
 from graph.types_market import FearGreedType
-from graph.types_signal import MarketSummaryType, SignalMode, SignalType
+from graph.types_signal import FailedCoinType, MarketSummaryType, SignalMode, SignalType
 from graph.types_symbol import SymbolType
-from providers.errors import ProviderError
 from resolvers import market, signals, symbols
 from resolvers.context import Context
-from resolvers.errors import FallbackExhausted, InvalidArgument
+from resolvers.errors import InvalidArgument
 from resolvers.signals import Computed
 
 Ctx = Info[Context, None]
@@ -118,19 +117,24 @@ class Query:
         chosen = tickers if tickers is not None else list(SUMMARY_DEFAULT)
         _check_count(info, chosen)
         results = await asyncio.gather(*(_signal_or_error(info.context, t, mode) for t in chosen))
-        coins = [
-            CoinSignal(
-                ticker=r.ref.ticker,
-                signal=r.result,
-                funding_rate=r.inputs.funding_rate,
-                liquidations=r.inputs.liquidations,
-                price=r.price,
+        coins: dict[tuple[str, str], CoinSignal] = {}  # one row per market, however spelled
+        failed: list[FailedCoinType] = []
+        for ticker, r in zip(chosen, results, strict=True):
+            if isinstance(r, Exception):
+                message, code = describe(r)
+                failed.append(FailedCoinType(ticker=ticker, code=code, message=message))
+                continue
+            coins.setdefault(
+                (r.ref.ticker, r.ref.quote),
+                CoinSignal(
+                    ticker=r.ref.ticker,
+                    signal=r.result,
+                    funding_rate=r.inputs.funding_rate,
+                    liquidations=r.inputs.liquidations,
+                    price=r.price,
+                ),
             )
-            for r in results
-            if not isinstance(r, Exception)
-        ]
-        failed = [t for t, r in zip(chosen, results, strict=True) if isinstance(r, Exception)]
-        return MarketSummaryType.from_engine(summarize(coins), mode, failed)
+        return MarketSummaryType.from_engine(summarize(list(coins.values())), mode, failed)
 
     @strawberry.field(description="alternative.me Fear & Greed index, newest first.")
     async def fear_greed(self, info: Ctx, limit: int = 1) -> FearGreedType | None:
@@ -168,7 +172,7 @@ async def _signal_or_error(ctx: Context, ticker: str, mode: SignalMode) -> Compu
     try:
         ref = await symbols.resolve_symbol(ctx, ticker)
         return await signals.signal(ctx, ref, mode.to_engine())
-    except (UnknownSymbol, ProviderError, FallbackExhausted, InvalidArgument) as err:
+    except Exception as err:  # expected ones carry codes; others are masked where shown
         return err
 
 

@@ -206,13 +206,20 @@ class LiquidationPressureType:
     label: str = strawberry.field(description="SHORT_SQUEEZE, LONG_FLUSH, BALANCED or NONE.")
 
 
+@strawberry.type(name="FailedCoin")
+class FailedCoinType:
+    ticker: str
+    code: str
+    message: str
+
+
 @strawberry.type(name="MarketSummary")
 class MarketSummaryType:
     sentiment: str = strawberry.field(description="BULLISH, BEARISH, NEUTRAL or MIXED.")
     mode: SignalMode
     coins: list[SummaryCoinType]
-    failed: list[str] = strawberry.field(
-        description="Tickers whose signal could not be computed (see errors)."
+    failed: list[FailedCoinType] = strawberry.field(
+        description="Tickers whose signal could not be computed, with the reason."
     )
     distribution: DistributionType
     average_score: float | None
@@ -225,7 +232,7 @@ class MarketSummaryType:
 
     @classmethod
     def from_engine(
-        cls, s: MarketSummary, mode: SignalMode, failed: list[str]
+        cls, s: MarketSummary, mode: SignalMode, failed: list[FailedCoinType]
     ) -> MarketSummaryType:
         p = s.liquidation_pressure
         return cls(
@@ -260,4 +267,4 @@ class MarketSummaryType:
         )
 
 
-__all__ = ["Direction", "MarketSummaryType", "SignalMode", "SignalType"]
+__all__ = ["Direction", "FailedCoinType", "MarketSummaryType", "SignalMode", "SignalType"]

@@ -8,6 +8,7 @@ is the primary's, with the fallback's code beside it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -34,6 +35,7 @@ from engine.domain import (
 from engine.intervals import INTERVAL_MS, STAT_PERIODS
 from engine.symbols import SymbolRef
 from providers.errors import ProviderError, ProviderUnavailable, SymbolNotServed
+from providers.lunarcrush.venue import check_topic
 from resolvers.cache import Cached
 from resolvers.context import Context
 from resolvers.errors import FallbackExhausted, InvalidArgument, check_limit
@@ -41,6 +43,8 @@ from resolvers.loaders import Job
 from resolvers.symbols import okx_listing
 
 T = TypeVar("T")
+LIQUIDATION_LOOKBACK_MS = 24 * 3_600_000
+LIQUIDATION_MAX_PAGES = 3  # OKX serves 100 orders a page; 3 pages = 3 calls at most
 
 
 async def _with_fallback(
@@ -270,13 +274,22 @@ async def okx_liquidations(ctx: Context, ref: SymbolRef) -> Cached[Liquidations]
             "okx lists no linear swap for this symbol", provider="okx", endpoint="liquidations"
         )
     family, size = f"{contract.base}-{contract.quote}", contract.contract_size
+
+    async def pages() -> Liquidations:
+        """Page back (100 orders a page) until the window is covered or the page cap."""
+        oldest_wanted = int(time.time() * 1000) - LIQUIDATION_LOOKBACK_MS
+        page = await s.okx.liquidation_orders(family, size)
+        events, meta = list(page.events), page.meta
+        for _ in range(LIQUIDATION_MAX_PAGES - 1):
+            if len(page.events) < 100 or events[0].ts_ms <= oldest_wanted:
+                return Liquidations(family, tuple(events), meta)
+            page = await s.okx.liquidation_orders(family, size, earlier_than_ms=events[0].ts_ms)
+            events = [*page.events, *events]
+        full = len(page.events) == 100 and events[0].ts_ms > oldest_wanted
+        return Liquidations(family, tuple(events), meta, events[0].ts_ms if full else None)
+
     return await ctx.loaders.job(
-        Job(
-            "liquidations",
-            f"okx:liquidations:{family}",
-            s.ttls.liquidations,
-            lambda: s.okx.liquidation_orders(family, size),
-        )
+        Job("liquidations", f"okx:liquidations:{family}", s.ttls.liquidations, pages)
     )
 
 
@@ -311,6 +324,12 @@ async def social_sentiment(ctx: Context, ref: SymbolRef) -> Cached[SocialSentime
     if client is None:
         raise LookupError("PERPGRAPH_LUNARCRUSH_API_KEY is not set")
     topic = ref.ticker.lower()
+    try:
+        check_topic(topic)
+    except ValueError:  # e.g. a non-Latin ticker: LunarCrush topics cannot name it
+        raise SymbolNotServed(
+            "lunarcrush has no topic for this ticker", provider="lunarcrush", endpoint="topic"
+        ) from None
     return await ctx.loaders.job(
         Job(
             "social",

@@ -10,6 +10,8 @@ missing price fails the signal, with the price source's own error.
 from __future__ import annotations
 
 import asyncio
+import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -26,12 +28,13 @@ from engine.signal.model import (
     SourceStatus,
 )
 from engine.symbols import SymbolRef
-from providers.errors import ProviderError, SymbolNotServed
+from providers.errors import ProviderBadData, ProviderError, SymbolNotServed
 from resolvers import market
 from resolvers.cache import Cached
 from resolvers.context import Context
 from resolvers.errors import FallbackExhausted
 
+log = logging.getLogger("perpgraph.signals")
 LIQUIDATION_WINDOW_MS = 24 * 3_600_000
 # The Symbol fields' defaults, so that a signal and those fields share their fetches.
 CANDLES = ("1h", 100)
@@ -69,6 +72,10 @@ async def _track(
             detail=err.message,
         )
         return None, status, exc
+    except Exception as exc:  # a bug must not cost the whole signal: this source fails
+        log.error("signal source %s failed unexpectedly", name, exc_info=exc)
+        status = SourceStatus(name, SourceState.FAILED, code="INTERNAL", detail="internal error")
+        return None, status, exc
     state = SourceState.STALE if got.stale else SourceState.OK
     latency = round((time.perf_counter() - started) * 1000, 2)
     return got.value, SourceStatus(name, state, provider=got.provider, latency_ms=latency), None
@@ -86,30 +93,42 @@ async def _last_ratio(ctx: Context, ref: SymbolRef, kind: RatioKind) -> Fetched:
     else:
         c = await market.long_short_ratio(ctx, ref, kind, *STATS)
     if not c.value.points:
-        raise SymbolNotServed("no ratio points returned", provider="binance", endpoint=kind.value)
+        provider = c.value.meta.source.split(" ")[0]
+        raise SymbolNotServed("no ratio points returned", provider=provider, endpoint=kind.value)
     return _from(c, c.value.points[-1].long_short_ratio)
 
 
 async def _liquidations(ctx: Context, ref: SymbolRef, now_ms: int) -> Fetched:
-    """Coinglass's aggregated history when keyed, else OKX's public liquidation orders."""
+    """Coinglass's aggregated history when keyed (OKX's orders if that fails), else OKX's
+    public liquidation orders. The window is 24 h, or what the orders cover when OKX's
+    pages ran out first."""
     if ctx.services.coinglass is not None:
-        history = await market.coinglass_liquidations(ctx, ref)
+        try:
+            history = await market.coinglass_liquidations(ctx, ref)
+        except (ProviderError, FallbackExhausted) as first:
+            log.info("coinglass liquidations failed (%s); using okx", type(first).__name__)
+            return await _okx_window(ctx, ref, now_ms)
         start = now_ms - LIQUIDATION_WINDOW_MS
         buckets = [b for b in history.value.buckets if start < b.ts_ms <= now_ms]
         window = LiquidationWindow(
             long_usd=sum(b.long_usd for b in buckets),
             short_usd=sum(b.short_usd for b in buckets),
-            long_count=0,  # Coinglass aggregates USD only; counts are not sent
-            short_count=0,
+            long_count=None,  # Coinglass aggregates USD only; counts are not sent
+            short_count=None,
             window_ms=LIQUIDATION_WINDOW_MS,
             end_ms=now_ms,
         )
         return _from(history, window)
-    events = await market.okx_liquidations(ctx, ref)
-    window = aggregate_liquidations(
-        events.value.events, end_ms=now_ms, window_ms=LIQUIDATION_WINDOW_MS
-    )
-    return _from(events, window)
+    return await _okx_window(ctx, ref, now_ms)
+
+
+async def _okx_window(ctx: Context, ref: SymbolRef, now_ms: int) -> Fetched:
+    orders = await market.okx_liquidations(ctx, ref)
+    span = LIQUIDATION_WINDOW_MS
+    if orders.value.complete_from_ms is not None:  # busy market: only the newest pages
+        span = max(1, min(span, now_ms - orders.value.complete_from_ms))
+    window = aggregate_liquidations(orders.value.events, end_ms=now_ms, window_ms=span)
+    return _from(orders, window)
 
 
 async def gather_inputs(
@@ -202,6 +221,12 @@ async def _compute(ctx: Context, ref: SymbolRef, mode: Mode) -> Computed:
     if inputs.price is None:  # no price is a hard failure: the price source's own error
         raise errors.get("price") or SymbolNotServed(
             "no price for this symbol", provider="binance", endpoint="price"
+        )
+    if not (math.isfinite(inputs.price) and inputs.price > 0):
+        raise ProviderBadData(
+            f"the price source sent an unusable price ({inputs.price})",
+            provider="binance",
+            endpoint="price",
         )
     result = compute_signal(
         inputs, statuses, mode, now_ms, ctx.services.limits.min_signal_quality_pct

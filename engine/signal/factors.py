@@ -58,6 +58,10 @@ def _reading(sub: float, explanation: str, raw: dict[str, float]) -> Reading | N
     return Reading(min(100.0, max(0.0, sub)), explanation, MappingProxyType(raw))
 
 
+def _orders(count: int | None) -> str:
+    return "" if count is None else f" ({count} orders)"
+
+
 def liquidations_factor(window: LiquidationWindow | None) -> Reading | None:
     """Who was liquidated: shorts squeezed is bullish, longs flushed is bearish.
 
@@ -72,13 +76,9 @@ def liquidations_factor(window: LiquidationWindow | None) -> Reading | None:
     if not (_finite(long_usd, short_usd) and long_usd >= 0 and short_usd >= 0):
         return None
     span = duration(window.window_ms)
-    raw = {
-        "long_usd": long_usd,
-        "short_usd": short_usd,
-        "long_count": float(window.long_count),
-        "short_count": float(window.short_count),
-        "window_ms": float(window.window_ms),
-    }
+    raw = {"long_usd": long_usd, "short_usd": short_usd, "window_ms": float(window.window_ms)}
+    if window.long_count is not None and window.short_count is not None:
+        raw |= {"long_count": float(window.long_count), "short_count": float(window.short_count)}
     total = long_usd + short_usd
     if total == 0:
         return _reading(50.0, f"no liquidations in {span}: no edge", raw | {"imbalance": 0.0})
@@ -88,8 +88,8 @@ def liquidations_factor(window: LiquidationWindow | None) -> Reading | None:
         long_share = long_usd / total
     sub = 100.0 - 100.0 * long_share
     imbalance = (sub - 50.0) / 50.0
-    shorts = f"{usd(short_usd)} ({window.short_count} orders)"
-    longs = f"{usd(long_usd)} ({window.long_count} orders)"
+    shorts = usd(short_usd) + _orders(window.short_count)
+    longs = usd(long_usd) + _orders(window.long_count)
     if imbalance >= 0.1:
         line = f"shorts liquidated {shorts} vs longs {longs} in {span}: short squeeze pressure"
     elif imbalance <= -0.1:

@@ -60,8 +60,8 @@ class LiquidationWindow:
 
     long_usd: float
     short_usd: float
-    long_count: int
-    short_count: int
+    long_count: int | None  # None when the source sends USD totals only (Coinglass)
+    short_count: int | None
     window_ms: int
     end_ms: int
     largest: tuple[Liquidation, ...] = ()

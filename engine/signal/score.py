@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from types import MappingProxyType
 
 from engine.signal.factors import FACTORS, FactorSpec, Reading
@@ -179,6 +180,31 @@ def _reasons(
     return tuple(lines)
 
 
+def _insufficient(
+    sources: Sequence[SourceStatus], factors: Sequence[FactorResult]
+) -> list[SourceStatus]:
+    """Sources that answered but gave a factor too little to read count as failed for
+    quality: a factor's absence lowers data quality whatever the reason."""
+    answered = {s.name for s in sources if s.state is SourceState.OK}
+    starved = {
+        name
+        for spec, f in zip(FACTORS, factors, strict=True)
+        if not f.available and all(n in answered for n in spec.sources)  # else a failure says why
+        for name in spec.sources
+    }
+    return [
+        replace(s, state=SourceState.FAILED, code="INSUFFICIENT_DATA",
+                detail=f"answered, but too little data for {', '.join(_fed_by(s.name))}")
+        if s.name in starved
+        else s
+        for s in sources
+    ]  # fmt: skip
+
+
+def _fed_by(source: str) -> list[str]:
+    return [spec.name for spec in FACTORS if source in spec.sources]
+
+
 def compute_signal(
     inputs: SignalInputs,
     sources: Sequence[SourceStatus],
@@ -203,9 +229,9 @@ def compute_signal(
     price = inputs.price
     if price is None or not (math.isfinite(price) and price > 0):
         raise NoPrice(_no_price(price, sources))
-    quality = assess(sources, min_quality_pct)
     by_name = {s.name: s for s in sources}
     raw_score, factors = _factor_results(inputs, by_name)
+    quality = assess(_insufficient(sources, factors), min_quality_pct)
     score = round(min(100.0, max(0.0, raw_score)), 2)
     info = MODE_INFO[mode]
     scored = direction_for(score, mode)

@@ -157,7 +157,12 @@ class OkxClient:
         )
 
     async def liquidation_orders(
-        self, inst_family: str, contract_size: float, inst_type: str = "SWAP", limit: int = 100
+        self,
+        inst_family: str,
+        contract_size: float,
+        inst_type: str = "SWAP",
+        limit: int = 100,
+        earlier_than_ms: int | None = None,
     ) -> Liquidations:
         """GET /api/v5/public/liquidation-orders?state=filled — recent liquidations of one
         instrument family (``BTC-USDT``), oldest first. Weight 1 (40 requests / 2 s / IP).
@@ -171,6 +176,7 @@ class OkxClient:
         quantity (inverse: sz x ctVal exactly). ``side`` is the liquidated position: a
         ``sell`` order liquidates a LONG. ``symbol`` of the result is the family; every event
         carries its instId. ``as_of_ms`` is the newest event's time. ``limit`` 1..100.
+        ``earlier_than_ms`` pages back (OKX's ``after``: records older than that time).
         An empty list is a quiet market, not an error.
         """
         path = "/api/v5/public/liquidation-orders"
@@ -184,6 +190,8 @@ class OkxClient:
             "state": VENUE.liquidation_state,
             "limit": limit,
         }
+        if earlier_than_ms is not None:
+            params["after"] = earlier_than_ms
         fetched = await self._get(path, params)
         rows = self._validate(LIQUIDATION_ORDERS.validate_python, self._data(fetched, path), path)
         inverse = venue.is_inverse_family(inst_family)

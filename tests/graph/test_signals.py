@@ -161,14 +161,17 @@ async def test_quality_below_the_minimum_gives_no_direction(
 
 async def test_market_summary(api: Callable[..., ApiServer], replay: Replay) -> None:
     server = api()
-    query = """{ marketSummary { sentiment coins { ticker direction score price } failed
+    query = """{ marketSummary { sentiment coins { ticker direction score price }
+        failed { ticker code message }
         distribution { long short neutral } averageScore marketBias averageFundingRate
         liquidationPressure { label } explanationEn explanationId recommendations } }"""
     async with httpx.AsyncClient() as client:
         result = await gql(client, server.url, query)
     summary = result["data"]["marketSummary"]
-    tickers = [c["ticker"] for c in summary["coins"]] + summary["failed"]
+    tickers = [c["ticker"] for c in summary["coins"]] + [f["ticker"] for f in summary["failed"]]
     assert sorted(tickers) == sorted(["BTC", "ETH", "SOL", "XRP", "BNB"])
+    # the replay has no recorded price for some of them: each says why, with its code
+    assert all(f["code"] == "NO_DATA" and f["message"] for f in summary["failed"])
     assert summary["sentiment"] in {"BULLISH", "BEARISH", "NEUTRAL", "MIXED"}
     counts = summary["distribution"]
     assert counts["long"] + counts["short"] + counts["neutral"] == len(summary["coins"])
@@ -191,7 +194,8 @@ async def test_keyed_sources_are_used_when_keyed_and_keys_never_leak(
 ) -> None:
     """With keys set, liquidations, ratios and social go to Coinglass and LunarCrush. The
     replay has no recordings of either (only vendor doc examples exist, which it never
-    serves), so those sources fail with a coded error; the keys appear nowhere."""
+    serves), so those sources fail with a coded error (liquidations then fall back to OKX,
+    which has no BTC orders recorded either); the keys appear nowhere."""
     secret_cg, secret_lc = "cg-test-key-7f3a", "lc-test-key-91bd"
     server = api(
         response_cache=False,
@@ -205,7 +209,8 @@ async def test_keyed_sources_are_used_when_keyed_and_keys_never_leak(
         metrics = (await client.get(f"{server.url}/metrics")).text
     signal = result["data"]["signal"]
     sources = _sources(signal)
-    assert sources["liquidations"]["provider"] == "coinglass"
+    # Coinglass was asked first; when it failed, OKX's public orders were tried
+    assert sources["liquidations"]["provider"] == "okx"
     assert sources["long_short_ratio"]["provider"] == "coinglass"
     assert sources["social"]["provider"] == "lunarcrush"
     for name in ("liquidations", "long_short_ratio", "top_traders", "social"):
@@ -213,6 +218,20 @@ async def test_keyed_sources_are_used_when_keyed_and_keys_never_leak(
     calls = replay.calls()
     assert calls["/api/futures/liquidation/history"] == 1
     assert any(path.startswith("/api4/public/topic/") for path in calls)
-    assert "/api/v5/public/liquidation-orders" not in calls  # the keyed source replaced OKX
+    assert calls["/api/v5/public/liquidation-orders"] == 1  # the fallback after Coinglass
     text = str(result) + metrics
     assert secret_cg not in text and secret_lc not in text
+
+
+async def test_market_summary_counts_one_market_once_however_spelled(
+    api: Callable[..., ApiServer], replay: Replay
+) -> None:
+    server = api()
+    query = """{ marketSummary(tickers: ["BTC", "btcusdt", "BTC-USDT-SWAP", "NOPE1"]) {
+        coins { ticker } failed { ticker code } distribution { long short neutral } } }"""
+    async with httpx.AsyncClient() as client:
+        result = await gql(client, server.url, query)
+    summary = result["data"]["marketSummary"]
+    assert [c["ticker"] for c in summary["coins"]] == ["BTC"]
+    assert sum(summary["distribution"].values()) == 1
+    assert summary["failed"] == [{"ticker": "NOPE1", "code": "UNKNOWN_SYMBOL"}]

@@ -19,6 +19,7 @@ def test_the_whole_recording_sums_by_side() -> None:
     longs = [e.notional_usd for e in events if e.side is PositionSide.LONG]
     shorts = [e.notional_usd for e in events if e.side is PositionSide.SHORT]
     assert (window.long_count, window.short_count) == (len(longs), len(shorts))
+    assert window.long_count is not None and window.short_count is not None
     assert window.long_count + window.short_count == len(events)
     assert window.long_usd == pytest.approx(math.fsum(longs))
     assert window.short_usd == pytest.approx(math.fsum(shorts))
@@ -35,6 +36,7 @@ def test_events_outside_the_window_are_ignored() -> None:
     window = aggregate_liquidations(events, end_ms=middle, window_ms=span_ms)
     inside = [e for e in events if middle - span_ms < e.ts_ms <= middle]
     assert 0 < len(inside) < len(events)
+    assert window.long_count is not None and window.short_count is not None
     assert window.long_count + window.short_count == len(inside)
     assert window.long_usd + window.short_usd == pytest.approx(
         math.fsum(e.notional_usd for e in inside)

@@ -118,7 +118,10 @@ EDGE_SCORES = [  # (mode, score, direction): thresholds, fed through the social 
 def test_thresholds_through_the_whole_signal(
     mode: Mode, score: float, direction: Direction
 ) -> None:
-    result = compute_signal(_only(social_sentiment_pct=score), ALL_OK, mode, NOW_MS)
+    # quality is not the subject here (a lone factor's missing sources lower it): minimum 0
+    result = compute_signal(
+        _only(social_sentiment_pct=score), ALL_OK, mode, NOW_MS, min_quality_pct=0.0
+    )
     assert result.score == round(score, 2)
     assert result.direction is direction
     assert result.reasons[0].startswith(f"{direction.value}: score {result.score:.2f}")
@@ -126,9 +129,13 @@ def test_thresholds_through_the_whole_signal(
 
 def test_score_is_rounded_before_the_direction() -> None:
     # 44.996 shows as 45.00, and 45.00 is SHORT in AGGRESSIVE: the two must agree
-    result = compute_signal(_only(social_sentiment_pct=44.996), ALL_OK, Mode.AGGRESSIVE, NOW_MS)
+    result = compute_signal(
+        _only(social_sentiment_pct=44.996), ALL_OK, Mode.AGGRESSIVE, NOW_MS, min_quality_pct=0.0
+    )
     assert (result.score, result.direction) == (45.0, Direction.SHORT)
-    result = compute_signal(_only(social_sentiment_pct=45.004), ALL_OK, Mode.AGGRESSIVE, NOW_MS)
+    result = compute_signal(
+        _only(social_sentiment_pct=45.004), ALL_OK, Mode.AGGRESSIVE, NOW_MS, min_quality_pct=0.0
+    )
     assert (result.score, result.direction) == (45.0, Direction.SHORT)
 
 
@@ -141,7 +148,14 @@ def test_low_quality_gives_neutral_with_the_reason() -> None:
         )
         for name in SOURCES
     )
-    good = compute_signal(inputs, ALL_OK, Mode.AGGRESSIVE, NOW_MS)
+    # only price and fear & greed are configured: everything configured answered
+    configured = tuple(
+        SourceStatus(
+            name, SourceState.OK if name in ("price", "fear_greed") else SourceState.NOT_CONFIGURED
+        )
+        for name in SOURCES
+    )
+    good = compute_signal(inputs, configured, Mode.AGGRESSIVE, NOW_MS)
     poor = compute_signal(inputs, sources, Mode.AGGRESSIVE, NOW_MS)
     assert good.direction is Direction.LONG
     assert poor.score == good.score and not poor.quality.sufficient
@@ -150,8 +164,25 @@ def test_low_quality_gives_neutral_with_the_reason() -> None:
         f"NEUTRAL: data quality {poor.quality.score_pct:.2f} % is below the 50.00 % minimum, "
         f"so no direction is given (score {poor.score:.2f} alone would be LONG)"
     )
-    stricter = compute_signal(inputs, ALL_OK, Mode.AGGRESSIVE, NOW_MS, min_quality_pct=100.0)
+    stricter = compute_signal(inputs, configured, Mode.AGGRESSIVE, NOW_MS, min_quality_pct=100.0)
     assert stricter.direction is Direction.LONG  # 100 % meets a 100 % minimum
+
+
+def test_answered_sources_that_feed_no_reading_lower_quality() -> None:
+    """A factor's absence lowers quality even when its source answered (too little data)."""
+    fed = ("price", "klines", "funding", "liquidations", "fear_greed")  # what the inputs carry
+    sources = tuple(
+        SourceStatus(n, SourceState.OK if n in fed else SourceState.NOT_CONFIGURED) for n in SOURCES
+    )
+    full = compute_signal(_recorded_inputs(), sources, Mode.AGGRESSIVE, NOW_MS)
+    short = replace(_recorded_inputs(), candles_1h=_recorded_inputs().candles_1h[-3:])  # type: ignore[index]
+    starved = compute_signal(short, sources, Mode.AGGRESSIVE, NOW_MS)
+    assert {f.name for f in full.factors if f.available} >= {"momentum"}
+    by_name = {f.name: f for f in starved.factors}
+    assert not by_name["momentum"].available
+    klines = next(s for s in starved.quality.sources if s.name == "klines")
+    assert (klines.state, klines.code) == (SourceState.FAILED, "INSUFFICIENT_DATA")
+    assert starved.quality.score_pct < full.quality.score_pct
 
 
 def test_missing_factor_explains_with_its_source_status() -> None:

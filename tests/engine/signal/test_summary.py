@@ -59,7 +59,8 @@ def _signal(direction: Direction) -> SignalResult:
     """A real signal with that direction in AGGRESSIVE (the social share at a threshold)."""
     pct = {Direction.LONG: 55.0, Direction.SHORT: 45.0, Direction.NEUTRAL: 50.0}[direction]
     inputs = replace(NOTHING, price=1.0, social_sentiment_pct=pct)
-    result = compute_signal(inputs, ALL_OK, Mode.AGGRESSIVE, 0)
+    # these tests are about the summary of directions, not data quality: minimum 0
+    result = compute_signal(inputs, ALL_OK, Mode.AGGRESSIVE, 0, min_quality_pct=0.0)
     assert result.direction is direction
     return result
 
