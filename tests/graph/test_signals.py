@@ -235,3 +235,32 @@ async def test_market_summary_counts_one_market_once_however_spelled(
     assert [c["ticker"] for c in summary["coins"]] == ["BTC"]
     assert sum(summary["distribution"].values()) == 1
     assert summary["failed"] == [{"ticker": "NOPE1", "code": "UNKNOWN_SYMBOL"}]
+
+
+@pytest.mark.parametrize(
+    ("route", "source", "factor"),
+    [
+        ("/futures/data/openInterestHist", "open_interest", "oi_trend"),
+        ("/futures/data/globalLongShortAccountRatio", "long_short_ratio", "long_short_ratio"),
+        ("/futures/data/topLongShortPositionRatio", "top_traders", "smart_money"),
+        ("/api/v5/public/liquidation-orders", "liquidations", "liquidations"),
+    ],
+)
+async def test_sources_without_recordings_still_report_an_injected_failure(
+    api: Callable[..., ApiServer], replay: Replay, route: str, source: str, factor: str
+) -> None:
+    """These sources have no recording for BTC (NO_DATA); a fault shows as its own code."""
+    server = api(response_cache=False)
+    async with httpx.AsyncClient() as client:
+        before = (await gql(client, server.url, SIGNAL % "AGGRESSIVE"))["data"]["signal"]
+    replay.fault(route=route, mode="status", status=502)
+    server_b = api(response_cache=False)
+    async with httpx.AsyncClient() as client:
+        after = (await gql(client, server_b.url, SIGNAL % "AGGRESSIVE"))["data"]["signal"]
+    assert _sources(before)[source]["code"] == "NO_DATA"
+    assert (_sources(after)[source]["state"], _sources(after)[source]["code"]) == (
+        "FAILED",
+        "UPSTREAM_ERROR",
+    )
+    assert _factors(after)[factor]["available"] is False
+    assert "UPSTREAM_ERROR" in _factors(after)[factor]["explanation"]
