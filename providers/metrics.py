@@ -61,6 +61,39 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.ingest_events = Counter(
+            "perpgraph_ingest_events",
+            "Liquidation events received from an upstream stream, by provider and result "
+            "(published, duplicate, malformed).",
+            ["provider", "result"],
+            registry=self.registry,
+        )
+        self.ingest_connections = Counter(
+            "perpgraph_ingest_connections",
+            "Upstream stream connections opened, by provider and reason (first, reconnect, "
+            "rotate).",
+            ["provider", "reason"],
+            registry=self.registry,
+        )
+        self.ingest_gaps = Counter(
+            "perpgraph_ingest_gaps",
+            "Times an upstream stream was down (each reconnect after a drop is one gap).",
+            ["provider"],
+            registry=self.registry,
+        )
+        self.hub_dropped = Counter(
+            "perpgraph_hub_dropped",
+            "Events dropped from a full subscriber queue (oldest first).",
+            ["topic"],
+            registry=self.registry,
+        )
+        self.hub_delivered = Counter(
+            "perpgraph_hub_delivered",
+            "Events put on subscriber queues.",
+            ["topic"],
+            registry=self.registry,
+        )
+
     def render(self) -> bytes:
         """Prometheus text exposition of every metric."""
         return generate_latest(self.registry)
