@@ -1,0 +1,154 @@
+"""The liquidation hub: one ingest publishes, any number of subscribers read.
+
+* ``publish`` never waits: each subscriber has a bounded queue; a full queue drops its
+  oldest event and counts the drop (``perpgraph_hub_dropped_total``).
+* Filters run before enqueue, so a subscriber's queue holds only what it asked for.
+* ``subscribe()`` is an async context manager that always unregisters.
+* Two feeds reporting the same event (or a feed replaying it after a reconnect) publish it
+  once: events are deduplicated on (venue, symbol, side, time, price, quantity).
+* The hub keeps the last 24 h of events (bounded) for rolling statistics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import OrderedDict, deque
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass
+
+from engine.domain import Liquidation, PositionSide
+from providers.metrics import Metrics
+
+DAY_MS = 24 * 3_600_000
+TOPIC = "liquidations"
+
+
+@dataclass(frozen=True, slots=True)
+class LiquidationFilter:
+    """Which events a subscriber wants. Empty ``symbols`` means all."""
+
+    symbols: frozenset[str] = frozenset()
+    side: PositionSide | None = None
+    min_notional_usd: float = 0.0
+
+    def __call__(self, event: Liquidation) -> bool:
+        return (
+            (not self.symbols or event.symbol in self.symbols)
+            and (self.side is None or event.side is self.side)
+            and event.notional_usd >= self.min_notional_usd
+        )
+
+
+class Subscription:
+    """One subscriber's bounded queue. Iterate it to receive events."""
+
+    def __init__(self, wants: Callable[[Liquidation], bool], maxsize: int) -> None:
+        self.wants = wants
+        self.queue: deque[Liquidation] = deque()
+        self.maxsize = maxsize
+        self.dropped = 0
+        self._ready = asyncio.Event()
+
+    def offer(self, event: Liquidation) -> bool:
+        """Enqueue without waiting; True when the oldest event had to be dropped."""
+        dropped = len(self.queue) >= self.maxsize
+        if dropped:
+            self.queue.popleft()
+            self.dropped += 1
+        self.queue.append(event)
+        self._ready.set()
+        return dropped
+
+    async def get(self) -> Liquidation:
+        while not self.queue:
+            self._ready.clear()
+            await self._ready.wait()
+        return self.queue.popleft()
+
+    def __aiter__(self) -> AsyncIterator[Liquidation]:
+        return self
+
+    async def __anext__(self) -> Liquidation:
+        return await self.get()
+
+
+class LiquidationHub:
+    """In-process fan-out of liquidation events (one per API process)."""
+
+    def __init__(
+        self,
+        metrics: Metrics,
+        *,
+        queue_size: int = 1000,
+        keep_ms: int = DAY_MS,
+        max_kept: int = 200_000,
+        dedupe_window: int = 10_000,
+    ) -> None:
+        self._metrics = metrics
+        self._queue_size = queue_size
+        self._subscribers: set[Subscription] = set()
+        self._seen: OrderedDict[tuple[object, ...], None] = OrderedDict()
+        self._dedupe_window = dedupe_window
+        self._recent: deque[Liquidation] = deque(maxlen=max_kept)
+        self._keep_ms = keep_ms
+        self.published = 0
+        self.duplicates = 0
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
+
+    def publish(self, event: Liquidation) -> bool:
+        """Fan one event out; False when it was a duplicate. Never waits."""
+        key = (event.venue, event.symbol, event.side, event.ts_ms, event.price, event.quantity)
+        if key in self._seen:
+            self.duplicates += 1
+            return False
+        self._seen[key] = None
+        if len(self._seen) > self._dedupe_window:
+            self._seen.popitem(last=False)
+        self.published += 1
+        self._remember(event)
+        delivered = dropped = 0
+        for sub in self._subscribers:
+            if sub.wants(event):
+                delivered += 1
+                dropped += sub.offer(event)
+        if delivered:
+            self._metrics.hub_delivered.labels(TOPIC).inc(delivered)
+        if dropped:
+            self._metrics.hub_dropped.labels(TOPIC).inc(dropped)
+        return True
+
+    def publish_many(self, events: Iterable[Liquidation]) -> None:
+        for event in events:
+            self.publish(event)
+
+    @contextlib.asynccontextmanager
+    async def subscribe(
+        self, wants: Callable[[Liquidation], bool] = LiquidationFilter(), maxsize: int | None = None
+    ) -> AsyncIterator[Subscription]:
+        sub = Subscription(wants, maxsize or self._queue_size)
+        self._subscribers.add(sub)
+        try:
+            yield sub
+        finally:
+            self._subscribers.discard(sub)
+
+    def recent(self, symbol: str | None, since_ms: int) -> list[Liquidation]:
+        """Kept events at or after ``since_ms`` (oldest first), of one symbol or all."""
+        return [
+            e
+            for e in self._recent
+            if e.ts_ms >= since_ms and (symbol is None or e.symbol == symbol)
+        ]
+
+    def _remember(self, event: Liquidation) -> None:
+        self._recent.append(event)
+        horizon = event.ts_ms - self._keep_ms
+        while self._recent and self._recent[0].ts_ms < horizon:
+            self._recent.popleft()
+
+
+__all__ = ["LiquidationFilter", "LiquidationHub", "Subscription"]
