@@ -11,6 +11,7 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -32,6 +33,7 @@ from providers.metrics import Metrics
 from resolvers import symbols
 from resolvers.cache import SharedCache, build_backend
 from resolvers.context import Limits, Services, Ttls
+from resolvers.hub import LiquidationHub
 
 log = logging.getLogger("perpgraph.app")
 
@@ -93,7 +95,11 @@ def _policies(s: Settings) -> dict[str, HostPolicy]:
 
 
 def _services(
-    settings: Settings, http: UpstreamHttp, cache: SharedCache, metrics: Metrics
+    settings: Settings,
+    http: UpstreamHttp,
+    cache: SharedCache,
+    metrics: Metrics,
+    hub: LiquidationHub,
 ) -> Services:
     return Services(
         binance=binance.BinanceFuturesClient(http, settings.binance_base_url),
@@ -121,6 +127,7 @@ def _services(
             if settings.lunarcrush_api_key
             else None
         ),
+        hub=hub,
     )
 
 
@@ -195,8 +202,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 flight_wait_s=settings.single_flight_wait_s,
             )
             stack.push_async_callback(cache.close)
+            hub = LiquidationHub(metrics, queue_size=settings.subscriber_queue_size)
             services = _services(
-                settings, UpstreamHttp(client, metrics, _policies(settings)), cache, metrics
+                settings, UpstreamHttp(client, metrics, _policies(settings)), cache, metrics, hub
             )
             store: Any = None
             if settings.response_cache:
@@ -206,7 +214,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     else MemoryResponseStore(settings.response_cache_max_entries)
                 )
             view = PerpGraphQL(
-                services, schema=schema, graphql_ide="graphiql" if settings.graphiql else None
+                services,
+                schema=schema,
+                graphql_ide="graphiql" if settings.graphiql else None,
+                max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+                connection_init_wait_timeout=timedelta(seconds=settings.connection_init_timeout_s),
             )
 
             def on_request(status: int, seconds: float) -> None:
@@ -222,6 +234,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     max_body_bytes=settings.max_body_bytes,
                     max_cached_bytes=settings.response_cache_max_bytes,
                     max_tokens=settings.max_tokens,
+                    max_connections_per_client=settings.max_connections_per_client,
                     on_request=on_request,
                 ),
                 backend=backend,

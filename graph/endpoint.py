@@ -90,6 +90,7 @@ class GraphQLEndpoint:
         max_body_bytes: int,
         max_cached_bytes: int = 256 * 1024,
         max_tokens: int = 5000,
+        max_connections_per_client: int = 50,
         on_request: Callable[[int, float], None] | None = None,
     ) -> None:
         self._view = view
@@ -98,9 +99,14 @@ class GraphQLEndpoint:
         self._max_cached = max_cached_bytes
         self._max_tokens = max_tokens
         self._on_request = on_request
+        self._max_ws_per_client = max_connections_per_client
+        self._ws_per_client: dict[str, int] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST":
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
+        if scope["method"] != "POST":
             await self._view(scope, receive, send)
             return
         started = time.perf_counter()
@@ -110,6 +116,23 @@ class GraphQLEndpoint:
         finally:
             if self._on_request is not None:
                 self._on_request(status, time.perf_counter() - started)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Subscriptions; one client address holds at most ``max_connections_per_client``
+        sockets (more are refused with close code 1008, policy violation)."""
+        client = (scope.get("client") or ("unknown", 0))[0]
+        if self._ws_per_client.get(client, 0) >= self._max_ws_per_client:
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        self._ws_per_client[client] = self._ws_per_client.get(client, 0) + 1
+        try:
+            await self._view(scope, receive, send)
+        finally:
+            left = self._ws_per_client[client] - 1
+            if left:
+                self._ws_per_client[client] = left
+            else:
+                del self._ws_per_client[client]
 
     async def _post(self, scope: Scope, receive: Receive, send: Send) -> int:
         body = await _read_body(scope, receive, self._max_body)

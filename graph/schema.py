@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import strawberry
@@ -19,12 +20,19 @@ from strawberry.types import ExecutionContext, Info
 from engine.signal import CoinSignal, summarize
 from engine.symbols import UnknownSymbol
 from graph.errors import describe, log_errors
+from graph.types_liquidation import (
+    LiquidatedSide,
+    LiquidationStatsType,
+    LiquidationType,
+    StatsWindow,
+)
 from graph.types_market import FearGreedType
 from graph.types_signal import FailedCoinType, MarketSummaryType, SignalMode, SignalType
 from graph.types_symbol import SymbolType
-from resolvers import market, signals, symbols
+from resolvers import liquidations, market, signals, symbols
 from resolvers.context import Context
 from resolvers.errors import InvalidArgument
+from resolvers.hub import LiquidationFilter
 from resolvers.signals import Computed
 
 Ctx = Info[Context, None]
@@ -136,6 +144,17 @@ class Query:
             )
         return MarketSummaryType.from_engine(summarize(list(coins.values())), mode, failed)
 
+    @strawberry.field(
+        description="Rolling liquidation statistics from the ingested streams (1h/4h/12h/24h)."
+    )
+    async def liquidation_stats(
+        self, info: Ctx, ticker: str, window: StatsWindow = StatsWindow.H24
+    ) -> LiquidationStatsType | None:
+        info.context.meta.cacheable = False  # the stream moves every second
+        ref = await symbols.resolve_symbol(info.context, ticker)
+        stats, source = liquidations.stats(info.context, ref, window.value)
+        return LiquidationStatsType.from_window(ref.ticker, window, stats, source)
+
     @strawberry.field(description="alternative.me Fear & Greed index, newest first.")
     async def fear_greed(self, info: Ctx, limit: int = 1) -> FearGreedType | None:
         return FearGreedType.from_cached(await market.fear_greed(info.context, limit))
@@ -176,6 +195,36 @@ async def _signal_or_error(ctx: Context, ticker: str, mode: SignalMode) -> Compu
         return err
 
 
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="Live liquidations as the venues report them, filtered before they are "
+        "queued. Binance pushes at most one liquidation per symbol per second, so its stream "
+        "is a sample, not the full tape."
+    )
+    async def liquidations(
+        self,
+        info: Ctx,
+        tickers: list[str] | None = None,
+        side: LiquidatedSide | None = None,
+        min_notional_usd: float = 0.0,
+    ) -> AsyncGenerator[LiquidationType, None]:
+        hub = liquidations.running_hub(info.context)
+        names: frozenset[str] = frozenset()
+        if tickers:
+            _check_count(info, tickers)
+            refs = [await symbols.resolve_symbol(info.context, t) for t in tickers]
+            names = frozenset().union(*(liquidations.venue_symbols(r) for r in refs))
+        wants = LiquidationFilter(
+            symbols=names,
+            side=side.to_domain() if side else None,
+            min_notional_usd=min_notional_usd,
+        )
+        async with hub.subscribe(wants) as sub:
+            async for event in sub:
+                yield LiquidationType.from_domain(event)
+
+
 class PerpSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -193,6 +242,7 @@ def build_schema(
 ) -> strawberry.Schema:
     return PerpSchema(
         query=Query,
+        subscription=Subscription,
         extensions=[
             # factories: Strawberry builds fresh extensions per request; the parser and
             # validation LRU caches themselves are shared module-wide, keyed by size

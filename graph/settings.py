@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     binance_base_url: str = "https://fapi.binance.com"
     okx_base_url: str = "https://www.okx.com"
     feargreed_base_url: str = "https://api.alternative.me"
+    binance_ws_url: str = "wss://fstream.binance.com"
+    okx_ws_url: str = "wss://ws.okx.com:8443"
     coinglass_base_url: str = "https://open-api-v4.coinglass.com"
     lunarcrush_base_url: str = "https://lunarcrush.com"
 
@@ -78,6 +80,13 @@ class Settings(BaseSettings):
     ttl_klines_divisor: float = Field(12.0, gt=0)
     ttl_klines_min_s: float = Field(5.0, gt=0)
     ttl_klines_max_s: float = Field(300.0, gt=0)
+
+    # -- live liquidations ---------------------------------------------------------------
+    liquidation_streams: str = "binance,okx"  # comma list of feeds to ingest; "" = none
+    subscriber_queue_size: int = Field(1000, ge=1)
+    max_subscriptions_per_connection: int = Field(20, ge=1)
+    max_connections_per_client: int = Field(50, ge=1)
+    connection_init_timeout_s: float = Field(10.0, gt=0)
 
     # -- signals -------------------------------------------------------------------------
     signal_min_quality_pct: float = Field(50.0, ge=0, le=100)

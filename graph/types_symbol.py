@@ -14,6 +14,7 @@ from strawberry.types import Info
 
 from engine.domain import FundingSnapshot, PremiumIndex, PriceQuote, Ticker24h
 from engine.symbols import SymbolRef
+from graph.types_liquidation import LiquidationStatsType, StatsWindow
 from graph.types_market import (
     CandlesType,
     FundingHistoryType,
@@ -28,7 +29,7 @@ from graph.types_market import (
     origin,
 )
 from graph.types_signal import SignalMode, SignalType
-from resolvers import market, signals
+from resolvers import liquidations, market, signals
 from resolvers.cache import Cached
 from resolvers.context import Context
 
@@ -281,6 +282,14 @@ class SymbolType:
     ) -> SignalType | None:
         computed = await signals.signal(info.context, self.ref, mode.to_engine())
         return SignalType.from_engine(self.ref.ticker, computed.price, computed.result)
+
+    @strawberry.field(description="Rolling liquidation statistics from the ingested streams.")
+    def liquidations(
+        self, info: Ctx, window: StatsWindow = StatsWindow.H24
+    ) -> LiquidationStatsType | None:
+        info.context.meta.cacheable = False
+        stats, source = liquidations.stats(info.context, self.ref, window.value)
+        return LiquidationStatsType.from_window(self.ref.ticker, window, stats, source)
 
     @strawberry.field
     async def recent_trades(self, info: Ctx, limit: int = 50) -> RecentTradesType | None:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from providers.metrics import Metrics
     from providers.okx import OkxClient
     from resolvers.cache import SharedCache
+    from resolvers.hub import LiquidationHub
     from resolvers.loaders import Loaders
 
 
@@ -70,6 +71,7 @@ class Services:
     limits: Limits
     coinglass: CoinglassClient | None = None  # None: no PERPGRAPH_COINGLASS_API_KEY
     lunarcrush: LunarCrushClient | None = None  # None: no PERPGRAPH_LUNARCRUSH_API_KEY
+    hub: LiquidationHub | None = None
 
 
 @dataclass(slots=True)

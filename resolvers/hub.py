@@ -94,6 +94,8 @@ class LiquidationHub:
         self._keep_ms = keep_ms
         self.published = 0
         self.duplicates = 0
+        self.feeds: tuple[str, ...] = ()  # names of the ingest feeds running into this hub
+        self.started_ms: int | None = None  # when they started (stats cannot see before)
 
     @property
     def subscriber_count(self) -> int:

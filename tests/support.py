@@ -33,6 +33,7 @@ def replay_settings(replay_url: str, **overrides: Any) -> Settings:
         "http_backoff_base_s": 0.01,
         "http_backoff_max_s": 0.05,
         "graphiql": True,
+        "liquidation_streams": "",  # the stream tests turn it on
     }
     values.update(overrides)
     return Settings(**values)

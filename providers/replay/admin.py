@@ -7,6 +7,15 @@
 * ``GET /_replay/faults``: ``{"faults": [rule + "remaining"]}``.
 * ``DELETE /_replay/faults[?route=...]``: clears all rules (or one): ``{"cleared": n}``.
 * ``GET /_replay/calls``: ``{"<path>": count}``; ``DELETE /_replay/calls`` resets them.
+  WebSocket streams count one call per accepted connection under their path.
+* ``POST /_replay/streams`` body: one stream rule or a list, e.g. ``{"path":
+  "/ws/!forceOrder@arr", "speed": 60, "loop": false, "disconnect_after": null,
+  "malformed_every": null, "times": null}`` (``path`` may be ``"prefix*"`` or ``"*"``; see
+  ``streams``); adds or replaces the rule for that path. Answers like ``GET``.
+* ``GET /_replay/streams``: ``{"streams": [rule + "remaining"], "frames": {"<path>": data
+  frames sent}}``.
+* ``DELETE /_replay/streams[?path=...]``: clears all rules and frame counts (or one rule):
+  ``{"cleared": n}``.
 """
 
 from __future__ import annotations
@@ -18,12 +27,17 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .faults import ADMIN_PREFIX, CallCounter, FaultRegistry, FaultRule
+from .streams import StreamRegistry, StreamRule
 from .wire import json_response
 
 __all__ = ["admin_routes"]
 
 
-def admin_routes(registry: FaultRegistry, calls: CallCounter) -> list[Route]:
+def admin_routes(
+    registry: FaultRegistry, calls: CallCounter, streams: StreamRegistry | None = None
+) -> list[Route]:
+    stream_rules = streams if streams is not None else StreamRegistry()
+
     async def faults(request: Request) -> Response:
         if request.method == "DELETE":
             route = request.query_params.get("route")
@@ -47,7 +61,26 @@ def admin_routes(registry: FaultRegistry, calls: CallCounter) -> list[Route]:
             calls.reset()
         return json_response(calls.snapshot())
 
+    async def stream_controls(request: Request) -> Response:
+        if request.method == "DELETE":
+            path = request.query_params.get("path")
+            cleared = stream_rules.clear() if path is None else int(stream_rules.remove(path))
+            return json_response({"cleared": cleared})
+        if request.method == "POST":
+            try:
+                body = json.loads(await request.body() or b"null")
+                items = body if isinstance(body, list) else [body]
+                if not items or not all(isinstance(i, dict) for i in items):
+                    raise ValueError("body must be a stream rule object or a list of them")
+                rules = [StreamRule.from_dict(i) for i in items]
+            except (ValueError, TypeError) as exc:
+                return json_response({"error": str(exc)}, 400)
+            for rule in rules:
+                stream_rules.add(rule)
+        return json_response({"streams": stream_rules.snapshot(), "frames": stream_rules.frames()})
+
     return [
         Route(f"{ADMIN_PREFIX}/faults", faults, methods=["GET", "POST", "DELETE"]),
         Route(f"{ADMIN_PREFIX}/calls", call_counts, methods=["GET", "DELETE"]),
+        Route(f"{ADMIN_PREFIX}/streams", stream_controls, methods=["GET", "POST", "DELETE"]),
     ]

@@ -2,7 +2,8 @@
 alternative.me Fear & Greed paths from recorded real responses.
 
 Routes and the files serving them are listed in ``binance``, ``okx`` and ``feargreed``;
-faults, latency and call counts in ``faults`` and ``admin``. Every response carries
+the liquidation WebSocket streams in ``binance_ws`` and ``okx_ws`` (pacing and stream faults
+in ``streams``); faults, latency and call counts in ``faults`` and ``admin``. Every response carries
 ``Via: 1.1 perpgraph-replay``. Unknown paths answer 404 in the owning venue's style
 (Binance: ``{"code":-5000,"msg":"Path <path>, Method <method> is invalid"}``; OKX:
 ``{"code":"404","msg":"Not Found","data":[]}``; others ``{"error":"Not Found"}``).
@@ -20,10 +21,13 @@ from starlette.types import ASGIApp
 
 from .admin import admin_routes
 from .binance import binance_error_body, binance_routes
+from .binance_ws import binance_ws_routes
 from .faults import CallCounter, FaultRegistry, FaultRule, ReplayMiddleware
 from .feargreed import feargreed_routes
 from .okx import okx_error_body, okx_routes
+from .okx_ws import okx_ws_routes
 from .store import RecordedStore
+from .streams import StreamRegistry
 from .wire import json_response
 
 __all__ = ["ReplayApp", "build_replay_app"]
@@ -43,9 +47,14 @@ class ReplayApp(Starlette):
     """Starlette with :class:`ReplayMiddleware` outermost, so even its 500s carry ``Via``."""
 
     def __init__(
-        self, routes: list[BaseRoute], registry: FaultRegistry, calls: CallCounter
+        self,
+        routes: list[BaseRoute],
+        registry: FaultRegistry,
+        calls: CallCounter,
+        streams: StreamRegistry | None = None,
     ) -> None:
         self.faults, self.calls = registry, calls
+        self.streams = streams if streams is not None else StreamRegistry()
         super().__init__(routes=routes, exception_handlers={404: _not_found, 405: _not_found})
         self.router.redirect_slashes = False
 
@@ -60,15 +69,19 @@ def build_replay_app(
 
     ``faults`` are the initial fault rules. In-process, ``app.faults`` (:class:`FaultRegistry`)
     and ``app.calls`` (:class:`CallCounter`) give the same control as ``/_replay/faults`` and
-    ``/_replay/calls`` over HTTP.
+    ``/_replay/calls`` over HTTP; ``app.streams`` (:class:`StreamRegistry`) as
+    ``/_replay/streams`` for the WebSocket streams.
     """
     store = RecordedStore(data_dir)
     registry = FaultRegistry(faults)
     calls = CallCounter()
+    streams = StreamRegistry()
     routes: list[BaseRoute] = [
         *binance_routes(store),
+        *binance_ws_routes(store, streams, calls),
         *okx_routes(store),
+        *okx_ws_routes(store, streams, calls),
         *feargreed_routes(store),
-        *admin_routes(registry, calls),
+        *admin_routes(registry, calls, streams),
     ]
-    return ReplayApp(routes, registry, calls)
+    return ReplayApp(routes, registry, calls, streams)

@@ -46,7 +46,7 @@ def _config(
         log_level=log_level,
         access_log=False,
         lifespan="off",
-        ws="none",
+        ws="websockets-sansio",  # the liquidation streams; no legacy websockets API
         timeout_graceful_shutdown=2,
         server_header=False,
     )

@@ -48,8 +48,10 @@ def base_url(replay: ReplayServer) -> Iterator[str]:
     with httpx.Client(base_url=replay.base_url, verify=False) as admin:
         admin.delete("/_replay/faults")
         admin.delete("/_replay/calls")
+        admin.delete("/_replay/streams")
         yield replay.base_url
         admin.delete("/_replay/faults")
+        admin.delete("/_replay/streams")
 
 
 @pytest.fixture

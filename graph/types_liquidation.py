@@ -1,0 +1,97 @@
+"""GraphQL types of the liquidation stream and its rolling statistics."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+
+from engine.domain import Liquidation, PositionSide
+from engine.signal.model import LiquidationWindow
+from engine.symbols import parse
+from graph.types_market import ms_to_dt
+
+
+@strawberry.enum(description="The side of the position that was liquidated.")
+class LiquidatedSide(Enum):
+    LONG = "LONG"
+    SHORT = "SHORT"
+
+    def to_domain(self) -> PositionSide:
+        return PositionSide(self.value)
+
+
+@strawberry.enum(description="Rolling window of liquidation statistics.")
+class StatsWindow(Enum):
+    H1 = 3_600_000
+    H4 = 4 * 3_600_000
+    H12 = 12 * 3_600_000
+    H24 = 24 * 3_600_000
+
+
+def ticker_of(venue_symbol: str) -> str:
+    try:
+        return parse(venue_symbol)[0]
+    except ValueError:
+        return venue_symbol
+
+
+@strawberry.type(name="Liquidation")
+class LiquidationType:
+    ticker: str
+    venue_symbol: str
+    venue: str
+    side: LiquidatedSide = strawberry.field(description="A SELL order liquidates a LONG.")
+    price: float
+    quantity: float = strawberry.field(description="Base-asset units.")
+    notional_usd: float
+    time: datetime
+
+    @classmethod
+    def from_domain(cls, e: Liquidation) -> LiquidationType:
+        return cls(
+            ticker=ticker_of(e.symbol),
+            venue_symbol=e.symbol,
+            venue=e.venue,
+            side=LiquidatedSide(e.side.value),
+            price=e.price,
+            quantity=e.quantity,
+            notional_usd=e.notional_usd,
+            time=ms_to_dt(e.ts_ms),  # type: ignore[arg-type]
+        )
+
+
+@strawberry.type(name="LiquidationStats")
+class LiquidationStatsType:
+    ticker: str
+    window: StatsWindow
+    long_usd: float = strawberry.field(description="Long positions liquidated, USD.")
+    short_usd: float
+    long_count: int
+    short_count: int
+    largest: list[LiquidationType] = strawberry.field(description="Largest first.")
+    source: str = strawberry.field(
+        description="The ingested stream. Binance pushes at most one liquidation per symbol "
+        "per second, so its feed is a sample, not the full tape."
+    )
+    as_of: datetime
+
+    @classmethod
+    def from_window(
+        cls, ticker: str, window: StatsWindow, w: LiquidationWindow, source: str
+    ) -> LiquidationStatsType:
+        return cls(
+            ticker=ticker,
+            window=window,
+            long_usd=w.long_usd,
+            short_usd=w.short_usd,
+            long_count=w.long_count or 0,
+            short_count=w.short_count or 0,
+            largest=[LiquidationType.from_domain(e) for e in w.largest],
+            source=source,
+            as_of=ms_to_dt(w.end_ms),  # type: ignore[arg-type]
+        )
+
+
+__all__ = ["LiquidatedSide", "LiquidationStatsType", "LiquidationType", "StatsWindow", "ticker_of"]

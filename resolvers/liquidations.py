@@ -1,0 +1,51 @@
+"""Liquidations from the ingested streams: subscriptions and rolling statistics."""
+
+from __future__ import annotations
+
+import time
+
+from engine.signal import aggregate_liquidations
+from engine.signal.model import LiquidationWindow
+from engine.symbols import SymbolRef
+from resolvers.context import Context
+from resolvers.errors import InvalidArgument
+from resolvers.hub import LiquidationHub
+
+
+class IngestNotRunning(InvalidArgument):
+    """No liquidation stream runs in this deployment (``PERPGRAPH_LIQUIDATION_STREAMS``)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "INGEST_NOT_RUNNING",
+            "no liquidation stream is ingested here: set PERPGRAPH_LIQUIDATION_STREAMS",
+        )
+
+
+def running_hub(ctx: Context) -> LiquidationHub:
+    hub = ctx.services.hub
+    if hub is None or not hub.feeds:
+        raise IngestNotRunning
+    return hub
+
+
+def venue_symbols(ref: SymbolRef) -> frozenset[str]:
+    """The names the venues' streams use for this symbol."""
+    return frozenset(n for n in (ref.venues.binance, ref.venues.okx) if n is not None)
+
+
+def stats(ctx: Context, ref: SymbolRef, window_ms: int) -> tuple[LiquidationWindow, str]:
+    """Long/short USD, counts and the largest events over the window, from the stream.
+
+    The window is cut to what the ingest has seen (it cannot report before it started).
+    Returns the window and a source label naming the feeds."""
+    hub = running_hub(ctx)
+    now_ms = int(time.time() * 1000)
+    covered = max(1, min(window_ms, now_ms - hub.started_ms)) if hub.started_ms else window_ms
+    names = venue_symbols(ref)
+    events = [e for e in hub.recent(None, now_ms - covered) if e.symbol in names]
+    window = aggregate_liquidations(events, end_ms=now_ms, window_ms=covered)
+    return window, "stream: " + ", ".join(hub.feeds)
+
+
+__all__ = ["IngestNotRunning", "running_hub", "stats", "venue_symbols"]
