@@ -23,6 +23,7 @@ from starlette.types import Receive, Scope, Send
 
 from engine.signal import check_weights
 from graph.endpoint import GraphQLEndpoint, PerpGraphQL
+from graph.ingest import Ingest, feed_names
 from graph.response_cache import MemoryResponseStore, RedisResponseStore
 from graph.schema import build_schema
 from graph.settings import Settings
@@ -169,6 +170,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """The API. Everything with I/O is built in the lifespan and closed after it."""
     settings = settings or Settings()
     check_weights()  # the eight factor weights must sum to exactly 100
+    feed_names(settings)  # an unknown liquidation stream name fails here, not at first use
     metrics = Metrics()
     schema = build_schema(
         max_depth=settings.max_query_depth,
@@ -225,6 +227,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 metrics.http_requests.labels("/graphql", f"{status // 100}xx").inc()
                 metrics.http_latency.labels("/graphql").observe(seconds)
 
+            ingest = Ingest(settings, services, hub)
+            await ingest.start()
+            stack.push_async_callback(ingest.stop)
             warm = asyncio.create_task(_warm(services), name="perpgraph-warm-symbols")
             stack.push_async_callback(_cancelled, warm)
             holder.update(

@@ -35,6 +35,8 @@ def _serve(args: argparse.Namespace) -> int:
         url = replay.start()
         for venue in _REPLAYED:  # workers read settings from the environment
             os.environ[f"PERPGRAPH_{venue}_BASE_URL"] = url
+        for venue in ("BINANCE", "OKX"):  # the replayed liquidation streams
+            os.environ[f"PERPGRAPH_{venue}_WS_URL"] = "ws" + url.removeprefix("http")
         print(f"replay exchange on {url} (recorded data, not live)", file=sys.stderr)
     try:
         uvicorn.run(

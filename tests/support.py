@@ -148,7 +148,9 @@ class ServerProcess:
         import subprocess
         import sys
 
-        env = {**os.environ, **self._env, "PERPGRAPH_LOG_LEVEL": "WARNING"}
+        # no liquidation streams unless a test asks: they would reach for the live venues
+        defaults = {"PERPGRAPH_LIQUIDATION_STREAMS": ""}
+        env = {**os.environ, **defaults, **self._env, "PERPGRAPH_LOG_LEVEL": "WARNING"}
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "graph.cli", "serve", "--port", str(self.port)],
             cwd=ROOT,

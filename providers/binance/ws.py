@@ -26,6 +26,7 @@ from providers.streams import (
     MalformedFrame,
     Publish,
     StreamCounters,
+    StreamTuning,
     StreamTuningKwargs,
     UpstreamStream,
     tuning_from,
@@ -154,6 +155,10 @@ class BinanceLiquidationStream:
     @property
     def counters(self) -> StreamCounters:
         return self._stream.counters
+
+    @property
+    def tuning(self) -> StreamTuning:
+        return self._stream.tuning
 
     async def run(self, publish: Publish[Liquidation]) -> None:
         """Publish each liquidation in arrival order until cancelled; reconnects on drops."""

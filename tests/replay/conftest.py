@@ -3,14 +3,16 @@ around every test. Expected values are read from the recorded files here, never 
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from websockets.asyncio.client import ClientConnection
 
 from providers.replay import ReplayServer
 
@@ -58,3 +60,38 @@ def base_url(replay: ReplayServer) -> Iterator[str]:
 def client(base_url: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=base_url, timeout=10, verify=False) as c:
         yield c
+
+
+# WebSocket streams (the liquidation feeds) and their admin controls.
+
+
+def ws_url(base_url: str, path: str) -> str:
+    return base_url.replace("http://", "ws://", 1) + path
+
+
+@pytest.fixture
+async def admin(base_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=base_url, timeout=5, verify=False) as c:
+        yield c
+
+
+async def set_stream(admin: httpx.AsyncClient, **rule: Any) -> None:
+    r = await admin.post("/_replay/streams", json=rule)
+    assert r.status_code == 200, r.text
+
+
+async def streams(admin: httpx.AsyncClient) -> dict[str, Any]:
+    return dict((await admin.get("/_replay/streams")).json())
+
+
+async def calls(admin: httpx.AsyncClient) -> dict[str, int]:
+    return dict((await admin.get("/_replay/calls")).json())
+
+
+async def recv_n(ws: ClientConnection, n: int, timeout_s: float = 5) -> list[str]:
+    return [str(await asyncio.wait_for(ws.recv(), timeout_s)) for _ in range(n)]
+
+
+async def assert_quiet(ws: ClientConnection, seconds: float = 0.3) -> None:
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(ws.recv(), seconds)

@@ -6,18 +6,17 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from providers.replay import ReplayServer
 
-from .conftest import recorded_csv
+from .conftest import assert_quiet, calls, recorded_csv, recv_n, set_stream, streams, ws_url
 
 RAW = "/ws/!forceOrder@arr"
 COMBINED = "/stream?streams=!forceOrder@arr"
@@ -36,38 +35,6 @@ def recorded_events() -> list[dict[str, Any]]:
 EVENTS = recorded_events()
 
 
-def ws_url(base_url: str, path: str) -> str:
-    return base_url.replace("http://", "ws://", 1) + path
-
-
-@pytest.fixture
-async def admin(base_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=base_url, timeout=5, verify=False) as c:
-        yield c
-
-
-async def set_stream(admin: httpx.AsyncClient, **rule: Any) -> None:
-    r = await admin.post("/_replay/streams", json=rule)
-    assert r.status_code == 200, r.text
-
-
-async def streams(admin: httpx.AsyncClient) -> dict[str, Any]:
-    return dict((await admin.get("/_replay/streams")).json())
-
-
-async def calls(admin: httpx.AsyncClient) -> dict[str, int]:
-    return dict((await admin.get("/_replay/calls")).json())
-
-
-async def recv_n(ws: ClientConnection, n: int, timeout_s: float = 5) -> list[str]:
-    return [str(await asyncio.wait_for(ws.recv(), timeout_s)) for _ in range(n)]
-
-
-async def assert_quiet(ws: ClientConnection, seconds: float = 0.3) -> None:
-    with pytest.raises(TimeoutError):
-        await asyncio.wait_for(ws.recv(), seconds)
-
-
 def test_recording_has_the_documented_size() -> None:
     assert len(EVENTS) == 472
 
@@ -83,7 +50,7 @@ async def test_raw_stream_replays_recorded_events_then_stays_open(
         assert all(set(json.loads(f)["o"]) == {"s", "S", "ap", "z", "T"} for f in frames)
         await assert_quiet(ws)
         await asyncio.wait_for(await ws.ping(), 2)  # still open after the last event
-    assert await streams(admin)["frames"] == {RAW: len(EVENTS)}
+    assert (await streams(admin))["frames"] == {RAW: len(EVENTS)}
 
 
 async def test_combined_stream_wraps_each_event(admin: httpx.AsyncClient, base_url: str) -> None:
@@ -146,7 +113,7 @@ async def test_disconnect_after_closes_after_n_frames(
             await asyncio.wait_for(ws.recv(), 2)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001
     assert [json.loads(f) for f in frames] == EVENTS[:5]
-    assert await streams(admin)["frames"] == {RAW: 5}
+    assert (await streams(admin))["frames"] == {RAW: 5}
 
 
 async def test_malformed_every_breaks_that_cadence(admin: httpx.AsyncClient, base_url: str) -> None:
@@ -173,14 +140,14 @@ async def test_times_expires_and_the_next_rule_applies(
         assert len(await recv_n(ws, 2)) == 2
         with pytest.raises(ConnectionClosed):
             await asyncio.wait_for(ws.recv(), 2)
-    assert [r["path"] for r in await streams(admin)["streams"]] == ["*"]
+    assert [r["path"] for r in (await streams(admin))["streams"]] == ["*"]
     async with connect(ws_url(base_url, RAW)) as ws:
         assert len(await recv_n(ws, len(EVENTS))) == len(EVENTS)
         await assert_quiet(ws)
 
 
 async def test_each_connection_counts_one_call(admin: httpx.AsyncClient, base_url: str) -> None:
-    await set_stream(admin, path="*", speed=0)
+    # Recorded pace: one frame each, then 2.2 s of quiet (an unread backlog would stall close).
     sockets = [await connect(ws_url(base_url, RAW)) for _ in range(3)]
     try:
         for ws in sockets:
