@@ -6,7 +6,7 @@ into the same object so ``/metrics`` shows everything side by side.
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -64,7 +64,7 @@ class Metrics:
         self.ingest_events = Counter(
             "perpgraph_ingest_events",
             "Liquidation events received from an upstream stream, by provider and result "
-            "(published, duplicate, malformed).",
+            "(published, malformed, unknown_instrument).",
             ["provider", "result"],
             registry=self.registry,
         )
@@ -84,6 +84,12 @@ class Metrics:
         self.hub_dropped = Counter(
             "perpgraph_hub_dropped",
             "Events dropped from a full subscriber queue (oldest first).",
+            ["topic"],
+            registry=self.registry,
+        )
+        self.hub_subscribers = Gauge(
+            "perpgraph_hub_subscribers",
+            "Subscribers currently registered with the hub.",
             ["topic"],
             registry=self.registry,
         )

@@ -133,10 +133,12 @@ class LiquidationHub:
     ) -> AsyncIterator[Subscription]:
         sub = Subscription(wants, maxsize or self._queue_size)
         self._subscribers.add(sub)
+        self._metrics.hub_subscribers.labels(TOPIC).set(len(self._subscribers))
         try:
             yield sub
         finally:
             self._subscribers.discard(sub)
+            self._metrics.hub_subscribers.labels(TOPIC).set(len(self._subscribers))
 
     def recent(self, symbol: str | None, since_ms: int) -> list[Liquidation]:
         """Kept events at or after ``since_ms`` (oldest first), of one symbol or all."""

@@ -91,6 +91,11 @@ class Replay:
     def reset(self) -> None:
         httpx.delete(f"{self.url}/_replay/calls").raise_for_status()
         httpx.delete(f"{self.url}/_replay/faults").raise_for_status()
+        httpx.delete(f"{self.url}/_replay/streams").raise_for_status()
+
+    def stream(self, **rule: Any) -> None:
+        """Set a replay rule for a WebSocket stream (speed, start delay, faults)."""
+        httpx.post(f"{self.url}/_replay/streams", json=rule).raise_for_status()
 
     def fault(self, **rule: Any) -> None:
         httpx.post(f"{self.url}/_replay/faults", json=rule).raise_for_status()

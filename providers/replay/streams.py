@@ -54,12 +54,15 @@ class StreamRule:
     disconnect_after: int | None = None
     malformed_every: int | None = None
     times: int | None = None
+    start_delay_s: float = 0.0  # quiet time before the first frame (subscribers can attach)
 
     def __post_init__(self) -> None:
         if not self.path or not (self.path.startswith("/") or self.path == "*"):
             raise ValueError("path must be a path starting with '/' or '*'")
         if self.speed < 0:
             raise ValueError("speed must be >= 0")
+        if self.start_delay_s < 0:
+            raise ValueError("start_delay_s must be >= 0")
         for key in ("disconnect_after", "malformed_every", "times"):
             value = getattr(self, key)
             if value is not None and value < 1:
@@ -73,9 +76,10 @@ class StreamRule:
             raise ValueError(f"unknown fields: {', '.join(sorted(unknown))}")
         if not isinstance(data.get("path"), str):
             raise ValueError("path is required")
-        speed = data.get("speed", 1.0)
-        if isinstance(speed, bool) or not isinstance(speed, int | float):
-            raise ValueError("speed must be a number")
+        for key in ("speed", "start_delay_s"):
+            number = data.get(key, 0.0)
+            if isinstance(number, bool) or not isinstance(number, int | float):
+                raise ValueError(f"{key} must be a number")
         if not isinstance(data.get("loop", False), bool):
             raise ValueError("loop must be true or false")
         for key in ("disconnect_after", "malformed_every", "times"):
@@ -214,6 +218,8 @@ class StreamConnection:
         loop = asyncio.get_running_loop()
         speed, t0 = self.rule.speed, frames[0].t_ms
         try:
+            if self.rule.start_delay_s:
+                await asyncio.sleep(self.rule.start_delay_s)
             while True:
                 started = loop.time()
                 for frame in frames:

@@ -91,7 +91,7 @@ async def stay_open(conn: Conn) -> None:
 async def until(condition: Callable[[], bool]) -> None:
     """Poll a condition on what the stream or the server recorded, for at most ``WAIT_S``."""
     async with asyncio.timeout(WAIT_S):
-        while not condition():  # noqa: ASYNC110 - the state polled has no event to wait on
+        while not condition():
             await asyncio.sleep(0.005)
 
 

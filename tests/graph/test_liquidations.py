@@ -1,0 +1,229 @@
+"""Live liquidations end to end: the replay's Binance stream -> the server's ingest -> the
+hub -> GraphQL subscriptions over real WebSocket clients, both protocols."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+import websockets
+from websockets.asyncio.client import ClientConnection
+from websockets.typing import Subprotocol
+
+from tests.support import RECORDED, ApiServer, Replay, gql
+
+STREAM = "/ws/!forceOrder@arr"
+FIELDS = "ticker venueSymbol venue side price quantity notionalUsd time"
+
+
+def recorded() -> list[dict[str, Any]]:
+    """The recorded events as the API shows them (side of the liquidated position)."""
+    path = RECORDED / "binance-futures/forceOrder-derived-2025-10-22.csv"
+    rows = []
+    with path.open() as f:
+        for r in csv.DictReader(f):
+            ts = datetime.fromisoformat(r["timestamp"]).replace(tzinfo=UTC)
+            price, qty = float(r["avg_price"]), float(r["filled_qty"])
+            rows.append({
+                "venueSymbol": r["symbol"],
+                "side": "LONG" if r["side"] == "SELL" else "SHORT",
+                "price": price,
+                "quantity": qty,
+                "notionalUsd": price * qty,
+                "time": ts.isoformat(),
+            })  # fmt: skip
+    return rows
+
+
+def _stream_server(api: Callable[..., ApiServer], replay: Replay, **rule: Any) -> ApiServer:
+    httpx.post(
+        f"{replay.url}/_replay/streams",
+        json={"path": STREAM, "speed": 0, "start_delay_s": 1.5, **rule},
+    ).raise_for_status()
+    return api(
+        response_cache=False,
+        liquidation_streams="binance",
+        binance_ws_url="ws" + replay.url.removeprefix("http"),
+    )
+
+
+def _ws(url: str) -> str:
+    return f"ws{url.removeprefix('http')}/graphql"
+
+
+@asynccontextmanager
+async def transport_ws(url: str, query: str) -> AsyncIterator[ClientConnection]:
+    """graphql-transport-ws: init, ack, subscribe with id 1."""
+    protocols = [Subprotocol("graphql-transport-ws")]
+    async with websockets.connect(_ws(url), subprotocols=protocols) as ws:
+        await ws.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
+        yield ws
+
+
+@asynccontextmanager
+async def legacy_ws(url: str, query: str) -> AsyncIterator[ClientConnection]:
+    """The legacy graphql-ws protocol: init, ack, start with id 1."""
+    async with websockets.connect(_ws(url), subprotocols=[Subprotocol("graphql-ws")]) as ws:
+        await ws.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        await ws.send(json.dumps({"id": "1", "type": "start", "payload": {"query": query}}))
+        yield ws
+
+
+async def receive(ws: ClientConnection, count: int, kind: str = "next") -> list[dict[str, Any]]:
+    got: list[dict[str, Any]] = []
+    async with asyncio.timeout(15):
+        while len(got) < count:
+            message = json.loads(await ws.recv())
+            if message["type"] == "ka":
+                continue
+            assert message["type"] == kind, message
+            got.append(message["payload"]["data"]["liquidations"])
+    return got
+
+
+def replay_metrics(server: ApiServer) -> str:
+    return httpx.get(f"{server.url}/metrics").text
+
+
+def _shown(event: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: event[k] for k in ("venueSymbol", "side", "price", "quantity", "notionalUsd", "time")
+    }
+
+
+async def test_filtered_subscribers_on_both_protocols_share_one_upstream_connection(
+    api: Callable[..., ApiServer], replay: Replay
+) -> None:
+    events = recorded()
+    server = _stream_server(api, replay)
+    eth_longs = [e for e in events if e["venueSymbol"] == "ETHUSDT" and e["side"] == "LONG"]
+    big = sorted(e["notionalUsd"] for e in events)[-20]
+    large = [e for e in events if e["notionalUsd"] >= big]
+    q_eth = f'subscription {{ liquidations(tickers: ["eth"], side: LONG) {{ {FIELDS} }} }}'
+    q_all = f"subscription {{ liquidations {{ {FIELDS} }} }}"
+    q_big = f"subscription {{ liquidations(minNotionalUsd: {big!r}) {{ {FIELDS} }} }}"
+    async with (
+        transport_ws(server.url, q_eth) as a,
+        transport_ws(server.url, q_all) as b,
+        legacy_ws(server.url, q_big) as c,
+    ):
+        got_a, got_b, got_c = await asyncio.gather(
+            receive(a, len(eth_longs)), receive(b, len(events)), receive(c, len(large), "data")
+        )
+    assert [_shown(e) for e in got_b] == events  # every event, in recorded order
+    assert [_shown(e) for e in got_a] == eth_longs  # exactly the matching ones
+    assert {e["ticker"] for e in got_a} == {"ETH"}
+    assert [_shown(e) for e in got_c] == large
+    assert replay.calls()[STREAM] == 1  # three subscribers, one upstream connection
+
+
+async def test_unsubscribe_frees_its_queue(api: Callable[..., ApiServer], replay: Replay) -> None:
+    server = _stream_server(api, replay)
+
+    async def subscribers() -> float:
+        async with httpx.AsyncClient() as client:
+            text = (await client.get(f"{server.url}/metrics")).text
+        line = next(x for x in text.splitlines() if x.startswith("perpgraph_hub_subscribers{"))
+        return float(line.rsplit(" ", 1)[1])
+
+    query = f"subscription {{ liquidations {{ {FIELDS} }} }}"
+    async with transport_ws(server.url, query) as ws:
+        await receive(ws, 1)
+        assert await subscribers() == 1
+        await ws.send(json.dumps({"id": "1", "type": "complete"}))
+        async with asyncio.timeout(5):
+            while await subscribers() != 0:
+                await asyncio.sleep(0.05)
+
+
+async def test_upstream_drop_reconnects_and_events_flow_without_resubscribing(
+    api: Callable[..., ApiServer], replay: Replay
+) -> None:
+    events = recorded()
+    # after its one use, the exact rule expires and the wildcard one serves the reconnect
+    replay.stream(path="*", speed=0)
+    server = _stream_server(api, replay, disconnect_after=100, times=1)
+    query = f"subscription {{ liquidations {{ {FIELDS} }} }}"
+    async with transport_ws(server.url, query) as ws:
+        got = await receive(ws, len(events))
+    # the second connection replays from the start; the hub drops the 100 it already had
+    assert [_shown(e) for e in got] == events
+    assert replay.calls()[STREAM] == 2
+    metrics = replay_metrics(server)
+    assert 'perpgraph_ingest_gaps_total{provider="binance"} 1.0' in metrics
+
+
+async def test_a_malformed_frame_is_counted_and_skipped(
+    api: Callable[..., ApiServer], replay: Replay
+) -> None:
+    events = recorded()
+    server = _stream_server(api, replay, malformed_every=50)
+    spoiled = {i for i in range(len(events)) if (i + 1) % 50 == 0}
+    expected = [e for i, e in enumerate(events) if i not in spoiled]
+    query = f"subscription {{ liquidations {{ {FIELDS} }} }}"
+    async with transport_ws(server.url, query) as ws:
+        got = await receive(ws, len(expected))
+    assert [_shown(e) for e in got] == expected
+    metrics = replay_metrics(server)
+    line = f'perpgraph_ingest_events_total{{provider="binance",result="malformed"}} {float(len(spoiled))}'
+    assert line in metrics
+
+
+async def test_liquidation_stats_from_the_stream(
+    api: Callable[..., ApiServer], replay: Replay
+) -> None:
+    server = _stream_server(api, replay, start_delay_s=0)
+    async with httpx.AsyncClient() as client:
+        async with asyncio.timeout(10):  # wait until the whole recording is in
+            while "perpgraph_hub_delivered" not in (await client.get(f"{server.url}/metrics")).text:
+                await asyncio.sleep(0.05)
+        result = await gql(
+            client,
+            server.url,
+            '{ liquidationStats(ticker: "ETH", window: H24) { longUsd shortUsd longCount shortCount largest { price } source } }',
+        )
+    # the recording is from 2025: a window ending now does not reach it, and says so
+    assert result["data"]["liquidationStats"]["longCount"] == 0
+    assert result["data"]["liquidationStats"]["source"] == "stream: binance"
+
+
+async def test_without_an_ingest_the_stream_fields_are_coded_errors(
+    api: Callable[..., ApiServer],
+) -> None:
+    server = api()
+    async with httpx.AsyncClient() as client:
+        result = await gql(client, server.url, '{ liquidationStats(ticker: "BTC") { longUsd } }')
+    assert [e["extensions"]["code"] for e in result["errors"]] == ["INGEST_NOT_RUNNING"]
+
+
+@pytest.mark.parametrize("limit", [2])
+async def test_connections_per_client_are_limited(
+    api: Callable[..., ApiServer], replay: Replay, limit: int
+) -> None:
+    server = _stream_server(api, replay)
+    server_limited = api(
+        response_cache=False,
+        liquidation_streams="binance",
+        binance_ws_url="ws" + replay.url.removeprefix("http"),
+        max_connections_per_client=limit,
+    )
+    del server
+    query = f"subscription {{ liquidations {{ {FIELDS} }} }}"
+    async with transport_ws(server_limited.url, query), transport_ws(server_limited.url, query):
+        # the third socket of this client is refused before the handshake completes
+        with pytest.raises(websockets.exceptions.InvalidStatus) as info:
+            async with transport_ws(server_limited.url, query):
+                pass
+    assert info.value.response.status_code == 403
+    async with transport_ws(server_limited.url, query) as ws:  # freed again once they left
+        await receive(ws, 1)
