@@ -1,7 +1,8 @@
-"""``perpgraph`` command line: serve, replay, export-schema.
+"""``perpgraph`` command line: serve, replay, ingest, export-schema.
 
 perpgraph serve [--host H] [--port P] [--workers N] [--replay]
 perpgraph replay [--host H] [--port P]
+perpgraph ingest            (the liquidation streams alone, publishing to Redis)
 perpgraph export-schema
 """
 
@@ -63,6 +64,19 @@ def _replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ingest(_: argparse.Namespace) -> int:
+    import asyncio
+    import contextlib
+
+    from graph.ingest import run_ingest
+
+    settings = Settings()
+    configure(settings.log_level)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_ingest(settings))
+    return 0
+
+
 def _export_schema(_: argparse.Namespace) -> int:
     sys.stdout.write(build_schema().as_str() + "\n")
     return 0
@@ -85,6 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     replay.add_argument("--host")
     replay.add_argument("--port", type=int)
     replay.set_defaults(run=_replay)
+    ingest = sub.add_parser("ingest", help="run the liquidation streams alone, onto Redis")
+    ingest.set_defaults(run=_ingest)
     export = sub.add_parser("export-schema", help="print the GraphQL SDL to stdout")
     export.set_defaults(run=_export_schema)
     args = parser.parse_args(argv)

@@ -52,12 +52,14 @@ async def _okx_contract_sizes(services: Services) -> Callable[[str], float | Non
 
 
 class Ingest:
-    """Runs the configured feeds into ``hub`` until stopped."""
+    """Runs the configured feeds until stopped: into ``hub`` directly, or, with Redis, onto
+    the bus (every API process relays the bus into its own hub)."""
 
     def __init__(self, settings: Settings, services: Services, hub: LiquidationHub) -> None:
         self._settings = settings
         self._services = services
         self._hub = hub
+        self._bus = services.bus
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -73,15 +75,21 @@ class Ingest:
                 sizes = await _okx_contract_sizes(self._services)
                 okx = OkxLiquidationStream(self._settings.okx_ws_url, metrics, sizes)
                 self._spawn(name, okx.run(self._publish))
-        self._hub.feeds = names
-        self._hub.started_ms = int(time.time() * 1000)
+        started_ms = int(time.time() * 1000)
+        if self._bus is not None:
+            await self._bus.mark_started(names, started_ms)
+        else:
+            self._hub.feeds, self._hub.started_ms = names, started_ms
         log.info("liquidation ingest running", extra={"feeds": list(names)})
 
     def _spawn(self, name: str, run: Coroutine[Any, Any, None]) -> None:
         self._tasks.append(asyncio.create_task(run, name=f"ingest-{name}"))
 
-    def _publish(self, event: Liquidation) -> None:
-        self._hub.publish(event)
+    async def _publish(self, event: Liquidation) -> None:
+        if self._bus is not None:
+            await self._bus.publish(event)
+        else:
+            self._hub.publish(event)
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -90,7 +98,43 @@ class Ingest:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
-        self._hub.feeds = ()
+        if self._bus is None:
+            self._hub.feeds = ()
 
 
 __all__ = ["FEEDS", "Ingest", "feed_names"]
+
+
+async def run_ingest(settings: Settings) -> None:
+    """``perpgraph ingest``: the configured feeds onto Redis, no HTTP server, until stopped.
+
+    N API instances relay from Redis, so one upstream connection per feed serves them all.
+    """
+    import httpx
+
+    from graph.wiring import build_services, policies
+    from providers.http import UpstreamHttp
+    from resolvers.bus import LiquidationBus
+    from resolvers.cache import SharedCache, build_backend
+
+    if settings.redis_url is None:
+        raise SystemExit("perpgraph ingest needs PERPGRAPH_REDIS_URL (it publishes to Redis)")
+    if not feed_names(settings):
+        raise SystemExit("PERPGRAPH_LIQUIDATION_STREAMS names no feed to ingest")
+    metrics = Metrics()
+    backend = build_backend(settings.redis_url.get_secret_value(), settings.cache_namespace)
+    cache = SharedCache(
+        backend, metrics, stale_if_error_s=settings.stale_if_error_s, distributed=True
+    )
+    bus = LiquidationBus(backend.client, settings.cache_namespace)
+    hub = LiquidationHub(metrics)  # unused by the feeds here; Services wants one
+    async with httpx.AsyncClient() as client:
+        http = UpstreamHttp(client, metrics, policies(settings))
+        services = build_services(settings, http, cache, metrics, hub, bus)
+        ingest = Ingest(settings, services, hub)
+        await ingest.start()
+        try:
+            await asyncio.Event().wait()  # until cancelled (SIGINT/SIGTERM)
+        finally:
+            await ingest.stop()
+            await cache.close()

@@ -152,7 +152,7 @@ class Query:
     ) -> LiquidationStatsType | None:
         info.context.meta.cacheable = False  # the stream moves every second
         ref = await symbols.resolve_symbol(info.context, ticker)
-        stats, source = liquidations.stats(info.context, ref, window.value)
+        stats, source = await liquidations.stats(info.context, ref, window.value)
         return LiquidationStatsType.from_window(ref.ticker, window, stats, source)
 
     @strawberry.field(description="alternative.me Fear & Greed index, newest first.")

@@ -284,11 +284,11 @@ class SymbolType:
         return SignalType.from_engine(self.ref.ticker, computed.price, computed.result)
 
     @strawberry.field(description="Rolling liquidation statistics from the ingested streams.")
-    def liquidations(
+    async def liquidations(
         self, info: Ctx, window: StatsWindow = StatsWindow.H24
     ) -> LiquidationStatsType | None:
         info.context.meta.cacheable = False
-        stats, source = liquidations.stats(info.context, self.ref, window.value)
+        stats, source = await liquidations.stats(info.context, self.ref, window.value)
         return LiquidationStatsType.from_window(self.ref.ticker, window, stats, source)
 
     @strawberry.field

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from providers.lunarcrush import LunarCrushClient
     from providers.metrics import Metrics
     from providers.okx import OkxClient
+    from resolvers.bus import LiquidationBus
     from resolvers.cache import SharedCache
     from resolvers.hub import LiquidationHub
     from resolvers.loaders import Loaders
@@ -72,6 +73,7 @@ class Services:
     coinglass: CoinglassClient | None = None  # None: no PERPGRAPH_COINGLASS_API_KEY
     lunarcrush: LunarCrushClient | None = None  # None: no PERPGRAPH_LUNARCRUSH_API_KEY
     hub: LiquidationHub | None = None
+    bus: LiquidationBus | None = None  # Redis fan-out of liquidations (with a Redis URL)
 
 
 @dataclass(slots=True)

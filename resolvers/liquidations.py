@@ -23,8 +23,9 @@ class IngestNotRunning(InvalidArgument):
 
 
 def running_hub(ctx: Context) -> LiquidationHub:
+    """The hub subscriptions read: fed by this process's ingest, or by the Redis relay."""
     hub = ctx.services.hub
-    if hub is None or not hub.feeds:
+    if hub is None or not (hub.feeds or ctx.services.bus is not None):
         raise IngestNotRunning
     return hub
 
@@ -34,18 +35,30 @@ def venue_symbols(ref: SymbolRef) -> frozenset[str]:
     return frozenset(n for n in (ref.venues.binance, ref.venues.okx) if n is not None)
 
 
-def stats(ctx: Context, ref: SymbolRef, window_ms: int) -> tuple[LiquidationWindow, str]:
+async def stats(ctx: Context, ref: SymbolRef, window_ms: int) -> tuple[LiquidationWindow, str]:
     """Long/short USD, counts and the largest events over the window, from the stream.
 
     The window is cut to what the ingest has seen (it cannot report before it started).
-    Returns the window and a source label naming the feeds."""
-    hub = running_hub(ctx)
+    With Redis the events and the start come from Redis, so every instance answers the
+    same. Returns the window and a source label naming the feeds."""
     now_ms = int(time.time() * 1000)
-    covered = max(1, min(window_ms, now_ms - hub.started_ms)) if hub.started_ms else window_ms
+    bus = ctx.services.bus
+    if bus is not None:
+        feeds, started_ms = await bus.started()
+    else:
+        hub = running_hub(ctx)
+        feeds, started_ms = hub.feeds, hub.started_ms
+    if not feeds:
+        raise IngestNotRunning
+    covered = max(1, min(window_ms, now_ms - started_ms)) if started_ms else window_ms
     names = venue_symbols(ref)
-    events = [e for e in hub.recent(None, now_ms - covered) if e.symbol in names]
+    if bus is not None:
+        recent = await bus.recent(now_ms - covered)
+    else:
+        recent = running_hub(ctx).recent(None, now_ms - covered)
+    events = [e for e in recent if e.symbol in names]
     window = aggregate_liquidations(events, end_ms=now_ms, window_ms=covered)
-    return window, "stream: " + ", ".join(hub.feeds)
+    return window, "stream: " + ", ".join(feeds)
 
 
 __all__ = ["IngestNotRunning", "running_hub", "stats", "venue_symbols"]

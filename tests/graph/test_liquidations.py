@@ -6,6 +6,10 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import os
+import subprocess
+import sys
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -14,10 +18,11 @@ from typing import Any
 import httpx
 import pytest
 import websockets
+from redis.asyncio import Redis
 from websockets.asyncio.client import ClientConnection
 from websockets.typing import Subprotocol
 
-from tests.support import RECORDED, ApiServer, Replay, gql
+from tests.support import RECORDED, REDIS_URL, ROOT, ApiServer, Replay, ServerProcess, gql
 
 STREAM = "/ws/!forceOrder@arr"
 FIELDS = "ticker venueSymbol venue side price quantity notionalUsd time"
@@ -227,3 +232,60 @@ async def test_connections_per_client_are_limited(
     assert info.value.response.status_code == 403
     async with transport_ws(server_limited.url, query) as ws:  # freed again once they left
         await receive(ws, 1)
+
+
+async def test_two_api_processes_and_one_ingest_share_events_over_redis(replay: Replay) -> None:
+    """`perpgraph ingest` publishes to Redis; each API process relays to its subscribers."""
+    events = recorded()
+    namespace = f"test-{uuid.uuid4().hex}"
+    common = {
+        "PERPGRAPH_REDIS_URL": REDIS_URL,
+        "PERPGRAPH_CACHE_NAMESPACE": namespace,
+        "PERPGRAPH_BINANCE_BASE_URL": replay.url,
+        "PERPGRAPH_OKX_BASE_URL": replay.url,
+        "PERPGRAPH_FEARGREED_BASE_URL": replay.url,
+    }
+    replay.stream(path=STREAM, speed=0, start_delay_s=0.5)
+    one, two = ServerProcess(common), ServerProcess(common)
+    ingest_env = {
+        **os.environ,
+        **common,
+        "PERPGRAPH_LIQUIDATION_STREAMS": "binance",
+        "PERPGRAPH_BINANCE_WS_URL": "ws" + replay.url.removeprefix("http"),
+        "PERPGRAPH_LOG_LEVEL": "WARNING",
+    }
+    ingest: subprocess.Popen[bytes] | None = None
+    query = f"subscription {{ liquidations {{ {FIELDS} }} }}"
+    stats_query = '{ liquidationStats(ticker: "ETH", window: H24) { longUsd shortUsd longCount shortCount source } }'
+    try:
+        one.start()
+        two.start()
+        async with transport_ws(one.url, query) as a, transport_ws(two.url, query) as b:
+            await asyncio.sleep(0.3)  # both subscriptions registered before the stream starts
+            ingest = subprocess.Popen(  # noqa: ASYNC220 (starting it is quick; it runs apart)
+                [sys.executable, "-m", "graph.cli", "ingest"], cwd=ROOT, env=ingest_env,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            got_a, got_b = await asyncio.gather(receive(a, len(events)), receive(b, len(events)))
+        async with httpx.AsyncClient() as client:
+            stats_one = await gql(client, one.url, stats_query)
+            stats_two = await gql(client, two.url, stats_query)
+    finally:
+        if ingest is not None:
+            ingest.terminate()
+            ingest.wait(timeout=10)
+        one.stop()
+        two.stop()
+    assert [_shown(e) for e in got_a] == events
+    assert [_shown(e) for e in got_b] == events
+    assert replay.calls()[STREAM] == 1  # one upstream connection for both API processes
+    assert "errors" not in stats_one, stats_one
+    assert stats_one == stats_two, stats_one
+    assert stats_one["data"]["liquidationStats"]["source"] == "stream: binance", stats_one
+    redis = Redis.from_url(REDIS_URL)
+    try:
+        kept = await redis.zcard(f"{namespace}:liquidations:recent")
+        await redis.delete(f"{namespace}:liquidations:recent", f"{namespace}:liquidations:started")
+    finally:
+        await redis.aclose()
+    assert kept == len(events)  # the rolling store every instance reads

@@ -1,0 +1,112 @@
+"""Building the process-wide services from settings (shared by ``serve`` and ``ingest``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graph.settings import Settings
+from providers import binance, coinglass, feargreed, lunarcrush, okx
+from providers.http import HostPolicy, UpstreamHttp
+from providers.metrics import Metrics
+from resolvers.bus import LiquidationBus
+from resolvers.cache import SharedCache
+from resolvers.context import Limits, Services, Ttls
+from resolvers.hub import LiquidationHub
+
+
+def ttls(s: Settings) -> Ttls:
+    return Ttls(
+        price=s.ttl_price_s,
+        ticker_24h=s.ttl_ticker_24h_s,
+        premium_index=s.ttl_premium_index_s,
+        funding=s.ttl_funding_s,
+        funding_history=s.ttl_funding_history_s,
+        open_interest=s.ttl_open_interest_s,
+        open_interest_history=s.ttl_open_interest_history_s,
+        ratios=s.ttl_ratios_s,
+        taker_volume=s.ttl_taker_volume_s,
+        orderbook=s.ttl_orderbook_s,
+        trades=s.ttl_trades_s,
+        fear_greed=s.ttl_fear_greed_s,
+        exchange_info=s.ttl_exchange_info_s,
+        liquidations=s.ttl_liquidations_s,
+        social=s.ttl_social_s,
+        klines_divisor=s.ttl_klines_divisor,
+        klines_min=s.ttl_klines_min_s,
+        klines_max=s.ttl_klines_max_s,
+    )
+
+
+def policies(s: Settings) -> dict[str, HostPolicy]:
+    common: dict[str, Any] = {
+        "connect_timeout_s": s.http_connect_timeout_s,
+        "pool_timeout_s": s.http_pool_timeout_s,
+        "max_attempts": s.http_max_attempts,
+        "backoff_base_s": s.http_backoff_base_s,
+        "backoff_max_s": s.http_backoff_max_s,
+        "breaker_threshold": s.http_breaker_threshold,
+        "breaker_cooldown_s": s.http_breaker_cooldown_s,
+        "default_retry_after_s": s.http_default_retry_after_s,
+    }
+    return {
+        binance.BinanceFuturesClient.PROVIDER: binance.venue.host_policy(
+            read_timeout_s=s.binance_read_timeout_s,
+            deadline_s=s.binance_deadline_s,
+            weight_safety_margin=s.binance_weight_safety_margin,
+            **common,
+        ),
+        okx.OkxClient.PROVIDER: okx.venue.host_policy(
+            read_timeout_s=s.okx_read_timeout_s, deadline_s=s.okx_deadline_s, **common
+        ),
+        feargreed.FearGreedClient.PROVIDER: feargreed.venue.host_policy(
+            read_timeout_s=s.feargreed_read_timeout_s, deadline_s=s.feargreed_deadline_s, **common
+        ),
+        coinglass.CoinglassClient.PROVIDER: coinglass.venue.host_policy(
+            read_timeout_s=s.coinglass_read_timeout_s, deadline_s=s.coinglass_deadline_s, **common
+        ),
+        lunarcrush.LunarCrushClient.PROVIDER: lunarcrush.venue.host_policy(
+            read_timeout_s=s.lunarcrush_read_timeout_s, deadline_s=s.lunarcrush_deadline_s, **common
+        ),
+    }
+
+
+def build_services(
+    settings: Settings,
+    http: UpstreamHttp,
+    cache: SharedCache,
+    metrics: Metrics,
+    hub: LiquidationHub,
+    bus: LiquidationBus | None = None,
+) -> Services:
+    return Services(
+        binance=binance.BinanceFuturesClient(http, settings.binance_base_url),
+        okx=okx.OkxClient(http, settings.okx_base_url),
+        feargreed=feargreed.FearGreedClient(http, settings.feargreed_base_url),
+        cache=cache,
+        metrics=metrics,
+        ttls=ttls(settings),
+        limits=Limits(
+            max_symbols=settings.max_symbols_per_query,
+            max_candles=settings.max_candles,
+            min_signal_quality_pct=settings.signal_min_quality_pct,
+        ),
+        coinglass=(
+            coinglass.CoinglassClient(
+                http, settings.coinglass_base_url, settings.coinglass_api_key.get_secret_value()
+            )
+            if settings.coinglass_api_key
+            else None
+        ),
+        lunarcrush=(
+            lunarcrush.LunarCrushClient(
+                http, settings.lunarcrush_base_url, settings.lunarcrush_api_key.get_secret_value()
+            )
+            if settings.lunarcrush_api_key
+            else None
+        ),
+        hub=hub,
+        bus=bus,
+    )
+
+
+__all__ = ["build_services", "policies", "ttls"]
