@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -36,6 +37,7 @@ from resolvers.bus import LiquidationBus
 from resolvers.cache import SharedCache, build_backend
 from resolvers.context import Services
 from resolvers.hub import LiquidationHub
+from resolvers.watch import SignalWatcher
 
 log = logging.getLogger("perpgraph.app")
 
@@ -120,6 +122,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 stack.push_async_callback(_cancelled, relay)
             http = UpstreamHttp(client, metrics, policies(settings))
             services = build_services(settings, http, cache, metrics, hub, bus)
+            watcher = SignalWatcher(
+                services, settings.signal_update_interval_s, settings.signal_update_band_points
+            )
+            services = dataclasses.replace(services, watcher=watcher)
             store: Any = None
             if settings.response_cache:
                 store = (

@@ -224,6 +224,30 @@ class Subscription:
             async for event in sub:
                 yield LiquidationType.from_domain(event)
 
+    @strawberry.subscription(
+        description="A symbol's signal whenever its direction or score band changes, "
+        "computed on an interval once per symbol and mode however many subscribe. The "
+        "current signal comes first."
+    )
+    async def signal_updates(
+        self, info: Ctx, tickers: list[str], mode: SignalMode = SignalMode.AGGRESSIVE
+    ) -> AsyncGenerator[SignalType, None]:
+        async for update in _signal_updates(info, tickers, mode):
+            yield update
+
+
+async def _signal_updates(
+    info: Ctx, tickers: list[str], mode: SignalMode
+) -> AsyncGenerator[SignalType, None]:
+    watcher = info.context.services.watcher
+    assert watcher is not None  # the lifespan always builds one
+    _check_count(info, tickers)
+    refs = [await symbols.resolve_symbol(info.context, t) for t in tickers]
+    async with watcher.subscribe(refs, mode.to_engine()) as inbox:
+        while True:
+            c = await inbox.get()
+            yield SignalType.from_engine(c.ref.ticker, c.price, c.result)
+
 
 class PerpSchema(strawberry.Schema):
     def process_errors(

@@ -90,6 +90,8 @@ class Settings(BaseSettings):
 
     # -- signals -------------------------------------------------------------------------
     signal_min_quality_pct: float = Field(50.0, ge=0, le=100)
+    signal_update_interval_s: float = Field(30.0, gt=0)  # signalUpdates recompute period
+    signal_update_band_points: float = Field(5.0, gt=0)  # a score move across a band pushes
 
     # -- GraphQL limits and hot-query caches --------------------------------------------
     max_query_depth: int = Field(10, ge=2)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from resolvers.cache import SharedCache
     from resolvers.hub import LiquidationHub
     from resolvers.loaders import Loaders
+    from resolvers.watch import SignalWatcher
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,7 @@ class Services:
     lunarcrush: LunarCrushClient | None = None  # None: no PERPGRAPH_LUNARCRUSH_API_KEY
     hub: LiquidationHub | None = None
     bus: LiquidationBus | None = None  # Redis fan-out of liquidations (with a Redis URL)
+    watcher: SignalWatcher | None = None  # signal updates for subscriptions
 
 
 @dataclass(slots=True)

@@ -29,7 +29,7 @@ from engine.signal.model import (
 )
 from engine.symbols import SymbolRef
 from providers.errors import ProviderBadData, ProviderError, SymbolNotServed
-from resolvers import market
+from resolvers import liquidations, market
 from resolvers.cache import Cached
 from resolvers.context import Context
 from resolvers.errors import FallbackExhausted
@@ -99,9 +99,16 @@ async def _last_ratio(ctx: Context, ref: SymbolRef, kind: RatioKind) -> Fetched:
 
 
 async def _liquidations(ctx: Context, ref: SymbolRef, now_ms: int) -> Fetched:
-    """Coinglass's aggregated history when keyed (OKX's orders if that fails), else OKX's
-    public liquidation orders. The window is 24 h, or what the orders cover when OKX's
+    """The ingested stream's rolling window when one runs; else Coinglass's aggregated
+    history when keyed (OKX's orders if that fails); else OKX's public liquidation orders. The window is 24 h, or what the orders cover when OKX's
     pages ran out first."""
+    hub = ctx.services.hub
+    if hub is not None and (hub.feeds or ctx.services.bus is not None):
+        try:  # the ingested stream, when this deployment runs one
+            window, source = await liquidations.stats(ctx, ref, LIQUIDATION_WINDOW_MS)
+            return Fetched(window, source, stale=False)
+        except liquidations.IngestNotRunning:
+            pass
     if ctx.services.coinglass is not None:
         try:
             history = await market.coinglass_liquidations(ctx, ref)

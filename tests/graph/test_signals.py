@@ -3,11 +3,15 @@ factor failures and the price failure."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
+import websockets
+from websockets.typing import Subprotocol
 
 from engine.signal import FACTORS, SOURCES, direction_for
 from engine.signal.model import Direction, Mode
@@ -264,3 +268,39 @@ async def test_sources_without_recordings_still_report_an_injected_failure(
     )
     assert _factors(after)[factor]["available"] is False
     assert "UPSTREAM_ERROR" in _factors(after)[factor]["explanation"]
+
+
+async def test_signal_updates_compute_once_for_all_subscribers(
+    api: Callable[..., ApiServer], replay: Replay
+) -> None:
+    server = api(response_cache=False, signal_update_interval_s=30)
+    query = (
+        'subscription { signalUpdates(tickers: ["BTC"], mode: ULTRA) { ticker direction score } }'
+    )
+    url = "ws" + server.url.removeprefix("http") + "/graphql"
+
+    async def first_update() -> dict[str, Any]:
+        async with websockets.connect(
+            url, subprotocols=[Subprotocol("graphql-transport-ws")]
+        ) as ws:
+            await ws.send(json.dumps({"type": "connection_init"}))
+            assert json.loads(await ws.recv())["type"] == "connection_ack"
+            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
+            async with asyncio.timeout(10):
+                message = json.loads(await ws.recv())
+            assert message["type"] == "next", message
+            update: dict[str, Any] = message["payload"]["data"]["signalUpdates"]
+            return update
+
+    one, two = await asyncio.gather(first_update(), first_update())
+    async with httpx.AsyncClient() as client:
+        now = (await gql(client, server.url, SIGNAL % "ULTRA"))["data"]["signal"]
+    assert one == two
+    assert (one["ticker"], one["direction"], one["score"]) == (
+        "BTC",
+        now["direction"],
+        now["score"],
+    )
+    # two subscribers, one computation: the price was fetched once for both (and the
+    # query afterwards found it in the shared cache)
+    assert replay.calls()["/fapi/v2/ticker/price"] == 1
