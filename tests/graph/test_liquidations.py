@@ -289,3 +289,33 @@ async def test_two_api_processes_and_one_ingest_share_events_over_redis(replay: 
     finally:
         await redis.aclose()
     assert kept == len(events)  # the rolling store every instance reads
+
+
+async def test_protocol_limits_close_codes(api: Callable[..., ApiServer], replay: Replay) -> None:
+    server = _stream_server(api, replay)
+    limited = api(
+        response_cache=False,
+        liquidation_streams="binance",
+        binance_ws_url="ws" + replay.url.removeprefix("http"),
+        max_subscriptions_per_connection=1,
+        connection_init_timeout_s=0.3,
+    )
+    del server
+    query = f"subscription {{ liquidations {{ {FIELDS} }} }}"
+    # a second subscription on the same connection is refused with an error message
+    async with transport_ws(limited.url, query) as ws:
+        await ws.send(json.dumps({"id": "2", "type": "subscribe", "payload": {"query": query}}))
+        async with asyncio.timeout(10):
+            while True:
+                message = json.loads(await ws.recv())
+                if message.get("id") == "2":
+                    break
+        assert message["type"] == "error"
+        assert "limit" in message["payload"][0]["message"].lower()
+    # no connection_init in time: closed with graphql-transport-ws code 4408
+    protocols = [Subprotocol("graphql-transport-ws")]
+    async with websockets.connect(_ws(limited.url), subprotocols=protocols) as ws:
+        with pytest.raises(websockets.exceptions.ConnectionClosed) as info:
+            async with asyncio.timeout(5):
+                await ws.recv()
+    assert info.value.rcvd is not None and info.value.rcvd.code == 4408
