@@ -8,6 +8,8 @@
 3. Time to reject hostile documents (1,000 levels deep, 10,000 and 3,000 aliases).
 4. marketSummary over the default five coins with 100 ms injected: cold and warm latency
    and upstream calls per summary; target cold under 3 upstream latencies.
+5. Liquidation fan-out (bench/subscribers.py): 1,000 subscribers at 10, 50 and 200 events/s,
+   with and without one stuck subscriber.
 
 Both servers run as their own uvicorn processes (1 worker) against the replay exchange.
 """
@@ -31,6 +33,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import subscribers  # noqa: E402
 from providers.replay.server import ReplayServer  # noqa: E402
 from tests.support import ServerProcess, free_port  # noqa: E402
 
@@ -284,6 +287,7 @@ def main() -> int:
             "cold_20_fields": cold(replay_url),
             "hostile_queries": hostile(replay_url),
             "market_summary": summary(replay_url),
+            "subscribers": subscribers.run(),
         }
     finally:
         replay.stop()
