@@ -24,6 +24,7 @@ from starlette.types import Receive, Scope, Send
 
 from engine.signal import check_weights
 from graph.endpoint import GraphQLEndpoint, PerpGraphQL
+from graph.fanout import SubscriptionServer
 from graph.ingest import Ingest, feed_names
 from graph.response_cache import MemoryResponseStore, RedisResponseStore
 from graph.schema import build_schema
@@ -159,6 +160,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     max_tokens=settings.max_tokens,
                     max_connections_per_client=settings.max_connections_per_client,
                     on_request=on_request,
+                    subscriptions=SubscriptionServer(
+                        schema,
+                        lambda ws: view.get_context(ws, None),
+                        metrics,
+                        max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+                        connection_init_timeout_s=settings.connection_init_timeout_s,
+                        queue_size=settings.subscriber_queue_size,
+                    ),
                 ),
                 backend=backend,
                 redis=redis_url is not None,

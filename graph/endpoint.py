@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
@@ -92,6 +92,7 @@ class GraphQLEndpoint:
         max_tokens: int = 5000,
         max_connections_per_client: int = 50,
         on_request: Callable[[int, float], None] | None = None,
+        subscriptions: ASGIApp | None = None,
     ) -> None:
         self._view = view
         self._store = store
@@ -100,6 +101,7 @@ class GraphQLEndpoint:
         self._max_tokens = max_tokens
         self._on_request = on_request
         self._max_ws_per_client = max_connections_per_client
+        self._subscriptions: ASGIApp = subscriptions or view
         self._ws_per_client: dict[str, int] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -126,7 +128,7 @@ class GraphQLEndpoint:
             return
         self._ws_per_client[client] = self._ws_per_client.get(client, 0) + 1
         try:
-            await self._view(scope, receive, send)
+            await self._subscriptions(scope, receive, send)
         finally:
             left = self._ws_per_client[client] - 1
             if left:

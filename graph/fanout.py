@@ -1,0 +1,279 @@
+"""GraphQL subscriptions over WebSocket with grouped execution.
+
+Subscribers that send the same document, variables and operation want the same bytes, so
+each such *group* runs one Strawberry subscription: every event is executed once, its
+payload serialized once, and only the small frame envelope (the subscriber's id) is added
+per subscriber. Each connection has one bounded outgoing queue (a full queue drops its
+oldest frame and counts it) and one sender task, so a client that stops reading slows
+nobody else.
+
+Both protocols on one path: ``graphql-transport-ws`` and the legacy ``graphql-ws``.
+Close codes: 4400 bad message, 4406 unsupported subprotocol, 4408 no ``connection_init``
+in time, 4409 duplicate id, 4429 repeated ``connection_init``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
+
+from graph.errors import log_errors, present
+from providers.metrics import Metrics
+
+TRANSPORT_WS = "graphql-transport-ws"
+LEGACY_WS = "graphql-ws"
+
+
+def _payload_json(result: ExecutionResult) -> str:
+    payload: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        log_errors(result.errors)
+        payload["errors"] = [present(e).formatted for e in result.errors]
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+
+
+class Outbox:
+    """One connection's bounded queue of text frames and its sender."""
+
+    def __init__(self, ws: WebSocket, maxsize: int, on_drop: Callable[[], None]) -> None:
+        self.ws = ws
+        self.frames: deque[str] = deque()
+        self.maxsize = maxsize
+        self.on_drop = on_drop
+        self._ready = asyncio.Event()
+
+    def put(self, frame: str) -> None:
+        if len(self.frames) >= self.maxsize:
+            self.frames.popleft()
+            self.on_drop()
+        self.frames.append(frame)
+        self._ready.set()
+
+    async def run(self) -> None:
+        while True:
+            while not self.frames:
+                self._ready.clear()
+                await self._ready.wait()
+            await self.ws.send_text(self.frames.popleft())
+
+
+@dataclass(eq=False)
+class Member:
+    outbox: Outbox
+    op_id: str
+    protocol: str
+
+    def frame(self, payload_json: str) -> str:
+        kind = "next" if self.protocol == TRANSPORT_WS else "data"
+        return f'{{"id":{json.dumps(self.op_id)},"type":"{kind}","payload":{payload_json}}}'
+
+    def complete(self) -> str:
+        kind = "complete"
+        return json.dumps({"id": self.op_id, "type": kind})
+
+    def error(self, errors: list[dict[str, Any]]) -> str:
+        if self.protocol == TRANSPORT_WS:
+            return json.dumps({"id": self.op_id, "type": "error", "payload": errors})
+        return json.dumps({"id": self.op_id, "type": "error", "payload": errors[0]})
+
+
+@dataclass(eq=False)
+class Group:
+    key: tuple[str, str, str | None]
+    members: set[Member] = field(default_factory=set)
+    task: asyncio.Task[None] | None = None
+
+
+class SubscriptionServer:
+    """The ``/graphql`` WebSocket endpoint."""
+
+    def __init__(
+        self,
+        schema: strawberry.Schema,
+        make_context: Callable[[WebSocket], Awaitable[Any]],
+        metrics: Metrics,
+        *,
+        max_subscriptions_per_connection: int,
+        connection_init_timeout_s: float,
+        queue_size: int,
+    ) -> None:
+        self._schema = schema
+        self._make_context = make_context
+        self._metrics = metrics
+        self._max_subs = max_subscriptions_per_connection
+        self._init_timeout_s = connection_init_timeout_s
+        self._queue_size = queue_size
+        self._groups: dict[tuple[str, str, str | None], Group] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        ws = WebSocket(scope, receive, send)
+        offered = [p.strip() for p in ws.headers.get("sec-websocket-protocol", "").split(",")]
+        protocol = next((p for p in (TRANSPORT_WS, LEGACY_WS) if p in offered), None)
+        if protocol is None:
+            await ws.accept()
+            await ws.close(4406, "Subprotocol not acceptable")
+            return
+        await ws.accept(subprotocol=protocol)
+        await _Connection(self, ws, protocol).run()
+
+    # -- groups ----------------------------------------------------------------------------
+
+    def join(
+        self, member: Member, query: str, variables: dict[str, Any], op: str | None, ws: WebSocket
+    ) -> None:
+        key = (query, json.dumps(variables, sort_keys=True), op)
+        group = self._groups.get(key)
+        if group is None:
+            group = self._groups[key] = Group(key)
+            group.task = asyncio.create_task(self._run_group(group, query, variables, op, ws))
+        group.members.add(member)
+
+    def leave(self, member: Member) -> None:
+        for key, group in list(self._groups.items()):
+            if member in group.members:
+                group.members.discard(member)
+                if not group.members and group.task is not None:
+                    group.task.cancel()
+                    del self._groups[key]
+
+    async def _run_group(
+        self,
+        group: Group,
+        query: str,
+        variables: dict[str, Any],
+        op: str | None,
+        ws: WebSocket,
+    ) -> None:
+        context = await self._make_context(ws)
+        result = await self._schema.subscribe(query, variables or None, context, None, op)
+        if isinstance(result, PreExecutionError):
+            if result.errors:
+                log_errors(result.errors)
+            errors: list[dict[str, Any]] = [
+                dict(present(e).formatted) for e in result.errors or [GraphQLError("invalid")]
+            ]
+            self._end(group, lambda m: m.error(errors))
+            return
+        if isinstance(result, ExecutionResult):  # an immediate result, not a stream
+            payload = _payload_json(result)
+            self._end(group, lambda m: m.frame(payload), complete=True)
+            return
+        try:
+            async for item in result:
+                payload = _payload_json(item)  # executed and serialized once per group
+                for member in list(group.members):
+                    member.outbox.put(member.frame(payload))
+        finally:
+            with contextlib.suppress(Exception):
+                await result.aclose()
+        self._end(group, lambda m: m.complete())
+
+    def _end(self, group: Group, frame: Callable[[Member], str], complete: bool = False) -> None:
+        for member in list(group.members):
+            member.outbox.put(frame(member))
+            if complete:
+                member.outbox.put(member.complete())
+        group.members.clear()
+        self._groups.pop(group.key, None)
+
+
+class _Connection:
+    def __init__(self, server: SubscriptionServer, ws: WebSocket, protocol: str) -> None:
+        self.server = server
+        self.ws = ws
+        self.protocol = protocol
+        self.members: dict[str, Member] = {}
+        self.outbox = Outbox(ws, server._queue_size, self._dropped)
+
+    def _dropped(self) -> None:
+        self.server._metrics.hub_dropped.labels("frames").inc()
+
+    async def run(self) -> None:
+        sender = asyncio.create_task(self.outbox.run())
+        try:
+            if not await self._handshake():
+                return
+            while True:
+                message = await self.ws.receive_json()
+                if not await self._handle(message):
+                    return
+        except (WebSocketDisconnect, RuntimeError, json.JSONDecodeError, KeyError, TypeError):
+            pass
+        finally:
+            for member in self.members.values():
+                self.server.leave(member)
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await sender
+            if self.ws.client_state is WebSocketState.CONNECTED:
+                with contextlib.suppress(Exception):
+                    await self.ws.close()
+
+    async def _handshake(self) -> bool:
+        try:
+            async with asyncio.timeout(self.server._init_timeout_s):
+                message = await self.ws.receive_json()
+        except TimeoutError:
+            await self.ws.close(4408, "Connection initialisation timeout")
+            return False
+        if not isinstance(message, dict) or message.get("type") != "connection_init":
+            await self.ws.close(4400, "Expected connection_init")
+            return False
+        await self.ws.send_text('{"type":"connection_ack"}')
+        return True
+
+    async def _handle(self, message: Any) -> bool:
+        if not isinstance(message, dict):
+            await self.ws.close(4400, "Invalid message")
+            return False
+        kind = message.get("type")
+        if kind == "connection_init":
+            await self.ws.close(4429, "Too many initialisation requests")
+            return False
+        if kind == "ping":
+            self.outbox.put('{"type":"pong"}')
+        elif kind in ("subscribe", "start"):
+            await self._start(message)
+        elif kind in ("complete", "stop"):
+            member = self.members.pop(str(message.get("id")), None)
+            if member is not None:
+                self.server.leave(member)
+        elif kind == "connection_terminate":
+            return False
+        elif kind != "pong":
+            await self.ws.close(4400, f"Unknown message type {kind!r}")
+            return False
+        return True
+
+    async def _start(self, message: dict[str, Any]) -> None:
+        op_id = str(message.get("id"))
+        payload = message.get("payload") or {}
+        member = Member(self.outbox, op_id, self.protocol)
+        if op_id in self.members:
+            await self.ws.close(4409, f"Subscriber for {op_id} already exists")
+            return
+        if len(self.members) >= self.server._max_subs:
+            self.outbox.put(member.error([{"message": "Subscription limit reached"}]))
+            return
+        query = payload.get("query")
+        if not isinstance(query, str):
+            self.outbox.put(member.error([{"message": "A subscription needs a query"}]))
+            return
+        variables = payload.get("variables") or {}
+        self.members[op_id] = member
+        self.server.join(member, query, variables, payload.get("operationName"), self.ws)
+
+
+__all__ = ["SubscriptionServer"]
