@@ -3,7 +3,7 @@
 For each rate R (events/s) and twice per rate (without and with one stuck subscriber):
 
 1. A fake upstream (``websockets`` server on loopback, this process) serves
-   ``/ws/!forceOrder@arr`` and, once every subscriber is registered in the hub, pushes the
+   ``/ws/!forceOrder@arr`` and, once every subscription is open (``perpgraph_ws_subscriptions``), pushes the
    recorded Binance liquidations (``forceOrder-derived-2025-10-22.csv``, 472 rows, values
    as recorded) at exactly R/s, stamping each send with ``time.monotonic()``.
 2. ``perpgraph serve`` runs as its own process (``tests.support.ServerProcess``) with only the
@@ -162,7 +162,7 @@ async def _wait_subscribers(
         async with asyncio.timeout(timeout_s):
             while True:
                 text = (await client.get(f"{url}/metrics", timeout=10)).text
-                seen = metric(text, "perpgraph_hub_subscribers")
+                seen = metric(text, "perpgraph_ws_subscriptions")
                 if seen >= want:
                     break
                 await asyncio.sleep(0.1)

@@ -139,6 +139,7 @@ class SubscriptionServer:
             group = self._groups[key] = Group(key)
             group.task = asyncio.create_task(self._run_group(group, query, variables, op, ws))
         group.members.add(member)
+        self._count()
 
     def leave(self, member: Member) -> None:
         for key, group in list(self._groups.items()):
@@ -147,6 +148,11 @@ class SubscriptionServer:
                 if not group.members and group.task is not None:
                     group.task.cancel()
                     del self._groups[key]
+        self._count()
+
+    def _count(self) -> None:
+        self._metrics.ws_subscriptions.set(sum(len(g.members) for g in self._groups.values()))
+        self._metrics.ws_groups.set(len(self._groups))
 
     async def _run_group(
         self,
@@ -187,6 +193,7 @@ class SubscriptionServer:
                 member.outbox.put(member.complete())
         group.members.clear()
         self._groups.pop(group.key, None)
+        self._count()
 
 
 class _Connection:

@@ -93,6 +93,16 @@ class Metrics:
             ["topic"],
             registry=self.registry,
         )
+        self.ws_subscriptions = Gauge(
+            "perpgraph_ws_subscriptions",
+            "GraphQL subscriptions open over WebSocket (all connections).",
+            registry=self.registry,
+        )
+        self.ws_groups = Gauge(
+            "perpgraph_ws_subscription_groups",
+            "Groups of identical subscriptions, each executed once per event.",
+            registry=self.registry,
+        )
         self.hub_delivered = Counter(
             "perpgraph_hub_delivered",
             "Events put on subscriber queues.",
