@@ -391,6 +391,26 @@ def tuning_from(defaults: StreamTuningKwargs, overrides: StreamTuningKwargs) -> 
     return StreamTuning(**merged)
 
 
+class VenueStream(Generic[EventT]):
+    """What a venue's stream class exposes: its counters, its tuning, and ``run``.
+
+    Subclasses build ``self._stream`` (an ``UpstreamStream``) in ``__init__``."""
+
+    _stream: UpstreamStream[EventT]
+
+    @property
+    def counters(self) -> StreamCounters:
+        return self._stream.counters
+
+    @property
+    def tuning(self) -> StreamTuning:
+        return self._stream.tuning
+
+    async def run(self, publish: Publish[EventT]) -> None:
+        """Publish each event in arrival order until cancelled; reconnects on drops."""
+        await self._stream.run(publish)
+
+
 __all__ = [
     "AppKeepalive",
     "Connect",
@@ -403,6 +423,7 @@ __all__ = [
     "StreamTuning",
     "StreamTuningKwargs",
     "UpstreamStream",
+    "VenueStream",
     "tuning_from",
     "websockets_connect",
 ]

@@ -24,11 +24,9 @@ from providers.payloads import OptFloat, OptInt, Payload
 from providers.streams import (
     Connect,
     MalformedFrame,
-    Publish,
-    StreamCounters,
-    StreamTuning,
     StreamTuningKwargs,
     UpstreamStream,
+    VenueStream,
     tuning_from,
 )
 
@@ -125,7 +123,7 @@ def parse_frame(text: str) -> list[Liquidation]:
         ) from exc
 
 
-class BinanceLiquidationStream:
+class BinanceLiquidationStream(VenueStream[Liquidation]):
     """Every Binance USD-M liquidation Binance pushes (a per-symbol 1 s sample), normalized.
 
     ``base_url`` is e.g. ``WS_VENUE.default_base_url`` (``wss://fstream.binance.com``); the
@@ -151,18 +149,6 @@ class BinanceLiquidationStream:
             connect=connect,
             tuning=tuning_from(_DEFAULT_TUNING, loop_tuning),
         )
-
-    @property
-    def counters(self) -> StreamCounters:
-        return self._stream.counters
-
-    @property
-    def tuning(self) -> StreamTuning:
-        return self._stream.tuning
-
-    async def run(self, publish: Publish[Liquidation]) -> None:
-        """Publish each liquidation in arrival order until cancelled; reconnects on drops."""
-        await self._stream.run(publish)
 
 
 __all__ = [

@@ -29,11 +29,9 @@ from providers.streams import (
     Connect,
     FrameSocket,
     MalformedFrame,
-    Publish,
-    StreamCounters,
-    StreamTuning,
     StreamTuningKwargs,
     UpstreamStream,
+    VenueStream,
     tuning_from,
 )
 
@@ -76,7 +74,7 @@ def _family(row: LiquidationOrders) -> str:
     return row.instFamily or row.uly or "-".join(row.instId.split("-")[:2])
 
 
-class OkxLiquidationStream:
+class OkxLiquidationStream(VenueStream[Liquidation]):
     """OKX liquidations of the subscribed instrument types, normalized to base units and USD.
 
     ``contract_size(inst_id)`` is the instrument's ``ctVal`` (base units for linear, USD for
@@ -121,18 +119,6 @@ class OkxLiquidationStream:
             connect=connect,
             tuning=tuning_from(_DEFAULT_TUNING, loop_tuning),
         )
-
-    @property
-    def counters(self) -> StreamCounters:
-        return self._stream.counters
-
-    @property
-    def tuning(self) -> StreamTuning:
-        return self._stream.tuning
-
-    async def run(self, publish: Publish[Liquidation]) -> None:
-        """Publish each liquidation in arrival order until cancelled; reconnects on drops."""
-        await self._stream.run(publish)
 
     async def _on_connect(self, ws: FrameSocket) -> None:
         await ws.send(self._subscribe)

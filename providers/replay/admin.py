@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -31,6 +32,15 @@ from .streams import StreamRegistry, StreamRule
 from .wire import json_response
 
 __all__ = ["admin_routes"]
+
+
+async def _rule_objects(request: Request) -> list[dict[str, Any]]:
+    """The JSON body as a non-empty list of rule objects (one object or a list of them)."""
+    body = json.loads(await request.body() or b"null")
+    items = body if isinstance(body, list) else [body]
+    if not items or not all(isinstance(i, dict) for i in items):
+        raise ValueError("body must be a rule object or a list of them")
+    return items
 
 
 def admin_routes(
@@ -45,11 +55,7 @@ def admin_routes(
             return json_response({"cleared": cleared})
         if request.method == "POST":
             try:
-                body = json.loads(await request.body() or b"null")
-                items = body if isinstance(body, list) else [body]
-                if not items or not all(isinstance(i, dict) for i in items):
-                    raise ValueError("body must be a rule object or a list of them")
-                rules = [FaultRule.from_dict(i) for i in items]
+                rules = [FaultRule.from_dict(i) for i in await _rule_objects(request)]
             except (ValueError, TypeError) as exc:
                 return json_response({"error": str(exc)}, 400)
             for rule in rules:
@@ -68,11 +74,7 @@ def admin_routes(
             return json_response({"cleared": cleared})
         if request.method == "POST":
             try:
-                body = json.loads(await request.body() or b"null")
-                items = body if isinstance(body, list) else [body]
-                if not items or not all(isinstance(i, dict) for i in items):
-                    raise ValueError("body must be a stream rule object or a list of them")
-                rules = [StreamRule.from_dict(i) for i in items]
+                rules = [StreamRule.from_dict(i) for i in await _rule_objects(request)]
             except (ValueError, TypeError) as exc:
                 return json_response({"error": str(exc)}, 400)
             for rule in rules:
