@@ -7,6 +7,7 @@ import asyncio
 import csv
 import json
 import os
+import socket
 import subprocess
 import sys
 import uuid
@@ -319,3 +320,38 @@ async def test_protocol_limits_close_codes(api: Callable[..., ApiServer], replay
             async with asyncio.timeout(5):
                 await ws.recv()
     assert info.value.rcvd is not None and info.value.rcvd.code == 4408
+
+
+async def test_a_subscriber_that_never_reads_does_not_hold_up_the_others(
+    api: Callable[..., ApiServer], replay: Replay
+) -> None:
+    events = recorded()
+    # the recorded 7 minutes in about 4 s: a reading client keeps up with a queue of 50
+    replay.stream(path=STREAM, speed=100, start_delay_s=1.5)
+    server = api(
+        response_cache=False,
+        liquidation_streams="binance",
+        binance_ws_url="ws" + replay.url.removeprefix("http"),
+        subscriber_queue_size=50,
+    )
+    query = f"subscription {{ liquidations {{ {FIELDS} }} }}"
+    host, port = server.url.removeprefix("http://").split(":")
+    stuck_sock = socket.socket()
+    stuck_sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)  # a reader that stalls
+    stuck_sock.connect((host, int(port)))
+    protocols = [Subprotocol("graphql-transport-ws")]
+    async with websockets.connect(
+        _ws(server.url), sock=stuck_sock, subprotocols=protocols, max_queue=1, close_timeout=1
+    ) as stuck:
+        await stuck.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(await stuck.recv())["type"] == "connection_ack"
+        # a different document: its own group, so the reader below is not grouped with it
+        slow_query = f"subscription {{ liquidations(minNotionalUsd: 0) {{ {FIELDS} }} }}"
+        await stuck.send(
+            json.dumps({"id": "s", "type": "subscribe", "payload": {"query": slow_query}})
+        )
+        async with transport_ws(server.url, query) as reader:
+            got = await receive(reader, len(events))  # the stuck one never reads from here on
+        assert [_shown(e) for e in got] == events
+    # (472 recorded frames fit in the socket buffers, so the stuck client's own outbox does
+    # not overflow here; its drop-oldest bound is tested in tests/graph/test_fanout.py)
