@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from strawberry.types.execution import PreExecutionError
 from graph.errors import log_errors, present
 from providers.metrics import Metrics
 
+log = logging.getLogger("perpgraph.subscriptions")
 TRANSPORT_WS = "graphql-transport-ws"
 LEGACY_WS = "graphql-ws"
 
@@ -74,6 +76,8 @@ class Member:
     outbox: Outbox
     op_id: str
     protocol: str
+    # the connection's open operations: an ended group frees the id for reuse
+    registry: dict[str, Member] = field(default_factory=dict)
 
     def frame(self, payload_json: str) -> str:
         kind = "next" if self.protocol == TRANSPORT_WS else "data"
@@ -162,6 +166,23 @@ class SubscriptionServer:
         op: str | None,
         ws: WebSocket,
     ) -> None:
+        try:
+            await self._stream_group(group, query, variables, op, ws)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug: tell the members, log it whole, free the group
+            log.error("subscription group failed", exc_info=exc)
+            internal = [{"message": "Internal server error", "extensions": {"code": "INTERNAL"}}]
+            self._end(group, lambda m: m.error(internal))
+
+    async def _stream_group(
+        self,
+        group: Group,
+        query: str,
+        variables: dict[str, Any],
+        op: str | None,
+        ws: WebSocket,
+    ) -> None:
         context = await self._make_context(ws)
         result = await self._schema.subscribe(query, variables or None, context, None, op)
         if isinstance(result, PreExecutionError):
@@ -191,8 +212,10 @@ class SubscriptionServer:
             member.outbox.put(frame(member))
             if complete:
                 member.outbox.put(member.complete())
+            member.registry.pop(member.op_id, None)
         group.members.clear()
-        self._groups.pop(group.key, None)
+        if self._groups.get(group.key) is group:  # a newer group may hold the key by now
+            del self._groups[group.key]
         self._count()
 
 
@@ -267,7 +290,7 @@ class _Connection:
     async def _start(self, message: dict[str, Any]) -> None:
         op_id = str(message.get("id"))
         payload = message.get("payload") or {}
-        member = Member(self.outbox, op_id, self.protocol)
+        member = Member(self.outbox, op_id, self.protocol, self.members)
         if op_id in self.members:
             await self.ws.close(4409, f"Subscriber for {op_id} already exists")
             return
