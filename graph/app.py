@@ -12,7 +12,6 @@ import dataclasses
 import gc
 import logging
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -138,9 +137,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 services,
                 schema=schema,
                 graphql_ide="graphiql" if settings.graphiql else None,
-                max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
-                connection_init_wait_timeout=timedelta(seconds=settings.connection_init_timeout_s),
-            )
+            )  # WebSockets are served by SubscriptionServer below, with the limits
 
             def on_request(status: int, seconds: float) -> None:
                 metrics.http_requests.labels("/graphql", f"{status // 100}xx").inc()

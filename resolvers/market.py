@@ -43,6 +43,7 @@ from resolvers.loaders import Job
 from resolvers.symbols import okx_listing
 
 T = TypeVar("T")
+K = TypeVar("K")
 LIQUIDATION_LOOKBACK_MS = 24 * 3_600_000
 LIQUIDATION_MAX_PAGES = 3  # OKX serves 100 orders a page; 3 pages = 3 calls at most
 
@@ -293,12 +294,17 @@ async def okx_liquidations(ctx: Context, ref: SymbolRef) -> Cached[Liquidations]
     )
 
 
+def _keyed(client: K | None, setting: str) -> K:
+    """A keyed source's client; callers ask only when the key is set (signals check)."""
+    if client is None:
+        raise LookupError(f"{setting} is not set")
+    return client
+
+
 async def coinglass_liquidations(ctx: Context, ref: SymbolRef) -> Cached[LiquidationHistory]:
     """Coinglass v4 hourly liquidation history on Binance for the last 24 h (keyed)."""
     s = ctx.services
-    client = s.coinglass
-    if client is None:
-        raise LookupError("PERPGRAPH_COINGLASS_API_KEY is not set")
+    client = _keyed(s.coinglass, "PERPGRAPH_COINGLASS_API_KEY")
     return await _from_binance(
         ctx, ref, "liquidation_history", s.ttls.liquidations, "1h:24",
         lambda symbol: client.liquidation_history("Binance", symbol, "1h", 24),
@@ -308,9 +314,7 @@ async def coinglass_liquidations(ctx: Context, ref: SymbolRef) -> Cached[Liquida
 async def coinglass_ratio(ctx: Context, ref: SymbolRef, kind: RatioKind) -> Cached[LongShortRatio]:
     """Coinglass v4 long/short ratio history on Binance, 1 h x 30 (keyed)."""
     s = ctx.services
-    client = s.coinglass
-    if client is None:
-        raise LookupError("PERPGRAPH_COINGLASS_API_KEY is not set")
+    client = _keyed(s.coinglass, "PERPGRAPH_COINGLASS_API_KEY")
     return await _from_binance(
         ctx, ref, "coinglass_ratio", s.ttls.ratios, f"{kind.value}:1h:30",
         lambda symbol: client.long_short_ratio(kind, "Binance", symbol, "1h", 30),
@@ -320,9 +324,7 @@ async def coinglass_ratio(ctx: Context, ref: SymbolRef, kind: RatioKind) -> Cach
 async def social_sentiment(ctx: Context, ref: SymbolRef) -> Cached[SocialSentiment]:
     """LunarCrush v4 sentiment of the coin's topic (its ticker, lower case; keyed)."""
     s = ctx.services
-    client = s.lunarcrush
-    if client is None:
-        raise LookupError("PERPGRAPH_LUNARCRUSH_API_KEY is not set")
+    client = _keyed(s.lunarcrush, "PERPGRAPH_LUNARCRUSH_API_KEY")
     topic = ref.ticker.lower()
     try:
         check_topic(topic)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from pathlib import Path
@@ -106,9 +105,6 @@ class Replay:
         response.raise_for_status()
         return response.json()
 
-    def total(self, prefix: str = "/") -> int:
-        return sum(n for path, n in self.calls().items() if path.startswith(prefix))
-
 
 async def gql(
     client: httpx.AsyncClient, url: str, query: str, *, debug: bool = False, **variables: Any
@@ -121,10 +117,6 @@ async def gql(
     assert response.status_code == 200, response.text
     result: dict[str, Any] = response.json()
     return result
-
-
-def run(coro: Any) -> Any:
-    return asyncio.run(coro)
 
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
