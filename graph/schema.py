@@ -232,21 +232,14 @@ class Subscription:
     async def signal_updates(
         self, info: Ctx, tickers: list[str], mode: SignalMode = SignalMode.AGGRESSIVE
     ) -> AsyncGenerator[SignalType, None]:
-        async for update in _signal_updates(info, tickers, mode):
-            yield update
-
-
-async def _signal_updates(
-    info: Ctx, tickers: list[str], mode: SignalMode
-) -> AsyncGenerator[SignalType, None]:
-    watcher = info.context.services.watcher
-    assert watcher is not None  # the lifespan always builds one
-    _check_count(info, tickers)
-    refs = [await symbols.resolve_symbol(info.context, t) for t in tickers]
-    async with watcher.subscribe(refs, mode.to_engine()) as inbox:
-        while True:
-            c = await inbox.get()
-            yield SignalType.from_engine(c.ref.ticker, c.price, c.result)
+        watcher = info.context.services.watcher
+        assert watcher is not None  # the lifespan always builds one
+        _check_count(info, tickers)
+        refs = [await symbols.resolve_symbol(info.context, t) for t in tickers]
+        async with watcher.subscribe(refs, mode.to_engine()) as inbox:
+            while True:
+                c = await inbox.get()
+                yield SignalType.from_engine(c.ref.ticker, c.price, c.result)
 
 
 class PerpSchema(strawberry.Schema):
