@@ -29,10 +29,14 @@ class Settings(BaseSettings):
     okx_ws_url: str = "wss://ws.okx.com:8443"
     coinglass_base_url: str = "https://open-api-v4.coinglass.com"
     lunarcrush_base_url: str = "https://lunarcrush.com"
+    coinglass_ws_url: str = "wss://open-ws.coinglass.com"
+    hyperliquid_base_url: str = "https://api.hyperliquid.xyz"
+    coingecko_base_url: str = "https://api.coingecko.com"
 
     # -- keys of optional sources (unset: the source is reported "not configured") -------
     coinglass_api_key: SecretStr | None = None
     lunarcrush_api_key: SecretStr | None = None
+    coingecko_api_key: SecretStr | None = None  # optional demo key; the public API works without
 
     # -- HTTP layer (per call; seconds) --------------------------------------------------
     http_connect_timeout_s: float = Field(3.0, gt=0)
@@ -48,6 +52,10 @@ class Settings(BaseSettings):
     coinglass_deadline_s: float = Field(8.0, gt=0)
     lunarcrush_read_timeout_s: float = Field(5.0, gt=0)
     lunarcrush_deadline_s: float = Field(8.0, gt=0)
+    hyperliquid_read_timeout_s: float = Field(5.0, gt=0)
+    hyperliquid_deadline_s: float = Field(8.0, gt=0)
+    coingecko_read_timeout_s: float = Field(5.0, gt=0)
+    coingecko_deadline_s: float = Field(8.0, gt=0)
     http_max_attempts: int = Field(3, ge=1, le=10)
     http_backoff_base_s: float = Field(0.2, ge=0)
     http_backoff_max_s: float = Field(2.0, ge=0)
