@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 import websockets
+from prometheus_client.parser import text_string_to_metric_families
 from redis.asyncio import Redis
 from websockets.asyncio.client import ClientConnection
 from websockets.typing import Subprotocol
@@ -85,9 +86,11 @@ async def legacy_ws(url: str, query: str) -> AsyncIterator[ClientConnection]:
         yield ws
 
 
-async def receive(ws: ClientConnection, count: int, kind: str = "next") -> list[dict[str, Any]]:
+async def receive(
+    ws: ClientConnection, count: int, kind: str = "next", timeout_s: float = 15
+) -> list[dict[str, Any]]:
     got: list[dict[str, Any]] = []
-    async with asyncio.timeout(15):
+    async with asyncio.timeout(timeout_s):
         while len(got) < count:
             message = json.loads(await ws.recv())
             if message["type"] == "ka":
@@ -99,6 +102,15 @@ async def receive(ws: ClientConnection, count: int, kind: str = "next") -> list[
 
 def replay_metrics(server: ApiServer) -> str:
     return httpx.get(f"{server.url}/metrics").text
+
+
+def _sample(text: str, name: str, **labels: str) -> float | None:
+    """One sample of a Prometheus text exposition, or None when it is absent."""
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and sample.labels == labels:
+                return sample.value
+    return None
 
 
 def _shown(event: dict[str, Any]) -> dict[str, Any]:
@@ -353,5 +365,50 @@ async def test_a_subscriber_that_never_reads_does_not_hold_up_the_others(
         async with transport_ws(server.url, query) as reader:
             got = await receive(reader, len(events))  # the stuck one never reads from here on
         assert [_shown(e) for e in got] == events
-    # (472 recorded frames fit in the socket buffers, so the stuck client's own outbox does
-    # not overflow here; its drop-oldest bound is tested in tests/graph/test_fanout.py)
+    # (472 recorded frames of this selection fit in the socket buffers, so the stuck
+    # client's own outbox need not overflow here: the next test makes its frames wide)
+
+
+async def test_a_stuck_subscribers_drops_are_counted_in_metrics(
+    api: Callable[..., ApiServer], replay: Replay
+) -> None:
+    events = recorded()
+    replay.stream(path=STREAM, speed=100, start_delay_s=1.5)
+    queue, subscriptions = 50, 20
+    server = api(
+        response_cache=False,
+        liquidation_streams="binance",
+        binance_ws_url="ws" + replay.url.removeprefix("http"),
+        subscriber_queue_size=queue,
+        max_subscriptions_per_connection=subscriptions,
+        max_aliases=100,
+    )
+    # The stuck client subscribes 20 times to one wide document (90 aliases, about 2 kB a
+    # frame): one execution per event, 20 frames into its outbox, about 19 MB in all. That
+    # is more than the kernel's socket buffers (they grow to 4 MB) and the transport's take.
+    wide = " ".join(f"a{i}: venueSymbol b{i}: notionalUsd c{i}: time" for i in range(30))
+    stuck_query = f"subscription {{ liquidations {{ {wide} }} }}"
+    host, port = server.url.removeprefix("http://").split(":")
+    stuck_sock = socket.socket()
+    stuck_sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+    stuck_sock.connect((host, int(port)))
+    protocols = [Subprotocol("graphql-transport-ws")]
+    async with websockets.connect(
+        _ws(server.url), sock=stuck_sock, subprotocols=protocols, max_queue=1, close_timeout=1
+    ) as stuck:
+        await stuck.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(await stuck.recv())["type"] == "connection_ack"
+        for n in range(subscriptions):
+            subscribe = {"id": f"s{n}", "type": "subscribe", "payload": {"query": stuck_query}}
+            await stuck.send(json.dumps(subscribe))
+        query = f"subscription {{ liquidations {{ {FIELDS} }} }}"
+        async with transport_ws(server.url, query) as reader:
+            got = await receive(reader, len(events))
+        assert [_shown(e) for e in got] == events  # the reader lost nothing
+        text = replay_metrics(server)
+        dropped = _sample(text, "perpgraph_hub_dropped_total", topic="frames") or 0
+        # the stuck connection's outbox stayed bounded: frames past its bound were dropped
+        # (oldest first) and counted; the hub's queues, which feed both groups, lost nothing
+        assert dropped > 0
+        assert dropped <= len(events) * subscriptions - queue
+        assert _sample(text, "perpgraph_hub_dropped_total", topic="liquidations") is None
