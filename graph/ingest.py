@@ -1,6 +1,7 @@
 """The liquidation ingest: one task per upstream feed, publishing into the process's hub.
 
-``PERPGRAPH_LIQUIDATION_STREAMS`` names the feeds (``binance``, ``okx``). Each feed keeps
+``PERPGRAPH_LIQUIDATION_STREAMS`` names the feeds (``binance``, ``okx``, and ``coinglass``,
+which needs ``PERPGRAPH_COINGLASS_API_KEY``). Each feed keeps
 one upstream WebSocket whatever the number of subscribers; reconnects, rotation and
 malformed frames are the streams' business (``providers.streams``) and are counted there.
 """
@@ -17,6 +18,7 @@ from typing import Any
 from engine.domain import ExchangeInfo, Liquidation
 from graph.settings import Settings
 from providers.binance.ws import BinanceLiquidationStream
+from providers.coinglass.ws import CoinglassLiquidationStream
 from providers.errors import ProviderError
 from providers.metrics import Metrics
 from providers.okx.ws import OkxLiquidationStream
@@ -26,7 +28,7 @@ from resolvers.hub import LiquidationHub
 from resolvers.symbols import okx_listing
 
 log = logging.getLogger("perpgraph.ingest")
-FEEDS = ("binance", "okx")
+FEEDS = ("binance", "okx", "coinglass")
 
 
 def feed_names(settings: Settings) -> tuple[str, ...]:
@@ -34,6 +36,8 @@ def feed_names(settings: Settings) -> tuple[str, ...]:
     unknown = sorted(set(names) - set(FEEDS))
     if unknown:
         raise ValueError(f"unknown liquidation stream(s) {unknown}; known: {', '.join(FEEDS)}")
+    if "coinglass" in names and settings.coinglass_api_key is None:
+        raise ValueError("the coinglass liquidation stream needs PERPGRAPH_COINGLASS_API_KEY")
     return names
 
 
@@ -71,6 +75,13 @@ class Ingest:
             if name == "binance":
                 binance = BinanceLiquidationStream(self._settings.binance_ws_url, metrics)
                 self._spawn(name, binance.run(self._publish))
+            elif name == "coinglass":
+                key = self._settings.coinglass_api_key
+                assert key is not None  # feed_names checked it
+                coinglass = CoinglassLiquidationStream(
+                    self._settings.coinglass_ws_url, key.get_secret_value(), metrics
+                )
+                self._spawn(name, coinglass.run(self._publish))
             else:
                 sizes = await _okx_contract_sizes(self._services)
                 okx = OkxLiquidationStream(self._settings.okx_ws_url, metrics, sizes)

@@ -30,6 +30,8 @@ def log_config(level: str = "INFO") -> dict[str, Any]:
             "uvicorn": {"level": level.upper()},
             "uvicorn.access": {"level": "WARNING"},
             "httpx": {"level": "WARNING"},
+            # its DEBUG lines print request lines, and Coinglass's key travels in the URL
+            "websockets": {"level": "WARNING"},
         },
         "root": {"handlers": ["stderr"], "level": "WARNING"},
     }

@@ -148,12 +148,19 @@ def websockets_connect(tuning: StreamTuning) -> Connect:
     return connect
 
 
-def _describe(exc: BaseException) -> str:
-    """One short reason for a log line: the close code or the exception, never a URL."""
+def _describe(exc: BaseException, secrets: Sequence[str] = ()) -> str:
+    """One short reason for a log line: the close code or the exception, with any of
+    ``secrets`` (a key carried in the URL) blanked out."""
     if isinstance(exc, ConnectionClosed):
         frame = exc.rcvd or exc.sent
         return f"closed with code {frame.code}" if frame else "closed without a close frame"
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return _redact(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, secrets)
+
+
+def _redact(text: str, secrets: Sequence[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
 
 
 class UpstreamStream(Generic[EventT]):
@@ -178,9 +185,11 @@ class UpstreamStream(Generic[EventT]):
         tuning: StreamTuning | None = None,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
+        secrets: Sequence[str] = (),
     ) -> None:
         self.provider = provider
-        self.url = url
+        self.url = url  # may carry a key (Coinglass): never logged, see ``secrets``
+        self._secrets = tuple(s for s in secrets if s)
         self.tuning = tuning or StreamTuning()
         self.counters = StreamCounters()
         self._parse = parse
@@ -324,13 +333,12 @@ class UpstreamStream(Generic[EventT]):
             first_try = False
             try:
                 return await self._open(reason)
-            except InvalidURI:
-                raise
+            except InvalidURI as exc:
+                raise ValueError(_describe(exc, self._secrets)) from None
             except _DROPS as exc:
                 self.counters.failed_connects += 1
-                log.warning(
-                    "%s stream: connect failed (%s); retrying", self.provider, _describe(exc)
-                )
+                why = _describe(exc, self._secrets)
+                log.warning("%s stream: connect failed (%s); retrying", self.provider, why)
 
     async def _open_beside(self, old: FrameSocket, publish: Publish[EventT]) -> FrameSocket | None:
         """Make before break: open a fresh connection while still reading the old one.
@@ -343,10 +351,11 @@ class UpstreamStream(Generic[EventT]):
         try:
             try:
                 fresh = await self._open("rotate")
-            except InvalidURI:
-                raise
+            except InvalidURI as exc:
+                raise ValueError(_describe(exc, self._secrets)) from None
             except _DROPS as exc:
-                log.warning("%s stream: rotation failed (%s)", self.provider, _describe(exc))
+                why = _describe(exc, self._secrets)
+                log.warning("%s stream: rotation failed (%s)", self.provider, why)
             finally:
                 reader.cancel()
                 await asyncio.wait([reader])
@@ -373,7 +382,7 @@ class UpstreamStream(Generic[EventT]):
             "%s stream dropped after %.1f s up (%s); reconnecting",
             self.provider,
             up_for,
-            _describe(exc),
+            _describe(exc, self._secrets),
         )
 
     async def _close_quietly(self, ws: FrameSocket) -> None:

@@ -5,7 +5,9 @@
 * Filters run before enqueue, so a subscriber's queue holds only what it asked for.
 * ``subscribe()`` is an async context manager that always unregisters.
 * Two feeds reporting the same event (or a feed replaying it after a reconnect) publish it
-  once: events are deduplicated on (venue, symbol, side, time, price, quantity).
+  once: events are deduplicated on (venue, symbol, side, time, price, USD value to six
+  significant digits). The USD value, not the quantity, because Coinglass reports the
+  value and its quantity is derived (value / price), so it may differ in the last bits.
 * The hub keeps the last 24 h of events (bounded) for rolling statistics.
 """
 
@@ -73,6 +75,11 @@ class Subscription:
         return await self.get()
 
 
+def _identity(event: Liquidation) -> tuple[object, ...]:
+    value = f"{event.notional_usd:.6g}"
+    return (event.venue, event.symbol, event.side, event.ts_ms, event.price, value)
+
+
 class LiquidationHub:
     """In-process fan-out of liquidation events (one per API process)."""
 
@@ -103,7 +110,7 @@ class LiquidationHub:
 
     def publish(self, event: Liquidation) -> bool:
         """Fan one event out; False when it was a duplicate. Never waits."""
-        key = (event.venue, event.symbol, event.side, event.ts_ms, event.price, event.quantity)
+        key = _identity(event)
         if key in self._seen:
             self.duplicates += 1
             return False

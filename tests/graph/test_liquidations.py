@@ -24,6 +24,10 @@ from redis.asyncio import Redis
 from websockets.asyncio.client import ClientConnection
 from websockets.typing import Subprotocol
 
+from graph.ingest import feed_names
+from graph.settings import Settings
+from tests.providers.conftest import load
+from tests.providers.test_streams import Conn, frame_server, stay_open
 from tests.support import RECORDED, REDIS_URL, ROOT, ApiServer, Replay, ServerProcess, gql
 
 STREAM = "/ws/!forceOrder@arr"
@@ -412,3 +416,48 @@ async def test_a_stuck_subscribers_drops_are_counted_in_metrics(
         assert dropped > 0
         assert dropped <= len(events) * subscriptions - queue
         assert _sample(text, "perpgraph_hub_dropped_total", topic="liquidations") is None
+
+
+async def test_the_coinglass_feed_needs_a_key_and_publishes_each_event_once(
+    api: Callable[..., ApiServer],
+) -> None:
+    with pytest.raises(ValueError, match="PERPGRAPH_COINGLASS_API_KEY"):
+        feed_names(Settings(liquidation_streams="binance,coinglass"))
+    push = json.dumps(load("coinglass/ws-liquidationOrders.doc-example.json"))
+    (row,) = json.loads(push)["data"]
+
+    subscribed = asyncio.Event()
+
+    async def upstream_script(conn: Conn) -> None:
+        await conn.next_message()  # the subscribe message
+        await subscribed.wait()
+        for _ in range(5):  # the same push again and again: the hub publishes it once
+            await conn.ws.send(push)
+        await stay_open(conn)
+
+    async with frame_server(upstream_script) as upstream:
+        server = api(
+            response_cache=False,
+            liquidation_streams="coinglass",
+            coinglass_api_key="test-key",
+            coinglass_ws_url=upstream.url,
+        )
+        query = f'subscription {{ liquidations(tickers: ["BTC"]) {{ {FIELDS} }} }}'
+        async with transport_ws(server.url, query) as ws:
+            async with asyncio.timeout(15), httpx.AsyncClient() as client:
+                while (
+                    _sample(
+                        (await client.get(f"{server.url}/metrics")).text,
+                        "perpgraph_hub_subscribers",
+                        topic="liquidations",
+                    )
+                    != 1
+                ):
+                    await asyncio.sleep(0.02)
+            subscribed.set()
+            (got,) = await receive(ws, 1)
+            with pytest.raises(TimeoutError):  # no second copy of the repeated push
+                await receive(ws, 1, timeout_s=0.5)
+    assert len(upstream.conns) == 1
+    assert (got["venue"], got["venueSymbol"], got["side"]) == ("binance", row["symbol"], "LONG")
+    assert got["notionalUsd"] == row["volUsd"]

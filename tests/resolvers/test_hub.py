@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import json
 from datetime import UTC, datetime
 
 from engine.domain import Liquidation, PositionSide
+from providers.binance import ws as binance_ws
+from providers.coinglass import ws as coinglass_ws
 from providers.metrics import Metrics
 from resolvers.hub import LiquidationFilter, LiquidationHub
+from tests.providers.conftest import load
 from tests.support import RECORDED
 
 
@@ -103,3 +107,28 @@ def test_recent_keeps_a_day() -> None:
     assert hub.recent(events[0].symbol, newest - 60_000) == [
         e for e in kept if e.symbol == events[0].symbol
     ]
+
+
+async def test_one_liquidation_reported_by_coinglass_and_by_binance_is_published_once() -> None:
+    """Coinglass relays Binance's liquidations with the USD value; Binance sends price and
+    quantity. The same event through both feeds (Coinglass's documented push, and that row
+    as Binance's forceOrder frame) is one event."""
+    push = load("coinglass/ws-liquidationOrders.doc-example.json")
+    (row,) = push["data"]
+    (via_coinglass,) = coinglass_ws.parse_frame(json.dumps(push))
+    order = {
+        "s": row["symbol"],
+        "S": "SELL",  # Coinglass side 2, a sell order
+        "ap": str(row["price"]),
+        "z": str(row["volUsd"] / row["price"]),
+        "T": row["time"],
+    }
+    (via_binance,) = binance_ws.parse_frame(
+        json.dumps({"e": "forceOrder", "E": row["time"], "o": order})
+    )
+    hub = LiquidationHub(Metrics())
+    async with hub.subscribe() as sub:
+        assert hub.publish(via_binance) is True
+        assert hub.publish(via_coinglass) is False
+        assert list(sub.queue) == [via_binance]
+    assert hub.duplicates == 1
