@@ -308,3 +308,126 @@ def newest_candle_ms(candles: Sequence[Candle]) -> int | None:
         return None
     last = candles[-1]
     return last.close_time_ms if last.close_time_ms is not None else last.open_time_ms
+
+
+# -- perpetual DEX market state and accounts (Hyperliquid) ---------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PerpMarketContext:
+    """One perpetual's live market state as a venue reports it for all its markets at once
+    (Hyperliquid ``metaAndAssetCtxs``). Prices in the quote currency (USD for Hyperliquid's
+    USDC perps); ``funding_rate`` is the current period's rate as a fraction (Hyperliquid
+    funds every hour); open interest and base volume in coins, notional volume in USD."""
+
+    coin: str  # venue name, e.g. "BTC", "kPEPE"
+    mark_price: float
+    oracle_price: float | None
+    mid_price: float | None  # None when the book is empty
+    prev_day_price: float | None
+    funding_rate: float | None
+    premium: float | None
+    open_interest_base: float | None
+    day_notional_volume_usd: float | None
+    day_base_volume: float | None
+    max_leverage: int | None
+    is_delisted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PerpMarketContexts:
+    markets: tuple[PerpMarketContext, ...]  # in the venue's universe order
+    meta: Sourced
+
+
+@dataclass(frozen=True, slots=True)
+class PerpPosition:
+    """One open perpetual position of an account. ``size_base`` is signed (negative =
+    short), in coins; values in USD; ``leverage`` as the venue set it (cross or isolated)."""
+
+    coin: str
+    size_base: float
+    entry_price: float | None
+    position_value_usd: float
+    unrealized_pnl_usd: float
+    return_on_equity: float | None  # a fraction of the margin used
+    leverage: float | None
+    leverage_type: str | None  # "cross" or "isolated"
+    liquidation_price: float | None  # None: no liquidation price (well collateralised)
+    margin_used_usd: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class PerpAccount:
+    """A perpetuals account's open positions and margin summary (USD)."""
+
+    user: str  # the account's address, as asked
+    positions: tuple[PerpPosition, ...]  # in the venue's order
+    account_value_usd: float | None
+    total_notional_usd: float | None
+    total_margin_used_usd: float | None
+    withdrawable_usd: float | None
+    meta: Sourced
+
+
+# -- market aggregators (CoinGecko) -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CoinMarket:
+    """One coin's market snapshot from an aggregator (CoinGecko), in USD. Supplies are in
+    coins; percentages are percent (-0.63 means -0.63 %). Values the aggregator does not
+    have are None."""
+
+    coin_id: str  # the aggregator's id, e.g. "bitcoin"
+    symbol: str  # as the aggregator writes it, e.g. "btc"
+    name: str
+    market_cap_rank: int | None
+    price_usd: float | None
+    market_cap_usd: float | None
+    fully_diluted_valuation_usd: float | None
+    volume_24h_usd: float | None
+    high_24h_usd: float | None
+    low_24h_usd: float | None
+    price_change_1h_pct: float | None
+    price_change_24h_pct: float | None
+    market_cap_change_24h_pct: float | None
+    circulating_supply: float | None
+    total_supply: float | None
+    max_supply: float | None
+    last_updated_ms: int | None
+    meta: Sourced  # as of ``last_updated_ms`` (never later than receipt)
+
+
+@dataclass(frozen=True, slots=True)
+class CoinMarkets:
+    """One page of an aggregator's coin ranking, in the order asked for."""
+
+    coins: tuple[CoinMarket, ...]
+    order: str
+    page: int
+    per_page: int
+    category: str | None
+    meta: Sourced
+
+
+@dataclass(frozen=True, slots=True)
+class TrendingCoin:
+    """A coin on an aggregator's trending list. ``position`` 0 is the most trending."""
+
+    coin_id: str
+    symbol: str
+    name: str
+    position: int
+    market_cap_rank: int | None
+    price_usd: float | None
+    price_btc: float | None
+    price_change_24h_pct: float | None
+    market_cap_usd: float | None
+    volume_24h_usd: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class TrendingCoins:
+    coins: tuple[TrendingCoin, ...]  # most trending first
+    meta: Sourced

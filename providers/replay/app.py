@@ -1,7 +1,9 @@
-"""The replay exchange: one Starlette app answering Binance USD-M, OKX v5 public and
-alternative.me Fear & Greed paths from recorded real responses.
+"""The replay exchange: one Starlette app answering Binance USD-M, OKX v5 public,
+alternative.me Fear & Greed, Hyperliquid info (``POST /info``) and CoinGecko v3
+(``/api/v3/...``) paths from recorded real responses.
 
-Routes and the files serving them are listed in ``binance``, ``okx`` and ``feargreed``;
+Routes and the files serving them are listed in ``binance``, ``okx``, ``feargreed``,
+``hyperliquid`` and ``coingecko``;
 the liquidation WebSocket streams in ``binance_ws`` and ``okx_ws`` (pacing and stream faults
 in ``streams``); faults, latency and call counts in ``faults`` and ``admin``. Every response carries
 ``Via: 1.1 perpgraph-replay``. Unknown paths answer 404 in the owning venue's style
@@ -22,8 +24,10 @@ from starlette.types import ASGIApp
 from .admin import admin_routes
 from .binance import binance_error_body, binance_routes
 from .binance_ws import binance_ws_routes
+from .coingecko import coingecko_routes
 from .faults import CallCounter, FaultRegistry, FaultRule, ReplayMiddleware
 from .feargreed import feargreed_routes
+from .hyperliquid import hyperliquid_routes
 from .okx import okx_error_body, okx_routes
 from .okx_ws import okx_ws_routes
 from .store import RecordedStore
@@ -82,6 +86,8 @@ def build_replay_app(
         *okx_routes(store),
         *okx_ws_routes(store, streams, calls),
         *feargreed_routes(store),
+        *hyperliquid_routes(store),
+        *coingecko_routes(store),
         *admin_routes(registry, calls, streams),
     ]
     return ReplayApp(routes, registry, calls, streams)
