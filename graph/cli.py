@@ -19,7 +19,7 @@ from graph.logs import configure, log_config
 from graph.schema import build_schema
 from graph.settings import Settings
 
-_REPLAYED = ("BINANCE", "OKX", "FEARGREED")
+_REPLAYED = ("BINANCE", "OKX", "FEARGREED", "HYPERLIQUID", "COINGECKO")
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     coinglass_api_key: SecretStr | None = None
     lunarcrush_api_key: SecretStr | None = None
     coingecko_api_key: SecretStr | None = None  # optional demo key; the public API works without
+    # public Hyperliquid accounts whose open positions the scalping "whales" layer shows
+    hyperliquid_whale_addresses: str = ""
 
     # -- HTTP layer (per call; seconds) --------------------------------------------------
     http_connect_timeout_s: float = Field(3.0, gt=0)
@@ -82,6 +84,9 @@ class Settings(BaseSettings):
     ttl_orderbook_s: float = Field(2.0, gt=0)
     ttl_trades_s: float = Field(2.0, gt=0)
     ttl_social_s: float = Field(60.0, gt=0)
+    ttl_whales_s: float = Field(10.0, gt=0)  # Hyperliquid accounts and recent trades
+    ttl_market_contexts_s: float = Field(10.0, gt=0)  # Hyperliquid's all-coin contexts
+    ttl_discovery_s: float = Field(120.0, gt=0)  # CoinGecko markets, trending, coin details
     ttl_fear_greed_s: float = Field(300.0, gt=0)
     ttl_exchange_info_s: float = Field(3600.0, gt=0)
     # klines: TTL = clamp(interval / divisor, min, max); 1m -> 5 s, 1h -> 300 s

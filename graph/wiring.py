@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from graph.settings import Settings
-from providers import binance, coinglass, feargreed, lunarcrush, okx
+from providers import binance, coingecko, coinglass, feargreed, hyperliquid, lunarcrush, okx
 from providers.http import HostPolicy, UpstreamHttp
 from providers.metrics import Metrics
 from resolvers.bus import LiquidationBus
@@ -31,6 +31,9 @@ def ttls(s: Settings) -> Ttls:
         exchange_info=s.ttl_exchange_info_s,
         liquidations=s.ttl_liquidations_s,
         social=s.ttl_social_s,
+        whales=s.ttl_whales_s,
+        market_contexts=s.ttl_market_contexts_s,
+        discovery=s.ttl_discovery_s,
         klines_divisor=s.ttl_klines_divisor,
         klines_min=s.ttl_klines_min_s,
         klines_max=s.ttl_klines_max_s,
@@ -66,6 +69,14 @@ def policies(s: Settings) -> dict[str, HostPolicy]:
         ),
         lunarcrush.LunarCrushClient.PROVIDER: lunarcrush.venue.host_policy(
             read_timeout_s=s.lunarcrush_read_timeout_s, deadline_s=s.lunarcrush_deadline_s, **common
+        ),
+        hyperliquid.HyperliquidClient.PROVIDER: hyperliquid.venue.host_policy(
+            read_timeout_s=s.hyperliquid_read_timeout_s,
+            deadline_s=s.hyperliquid_deadline_s,
+            **common,
+        ),
+        coingecko.CoinGeckoClient.PROVIDER: coingecko.venue.host_policy(
+            read_timeout_s=s.coingecko_read_timeout_s, deadline_s=s.coingecko_deadline_s, **common
         ),
     }
 
@@ -103,6 +114,15 @@ def build_services(
             )
             if settings.lunarcrush_api_key
             else None
+        ),
+        hyperliquid=hyperliquid.HyperliquidClient(http, settings.hyperliquid_base_url),
+        coingecko=coingecko.CoinGeckoClient(
+            http,
+            settings.coingecko_base_url,
+            settings.coingecko_api_key.get_secret_value() if settings.coingecko_api_key else None,
+        ),
+        whale_addresses=tuple(
+            a.strip() for a in settings.hyperliquid_whale_addresses.split(",") if a.strip()
         ),
         hub=hub,
         bus=bus,

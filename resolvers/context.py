@@ -16,8 +16,10 @@ from providers.http import CallRecord
 if TYPE_CHECKING:
     from engine.signal.model import Mode
     from providers.binance import BinanceFuturesClient
+    from providers.coingecko import CoinGeckoClient
     from providers.coinglass import CoinglassClient
     from providers.feargreed import FearGreedClient
+    from providers.hyperliquid import HyperliquidClient
     from providers.lunarcrush import LunarCrushClient
     from providers.metrics import Metrics
     from providers.okx import OkxClient
@@ -47,6 +49,9 @@ class Ttls:
     exchange_info: float
     liquidations: float
     social: float
+    whales: float
+    market_contexts: float
+    discovery: float
     klines_divisor: float
     klines_min: float
     klines_max: float
@@ -71,6 +76,9 @@ class Services:
     metrics: Metrics
     ttls: Ttls
     limits: Limits
+    hyperliquid: HyperliquidClient | None = None  # public; None only in narrow test setups
+    coingecko: CoinGeckoClient | None = None  # public (a demo key only raises the limits)
+    whale_addresses: tuple[str, ...] = ()  # Hyperliquid accounts shown by the whales layer
     coinglass: CoinglassClient | None = None  # None: no PERPGRAPH_COINGLASS_API_KEY
     lunarcrush: LunarCrushClient | None = None  # None: no PERPGRAPH_LUNARCRUSH_API_KEY
     hub: LiquidationHub | None = None
