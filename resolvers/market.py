@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from engine.domain import (
@@ -207,9 +208,30 @@ async def taker_volume(
     )  # fmt: skip
 
 
+# Candles are fetched in a few fixed sizes and cut to the ``limit`` asked: every consumer of
+# one symbol and interval (the candles field, indicators, SMC, scalping layers, the signal)
+# whose limit falls in the same size shares one klines call per query and one cache entry.
+# Binance weighs klines by size: under 100 rows 1, under 500 rows 2, up to 1000 rows 5.
+CANDLE_FETCH_SIZES = (100, 499, 1000, 1500)
+
+
+def candle_fetch_size(limit: int) -> int:
+    return next((size for size in CANDLE_FETCH_SIZES if size >= limit), limit)
+
+
 async def candles(ctx: Context, ref: SymbolRef, interval: str, limit: int) -> Cached[Candles]:
     interval_ms = check_interval(interval)
     check_limit("limit", limit, 1, ctx.services.limits.max_candles)
+    fetched = await _candles(ctx, ref, interval, interval_ms, candle_fetch_size(limit))
+    if len(fetched.value.candles) <= limit:
+        return fetched
+    cut = replace(fetched.value, candles=fetched.value.candles[-limit:])
+    return Cached(cut, fetched.stale, fetched.fresh_for_s)
+
+
+async def _candles(
+    ctx: Context, ref: SymbolRef, interval: str, interval_ms: int, limit: int
+) -> Cached[Candles]:
     s = ctx.services
     ttl = s.ttls.klines(interval_ms)
 

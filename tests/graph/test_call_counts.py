@@ -167,3 +167,24 @@ async def test_metrics_count_upstream_calls_by_provider_endpoint_and_outcome(
     assert sum(replay.calls().values()) == 3
     assert 'perpgraph_cache_requests_total{dataset="price",result="miss"} 1.0' in text
     assert "perpgraph_http_request_seconds_bucket" in text
+
+
+async def test_candle_consumers_in_one_fetch_size_share_one_klines_call(
+    api: Callable[..., ApiServer], replay: Replay
+) -> None:
+    """``candles(limit: 30)``, ``candles(limit: 100)`` and the signal's 100 hourly candles all
+    fall in the 100-row fetch: one klines call, each cut to its own limit."""
+    server = api(response_cache=False)
+    query = """{ symbol(ticker: "BTC") {
+        short: candles(interval: "1h", limit: 30) { candles { openTime close } }
+        long: candles(interval: "1h", limit: 100) { candles { openTime close } }
+        signal { direction } } }"""
+    async with httpx.AsyncClient() as client:
+        await _warm_exchange_info(client, server)
+        result = await gql(client, server.url, query)
+    assert replay.calls()["/fapi/v1/klines"] == 1
+    recorded = replay.venue("/fapi/v1/klines", symbol="BTCUSDT", interval="1h", limit="100")
+    short = result["data"]["symbol"]["short"]["candles"]
+    long = result["data"]["symbol"]["long"]["candles"]
+    assert [c["close"] for c in long] == [float(k[4]) for k in recorded]
+    assert short == long[-30:]
