@@ -19,6 +19,7 @@ from strawberry.types import ExecutionContext, Info
 
 from engine.signal import CoinSignal, summarize
 from engine.symbols import UnknownSymbol
+from graph import types_discovery as discovery
 from graph.errors import describe, log_errors
 from graph.types_liquidation import (
     LiquidatedSide,
@@ -27,6 +28,7 @@ from graph.types_liquidation import (
     StatsWindow,
 )
 from graph.types_market import FearGreedType
+from graph.types_scalping import ScalpingSnapshotType, scalping_snapshot
 from graph.types_signal import FailedCoinType, MarketSummaryType, SignalMode, SignalType
 from graph.types_symbol import SymbolType
 from resolvers import liquidations, market, signals, symbols
@@ -113,6 +115,16 @@ class Query:
         return out
 
     @strawberry.field(
+        description="Real-time layers for scalping one symbol; each layer fetches only its own "
+        "data, and summary reads only the layers selected beside it."
+    )
+    async def scalping(
+        self, info: Ctx, ticker: str, interval: str = "1m"
+    ) -> ScalpingSnapshotType | None:
+        ref = await symbols.resolve_symbol(info.context, ticker)
+        return scalping_snapshot(info, ref, interval)
+
+    @strawberry.field(
         description="Sentiment over several symbols' signals, explained in English and Indonesian."
     )
     async def market_summary(
@@ -154,6 +166,28 @@ class Query:
         ref = await symbols.resolve_symbol(info.context, ticker)
         stats, source = await liquidations.stats(info.context, ref, window.value)
         return LiquidationStatsType.from_window(ref.ticker, window, stats, source)
+
+    futures_universe = strawberry.field(
+        resolver=discovery.futures_universe, description=discovery.UNIVERSE_DOC
+    )
+    new_listings = strawberry.field(
+        resolver=discovery.new_listings,
+        description="Binance perpetuals listed within withinDays (1-365) before asOf, newest first.",
+    )
+    discover_coins = strawberry.field(
+        resolver=discovery.discover_coins,
+        description="CoinGecko coins by market cap, screened by market cap and volume, "
+        "with their Binance perpetual when listed.",
+    )
+    trending = strawberry.field(
+        resolver=discovery.trending, description="CoinGecko's most searched coins (24 h)."
+    )
+    smart_money_scan = strawberry.field(
+        resolver=discovery.smart_money_scan,
+        description="Perpetuals ranked by an accumulation / distribution score from top "
+        "traders' positions, open interest, taker flow and book walls; missing factors are "
+        "reported, never filled in.",
+    )
 
     @strawberry.field(description="alternative.me Fear & Greed index, newest first.")
     async def fear_greed(self, info: Ctx, limit: int = 1) -> FearGreedType | None:

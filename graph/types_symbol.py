@@ -14,6 +14,7 @@ from strawberry.types import Info
 
 from engine.domain import FundingSnapshot, PremiumIndex, PriceQuote, Ticker24h
 from engine.symbols import SymbolRef
+from graph.types_analysis import IndicatorsType, SmcType
 from graph.types_liquidation import LiquidationStatsType, StatsWindow
 from graph.types_market import (
     CandlesType,
@@ -28,8 +29,9 @@ from graph.types_market import (
     ms_to_dt,
     origin,
 )
+from graph.types_scalping import ScalpingSnapshotType, scalping_snapshot
 from graph.types_signal import SignalMode, SignalType
-from resolvers import liquidations, market, signals
+from resolvers import analysis, liquidations, market, signals
 from resolvers.cache import Cached
 from resolvers.context import Context
 
@@ -269,6 +271,36 @@ class SymbolType:
             await market.candles(info.context, self.ref, interval, limit)
         )
 
+    @strawberry.field(
+        description="RSI, EMA, SMA, ATR, MACD, Bollinger, ADX (TA-Lib), VWAP, volume delta and "
+        "trend at the newest candle, all from one fetch of `limit` candles, shared with any "
+        "`candles` or `smc` of the same interval whose limit is also 101..499 (or <= 100)."
+    )
+    async def indicators(
+        self, info: Ctx, interval: str = "1h", limit: int = 499
+    ) -> IndicatorsType | None:
+        return IndicatorsType.from_set(
+            await analysis.indicators(info.context, self.ref, interval, limit)
+        )
+
+    @strawberry.field(
+        description="Smart Money Concepts (swings, BOS/CHOCH, fair value gaps, equal highs/lows, "
+        "order blocks) of `interval`, or of each of `intervals` (up to 5, fetched concurrently; "
+        "`interval` is then ignored) with a combined bias. Definitions: engine.smc."
+    )
+    async def smc(
+        self,
+        info: Ctx,
+        interval: str = "1h",
+        intervals: list[str] | None = None,
+        swing_length: int = 3,
+        limit: int = 499,
+    ) -> SmcType | None:
+        chosen = intervals if intervals is not None else [interval]
+        return SmcType.from_result(
+            await analysis.smc(info.context, self.ref, chosen, swing_length, limit)
+        )
+
     @strawberry.field
     async def orderbook(self, info: Ctx, depth: int = 20) -> OrderBookType | None:
         return OrderBookType.from_cached(await market.orderbook(info.context, self.ref, depth))
@@ -296,6 +328,14 @@ class SymbolType:
         return RecentTradesType.from_cached(
             await market.recent_trades(info.context, self.ref, limit)
         )
+
+    @strawberry.field(
+        description="Real-time layers for scalping (price, orderbook, rsi, volumeDelta, "
+        "liquidations, funding, ratios, whales, fearGreed, trend, largeTrades, social) and a "
+        "summary of the layers selected; each layer fetches only its own data."
+    )
+    def scalping(self, info: Ctx, interval: str = "1m") -> ScalpingSnapshotType | None:
+        return scalping_snapshot(info, self.ref, interval)
 
 
 def symbol_type(ref: SymbolRef) -> SymbolType:

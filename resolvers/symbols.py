@@ -20,7 +20,7 @@ from resolvers.loaders import Job
 _registries: dict[tuple[str, int, int], SymbolRegistry] = {}
 
 
-def _registry(
+def cached_registry(
     info: ExchangeInfo, build: Callable[[ExchangeInfo], SymbolRegistry]
 ) -> SymbolRegistry:
     key = (info.meta.source, info.meta.as_of_ms, len(info.contracts))
@@ -32,7 +32,7 @@ def _registry(
     return registry
 
 
-def _binance_listing(s: Services) -> Job:
+def binance_listing(s: Services) -> Job:
     return Job(
         "exchange_info", "binance:exchange_info", s.ttls.exchange_info, s.binance.exchange_info
     )
@@ -45,7 +45,7 @@ def okx_listing(s: Services) -> Job:
 async def warm_symbols(s: Services) -> None:
     """Load Binance's symbol list into the shared cache (the lifespan runs this at start-up,
     so the first query does not wait for it). Failure is logged by the caller, not fatal."""
-    job = _binance_listing(s)
+    job = binance_listing(s)
     await s.cache.get_or_fetch(job.dataset, job.key, job.ttl_s, job.fetch)
 
 
@@ -54,15 +54,15 @@ async def resolve_symbol(ctx: Context, text: str) -> SymbolRef:
     s = ctx.services
     okx_job = okx_listing(s)
     try:
-        binance: Cached[ExchangeInfo] = await ctx.loaders.job(_binance_listing(s))
+        binance: Cached[ExchangeInfo] = await ctx.loaders.job(binance_listing(s))
     except ProviderError as binance_failed:  # Binance's listing is down: OKX's must do
         try:
             okx_only: Cached[ExchangeInfo] = await ctx.loaders.job(okx_job)
         except ProviderError as okx_failed:
             raise FallbackExhausted(binance_failed, okx_failed) from binance_failed
-        registry = _registry(okx_only.value, lambda i: SymbolRegistry.from_okx(i.contracts))
+        registry = cached_registry(okx_only.value, lambda i: SymbolRegistry.from_okx(i.contracts))
         return registry.resolve(text)
-    primary = _registry(binance.value, lambda i: SymbolRegistry.from_binance(i.contracts))
+    primary = cached_registry(binance.value, lambda i: SymbolRegistry.from_binance(i.contracts))
     ref = primary.find(text)
     if ref is not None:
         return ref
@@ -70,7 +70,7 @@ async def resolve_symbol(ctx: Context, text: str) -> SymbolRef:
         okx: Cached[ExchangeInfo] = await ctx.loaders.job(okx_job)
     except ProviderError:
         raise UnknownSymbol(text, primary.suggest(text)) from None
-    secondary = _registry(okx.value, lambda i: SymbolRegistry.from_okx(i.contracts))
+    secondary = cached_registry(okx.value, lambda i: SymbolRegistry.from_okx(i.contracts))
     ref = secondary.find(text)
     if ref is None:
         raise UnknownSymbol(text, primary.suggest(text) or secondary.suggest(text))
