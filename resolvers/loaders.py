@@ -4,6 +4,13 @@ Each loader batches the keys asked in one tick, takes what the shared cache hold
 makes one upstream call for the rest. All-symbol endpoints (prices, 24 h tickers, premium
 index) answer any number of symbols with one call; a single missing symbol uses the cheaper
 one-symbol endpoint. A failed key's slot holds its exception (STYLE.md point 9).
+
+Jobs (datasets that cannot be batched) are memoized per request instead: the first ask
+starts the fetch, later asks of the same key await it. They are deliberately not a
+DataLoader: a DataLoader resolves a batch only when its slowest member is done, so a job
+answered at once from the cache (OKX's instrument list, say) would wait for an unrelated
+slow fetch of the same tick, and whatever depends on it would start one upstream latency
+late.
 """
 
 from __future__ import annotations
@@ -54,7 +61,7 @@ class Loaders:
         self.premium = self._all_symbol_loader(
             "binance", "premium_index", ttl.premium_index, b.premium_index
         )
-        self.jobs: DataLoader[Job, Any] = DataLoader(self._load_jobs, cache_key_fn=_job_key)
+        self._jobs: dict[Hashable, asyncio.Future[Cached[Any]]] = {}
 
     def _note(self, cached: Cached[Any]) -> Any:
         self._meta.used(cached.fresh_for_s, cached.stale)
@@ -97,26 +104,17 @@ class Loaders:
 
         return DataLoader(load)
 
-    async def _load_jobs(self, jobs: list[Job]) -> list[Any]:
-        async def one(job: Job) -> Any:
-            try:
-                return self._note(
-                    await self._services.cache.get_or_fetch(
-                        job.dataset, job.key, job.ttl_s, job.fetch
-                    )
-                )
-            except Exception as exc:  # the slot carries the error; the loader raises it
-                return exc
-
-        return list(await asyncio.gather(*(one(j) for j in jobs)))
+    async def _run(self, job: Job) -> Cached[Any]:
+        cached = await self._services.cache.get_or_fetch(job.dataset, job.key, job.ttl_s, job.fetch)
+        return self._note(cached)  # type: ignore[no-any-return]
 
     async def job(self, job: Job) -> Cached[Any]:
-        result: Cached[Any] = await self.jobs.load(job)
-        return result
-
-
-def _job_key(job: Job) -> Hashable:
-    return job.key
+        """The job's value, fetched once per request however many fields ask for it."""
+        running = self._jobs.get(job.key)
+        if running is None:
+            running = self._jobs[job.key] = asyncio.ensure_future(self._run(job))
+        # shielded: one asking field being cancelled must not cancel the others' fetch
+        return await asyncio.shield(running)
 
 
 __all__ = ["Job", "Loaders"]
