@@ -85,7 +85,6 @@ class Settings(BaseSettings):
     ttl_trades_s: float = Field(2.0, gt=0)
     ttl_social_s: float = Field(60.0, gt=0)
     ttl_whales_s: float = Field(10.0, gt=0)  # Hyperliquid accounts and recent trades
-    ttl_market_contexts_s: float = Field(10.0, gt=0)  # Hyperliquid's all-coin contexts
     ttl_discovery_s: float = Field(120.0, gt=0)  # CoinGecko markets, trending, coin details
     ttl_fear_greed_s: float = Field(300.0, gt=0)
     ttl_exchange_info_s: float = Field(3600.0, gt=0)

@@ -18,6 +18,7 @@ from engine import scalping_inputs as readings
 from engine.domain import Trade
 from engine.indicators import Alignment, Structure
 from engine.signal.model import LiquidationWindow
+from graph.types_analysis import EmaAlignment, PriceStructure
 from graph.types_liquidation import LiquidationType, StatsWindow
 from graph.types_market import (
     CandleType,
@@ -164,27 +165,6 @@ class ScalpingVolumeDeltaType(MarketData):
         )
 
 
-@strawberry.enum(
-    name="ScalpingEmaAlignment",
-    description="BULLISH: close > EMA 9 > EMA 21 > EMA 50; BEARISH: the mirror.",
-)
-class EmaAlignment(Enum):
-    BULLISH = "BULLISH"
-    BEARISH = "BEARISH"
-    MIXED = "MIXED"
-
-
-@strawberry.enum(
-    name="ScalpingStructure",
-    description="UP: higher highs and higher lows over three 10-candle windows; DOWN: lower "
-    "highs and lower lows; else MIXED.",
-)
-class TrendStructure(Enum):
-    UP = "UP"
-    DOWN = "DOWN"
-    MIXED = "MIXED"
-
-
 @strawberry.type(name="ScalpingEma")
 class EmaType:
     period: int
@@ -196,7 +176,7 @@ class ScalpingTrendType(MarketData):
     ema_alignment: EmaAlignment | None = strawberry.field(
         description="Null with fewer candles than the slowest EMA (50)."
     )
-    structure: TrendStructure | None = strawberry.field(description="Null under 30 candles.")
+    structure: PriceStructure | None = strawberry.field(description="Null under 30 candles.")
     higher_highs: bool | None
     higher_lows: bool | None
     lower_highs: bool | None
@@ -211,7 +191,7 @@ class ScalpingTrendType(MarketData):
         struct: Structure | None = t.structure
         return cls(
             ema_alignment=EmaAlignment(align.value) if align else None,
-            structure=TrendStructure(struct.value) if struct else None,
+            structure=PriceStructure(struct.value) if struct else None,
             higher_highs=t.higher_highs,
             higher_lows=t.higher_lows,
             lower_highs=t.lower_highs,
@@ -340,8 +320,8 @@ class ScalpingSocialType(MarketData):
 
 
 __all__ = [
-    "EmaAlignment", "LargeTradeType", "OrderBookWallType", "RsiZone", "ScalpingFundingType",
+    "LargeTradeType", "OrderBookWallType", "RsiZone", "ScalpingFundingType",
     "ScalpingLargeTradesType", "ScalpingLiquidationsType", "ScalpingOrderBookType",
     "ScalpingPriceType", "ScalpingRatioType", "ScalpingRsiType", "ScalpingSocialType",
-    "ScalpingTrendType", "ScalpingVolumeDeltaType", "TrendStructure", "layer_origin", "to_dt",
+    "ScalpingTrendType", "ScalpingVolumeDeltaType", "layer_origin", "to_dt",
 ]  # fmt: skip

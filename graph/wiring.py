@@ -32,7 +32,6 @@ def ttls(s: Settings) -> Ttls:
         liquidations=s.ttl_liquidations_s,
         social=s.ttl_social_s,
         whales=s.ttl_whales_s,
-        market_contexts=s.ttl_market_contexts_s,
         discovery=s.ttl_discovery_s,
         klines_divisor=s.ttl_klines_divisor,
         klines_min=s.ttl_klines_min_s,

@@ -50,7 +50,6 @@ class Ttls:
     liquidations: float
     social: float
     whales: float
-    market_contexts: float
     discovery: float
     klines_divisor: float
     klines_min: float
