@@ -10,6 +10,8 @@
    and upstream calls per summary; target cold under 3 upstream latencies.
 5. Liquidation fan-out (bench/subscribers.py): 1,000 subscribers at 10, 50 and 200 events/s,
    with and without one stuck subscriber.
+6. A full scalping snapshot (every layer) with 100 ms injected at every route, cold: its
+   sources are fetched concurrently, so it should take close to one upstream latency.
 
 Both servers run as their own uvicorn processes (1 worker) against the replay exchange.
 """
@@ -34,9 +36,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import subscribers  # noqa: E402
+from providers.replay.hyperliquid import CLEARINGHOUSE  # noqa: E402
 from providers.replay.server import ReplayServer  # noqa: E402
 from tests.support import ServerProcess, free_port  # noqa: E402
 
+REPLAYED = ("BINANCE", "OKX", "FEARGREED", "HYPERLIQUID", "COINGECKO")
 HOT_QUERY = '{ symbol(ticker: "BTC") { price funding { rate } } }'
 COLD_FIELDS = """
   price markPrice indexPrice change24hPct quoteVolume24h high24h low24h
@@ -101,7 +105,7 @@ def plain_server(body: bytes) -> tuple[subprocess.Popen[bytes], str]:
 
 
 def hot(replay_url: str) -> dict[str, Any]:
-    env = {f"PERPGRAPH_{v}_BASE_URL": replay_url for v in ("BINANCE", "OKX", "FEARGREED")}
+    env = {f"PERPGRAPH_{v}_BASE_URL": replay_url for v in REPLAYED}
     # long TTLs so the run measures the hot path, not refills
     env.update({"PERPGRAPH_TTL_PRICE_S": "3600", "PERPGRAPH_TTL_PREMIUM_INDEX_S": "3600"})
     api = ServerProcess(env)
@@ -134,7 +138,7 @@ def hot(replay_url: str) -> dict[str, Any]:
 
 
 def cold(replay_url: str) -> dict[str, Any]:
-    env = {f"PERPGRAPH_{v}_BASE_URL": replay_url for v in ("BINANCE", "OKX", "FEARGREED")}
+    env = {f"PERPGRAPH_{v}_BASE_URL": replay_url for v in REPLAYED}
     env["PERPGRAPH_RESPONSE_CACHE"] = "false"
     env["PERPGRAPH_CACHE_NAMESPACE"] = f"bench-{uuid.uuid4().hex}"
     api = ServerProcess(env)
@@ -187,7 +191,7 @@ SUMMARY_QUERY = """{ marketSummary { sentiment failed { ticker code } coins { ti
 
 def summary(replay_url: str) -> dict[str, Any]:
     """marketSummary (5 coins) with 100 ms injected at every route: cold, then warm."""
-    env = {f"PERPGRAPH_{v}_BASE_URL": replay_url for v in ("BINANCE", "OKX", "FEARGREED")}
+    env = {f"PERPGRAPH_{v}_BASE_URL": replay_url for v in REPLAYED}
     env["PERPGRAPH_CACHE_NAMESPACE"] = f"bench-{uuid.uuid4().hex}"
     api = ServerProcess(env)
     api.start()
@@ -225,9 +229,72 @@ def summary(replay_url: str) -> dict[str, Any]:
     }
 
 
+SCALPING_LAYERS = """
+  price { price recentHigh recentLow vwap } rsi { value } volumeDelta { delta }
+  trend { emaAlignment structure } orderbook { imbalance spreadBps } funding { rate }
+  fearGreed { value } largeTrades { scanned } longShortRatio { ratio } smartMoney { ratio }
+  liquidations { longUsd shortUsd } whales { positions { accounts } recentTrades { scanned } }
+  social { topic } summary { bias basedOn read }
+"""
+SCALPING_TICKERS = ["BTC", "ETH", "SOL", "SUSHI", "DOGE"]
+
+
+def scalping(replay_url: str) -> dict[str, Any]:
+    """Every scalping layer, cold, with 100 ms injected at every route (one query per
+    ticker). The symbol lists (Binance's and OKX's, which OKX liquidations need) are
+    cached first, as they are at start-up and for an hour after."""
+    env = {f"PERPGRAPH_{v}_BASE_URL": replay_url for v in REPLAYED}
+    env["PERPGRAPH_RESPONSE_CACHE"] = "false"
+    env["PERPGRAPH_CACHE_NAMESPACE"] = f"bench-{uuid.uuid4().hex}"
+    env["PERPGRAPH_HYPERLIQUID_WHALE_ADDRESSES"] = ",".join(CLEARINGHOUSE)  # the recorded one
+    api = ServerProcess(env)
+    api.start()
+    runs: list[dict[str, Any]] = []
+    try:
+        client = httpx.Client(base_url=api.url, timeout=30)
+        time.sleep(0.5)  # the start-up symbol-list load
+        warm = '{ scalping(ticker: "BTC") { liquidations { longUsd } } }'
+        client.post("/graphql", json={"query": warm})  # OKX's instrument list, cached 1 h
+        rule = {"route": "*", "latency_ms": INJECTED_MS}
+        httpx.post(f"{replay_url}/_replay/faults", json=rule).raise_for_status()
+        for ticker in SCALPING_TICKERS:
+            httpx.delete(f"{replay_url}/_replay/calls")
+            query = f'{{ scalping(ticker: "{ticker}", interval: "5m") {{ {SCALPING_LAYERS} }} }}'
+            started = time.perf_counter()
+            result = client.post("/graphql", json={"query": query}).json()
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            calls = httpx.get(f"{replay_url}/_replay/calls").json()
+            layers = result["data"]["scalping"]
+            runs.append(
+                {
+                    "ticker": ticker,
+                    "ms": round(elapsed_ms, 1),
+                    "upstream_calls": sum(calls.values()),
+                    "layers_served": sorted(k for k, v in layers.items() if v is not None),
+                    "error_codes": sorted(
+                        {e["extensions"]["code"] for e in result.get("errors", [])}
+                    ),
+                }
+            )
+        client.close()
+    finally:
+        httpx.delete(f"{replay_url}/_replay/faults")
+        api.stop()
+    times = [float(r["ms"]) for r in runs]
+    return {
+        "injected_latency_ms": INJECTED_MS,
+        "runs": runs,
+        "median_ms": statistics.median(times),
+        "max_ms": max(times),
+        "median_in_upstream_latencies": round(statistics.median(times) / max(INJECTED_MS, 1), 3),
+        "sequential_would_be_ms": statistics.median(r["upstream_calls"] for r in runs)
+        * INJECTED_MS,
+    }
+
+
 def hostile(replay_url: str) -> dict[str, Any]:
     """Time to reject hostile documents with the default settings (median of 20 each)."""
-    env = {f"PERPGRAPH_{v}_BASE_URL": replay_url for v in ("BINANCE", "OKX", "FEARGREED")}
+    env = {f"PERPGRAPH_{v}_BASE_URL": replay_url for v in REPLAYED}
     api = ServerProcess(env)
     api.start()
     deep = '{ symbol(ticker: "BTC") ' + "{ x " * 1000 + "{ y }" + " }" * 1000 + " }"
@@ -287,6 +354,7 @@ def main() -> int:
             "cold_20_fields": cold(replay_url),
             "hostile_queries": hostile(replay_url),
             "market_summary": summary(replay_url),
+            "scalping_snapshot": scalping(replay_url),
             "subscribers": subscribers.run(),
         }
     finally:
