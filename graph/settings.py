@@ -105,6 +105,27 @@ class Settings(BaseSettings):
     signal_update_interval_s: float = Field(30.0, gt=0)  # signalUpdates recompute period
     signal_update_band_points: float = Field(5.0, gt=0)  # a score move across a band pushes
 
+    # -- verdicts: the AI judge (any OpenAI-compatible server) and the trade plan --------
+    openai_api_key: SecretStr | None = None  # unset: the rule judge answers every verdict
+    openai_base_url: str = "https://api.openai.com/v1"
+    openai_model: str = "gpt-4o-mini"
+    ai_judge_timeout_s: float = Field(8.0, gt=0)  # hard cap, then the rule judge answers
+    verdict_account_risk_pct: float = Field(1.0, gt=0, le=100)  # sizeHint's default risk
+
+    # -- history (PostgreSQL), the signal watcher, alerts -----------------------------------
+    database_url: SecretStr | None = None  # unset: history answers NOT_CONFIGURED
+    database_pool_max: int = Field(10, ge=1)
+    history_outbox_path: str = "var/history-outbox.jsonl"  # records wait here while PG is down
+    watch_enabled: bool = False  # run the watcher inside `serve` too
+    watchlist: str = "BTC,ETH,SOL"
+    watch_mode: str = "AGGRESSIVE"
+    watch_interval_min: float = Field(15.0, gt=0)
+    watch_cooldown_min: float = Field(240.0, ge=0)  # one move of a symbol is one record
+    telegram_bot_token: SecretStr | None = None
+    telegram_chat_id: str | None = None
+    telegram_base_url: str = "https://api.telegram.org"
+    telegram_max_attempts: int = Field(3, ge=1, le=10)
+
     # -- GraphQL limits and hot-query caches --------------------------------------------
     max_query_depth: int = Field(10, ge=2)
     max_aliases: int = Field(50, ge=1)
