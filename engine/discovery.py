@@ -136,19 +136,34 @@ def encode_cursor(sort: UniverseSort, key: SortKey) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
+# Our cursors are short (a sort name, a number and a symbol); anything much longer was not
+# made here, and refusing it before decoding keeps hostile input (deeply nested JSON) out.
+MAX_CURSOR_CHARS = 512
+
+
 def decode_cursor(cursor: str, sort: UniverseSort) -> SortKey:
+    not_ours = "the cursor is not one this API gave out"
+    if len(cursor) > MAX_CURSOR_CHARS:
+        raise InvalidCursor(not_ours)
     try:
         data = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, binascii.Error, UnicodeError) as err:
-        raise InvalidCursor("the cursor is not one this API gave out") from err
+    except (ValueError, binascii.Error, UnicodeError, RecursionError) as err:
+        raise InvalidCursor(not_ours) from err
     if not (isinstance(data, list) and len(data) == 4):
-        raise InvalidCursor("the cursor is not one this API gave out")
+        raise InvalidCursor(not_ours)
     name, group, value, symbol = data
     if name != sort.value:
         raise InvalidCursor(f"the cursor belongs to sort {name}, not {sort.value}")
-    if group not in (0, 1) or not isinstance(value, int | float) or not isinstance(symbol, str):
-        raise InvalidCursor("the cursor is not one this API gave out")
-    return (int(group), float(value), symbol)
+    well_formed = (
+        type(group) is int
+        and group in (0, 1)
+        and type(value) in (int, float)
+        and math.isfinite(value)
+        and isinstance(symbol, str)
+    )
+    if not well_formed:
+        raise InvalidCursor(not_ours)
+    return (group, float(value), symbol)
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,8 +64,9 @@ from engine.domain import Candle
 FloatArray = NDArray[np.float64]
 
 # Above this a period is a mistake, not a setting: the API serves at most 1,500 candles per
-# request by default (the max_candles setting), and the smoothed indicators (EMA, RSI, ATR, ADX) need several periods of history
-# before their first values settle, so a longer period could not give a meaningful value.
+# request by default (the max_candles setting), and the smoothed indicators (EMA, RSI, ATR,
+# ADX) need several periods of history before their first values settle, so a longer
+# period could not give a meaningful value.
 MAX_PERIOD = 1000
 # Beyond 10 standard deviations a band is never touched; such a value is a typo, not a setting.
 MAX_BAND_STDDEV = 10.0

@@ -8,8 +8,8 @@ position in the input sequence; prices are in the candles' quote currency):
   ``i + L``, so the last ``L`` candles never hold one. One candle can be both.
 - **Structure**: walking the candles in order, the reference high (low) is the most recently
   confirmed swing high (low) that no close has broken yet; it counts from the candle after
-  its confirmation, and a newer swing replaces it even when lower (higher). A close strictly above the
-  reference high is a bullish break, strictly below the reference low a bearish break; the
+  its confirmation, and a newer swing replaces it even when lower (higher). A close
+  strictly above the reference high is a bullish break, strictly below the reference low a bearish break; the
   broken level is then spent. A break in the direction of the current trend is a **BOS**
   (break of structure), against it a **CHoCH** (change of character). The trend starts
   NEUTRAL and takes the direction of every break; the first break is a BOS.

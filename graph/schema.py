@@ -176,8 +176,9 @@ class Query:
     )
     discover_coins = strawberry.field(
         resolver=discovery.discover_coins,
-        description="CoinGecko coins by market cap, screened by market cap and volume, "
-        "with their Binance perpetual when listed.",
+        description="One CoinGecko page of coins by market cap (250, largest first), screened "
+        "by market cap and volume, with their Binance perpetual when listed. Small caps are "
+        "on later pages: `smallestMarketCapScanned` says how far this page reached.",
     )
     trending = strawberry.field(
         resolver=discovery.trending, description="CoinGecko's most searched coins (24 h)."

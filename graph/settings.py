@@ -7,7 +7,9 @@ this frozen object and tests build it from a dict (``Settings(**values)``).
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+import re
+
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -139,5 +141,16 @@ class Settings(BaseSettings):
     response_cache_max_entries: int = Field(10_000, ge=1)
     response_cache_max_bytes: int = Field(256 * 1024, ge=1024)  # larger answers are not kept
 
+    @field_validator("hyperliquid_whale_addresses")
+    @classmethod
+    def _whale_addresses(cls, value: str) -> str:
+        """Checked at start-up: a mistyped address would otherwise show only in queries."""
+        bad = [a for a in (p.strip() for p in value.split(",")) if a and not _ADDRESS.match(a)]
+        if bad:
+            raise ValueError(f"not a Hyperliquid account address (0x + 40 hex digits): {bad}")
+        return value
+
+
+_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
 __all__ = ["Settings"]

@@ -317,6 +317,10 @@ class CoinDiscoveryType(MarketData):
     page: int
     category: str | None
     scanned: int = strawberry.field(description="Coins on the CoinGecko page screened.")
+    smallest_market_cap_scanned_usd: float | None = strawberry.field(
+        description="The smallest market cap on the page screened: coins under a "
+        "maxMarketCapUsd below it are on later pages (`page`)."
+    )
     coins: list[DiscoveredCoinType] = strawberry.field(description="By market cap, largest first.")
 
 
@@ -340,6 +344,10 @@ async def discover_coins(
         page=page,
         category=category,
         scanned=len(markets.value.coins),
+        smallest_market_cap_scanned_usd=min(
+            (c.market_cap_usd for c in markets.value.coins if c.market_cap_usd is not None),
+            default=None,
+        ),
         coins=[DiscoveredCoinType.from_domain(c) for c in coins],
         **origin(markets),
     )

@@ -45,7 +45,7 @@ from providers.errors import ProviderError, SymbolNotServed
 from resolvers import market
 from resolvers.cache import Cached
 from resolvers.context import Context
-from resolvers.errors import FallbackExhausted, InvalidArgument, check_limit
+from resolvers.errors import FallbackExhausted, InvalidArgument, SourceNotConfigured, check_limit
 from resolvers.loaders import Job
 
 # the same cache entry and registry as symbol resolution (resolvers.symbols)
@@ -167,7 +167,7 @@ async def new_listings(
 def _coingecko(ctx: Context) -> CoinGeckoClient:
     client = ctx.services.coingecko
     if client is None:  # the lifespan always builds one; only narrow test setups lack it
-        raise LookupError("the CoinGecko client is not configured")
+        raise SourceNotConfigured("no CoinGecko client in this deployment")
     return client
 
 

@@ -23,10 +23,28 @@ class FallbackExhausted(Exception):
         self.fallback = fallback
 
 
-def check_limit(name: str, value: int, low: int, high: int) -> int:
+class SourceNotConfigured(InvalidArgument):
+    """A source this deployment has no key or setting for (code ``NOT_CONFIGURED``)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("NOT_CONFIGURED", message)
+
+
+def check_limit(name: str, value: int, low: int, high: int, code: str = "BAD_LIMIT") -> int:
     if not low <= value <= high:
-        raise InvalidArgument("BAD_LIMIT", f"{name} must be between {low} and {high}, got {value}")
+        raise InvalidArgument(code, f"{name} must be between {low} and {high}, got {value}")
     return value
 
 
-__all__ = ["FallbackExhausted", "InvalidArgument", "check_limit"]
+def check_period(name: str, value: int, low: int, high: int) -> int:
+    """An indicator period: out of range is ``BAD_PERIOD`` wherever the period is asked."""
+    return check_limit(name, value, low, high, code="BAD_PERIOD")
+
+
+__all__ = [
+    "FallbackExhausted",
+    "InvalidArgument",
+    "SourceNotConfigured",
+    "check_limit",
+    "check_period",
+]

@@ -211,7 +211,9 @@ async def taker_volume(
 # Candles are fetched in a few fixed sizes and cut to the ``limit`` asked: every consumer of
 # one symbol and interval (the candles field, indicators, SMC, scalping layers, the signal)
 # whose limit falls in the same size shares one klines call per query and one cache entry.
-# Binance weighs klines by size: under 100 rows 1, under 500 rows 2, up to 1000 rows 5.
+# Binance weighs klines by rows: 1-99 weigh 1, 100-499 weigh 2, 500-1000 weigh 5, more 10.
+# The smallest size is 100, not 99, because the default `candles` limit and the signal ask
+# for 100 rows: a 99-row size would send them to the 499-row fetch.
 CANDLE_FETCH_SIZES = (100, 499, 1000, 1500)
 
 

@@ -39,17 +39,16 @@ from engine.domain import (
     Trade,
 )
 from engine.indicators import MAX_PERIOD, SCALP_EMA_PERIODS, Series, Trend
-from engine.signal import aggregate_liquidations
 from engine.signal.model import LiquidationWindow
 from engine.symbols import SymbolRef
-from providers.errors import ProviderError, SymbolNotServed
+from providers.errors import SymbolNotServed
 from providers.hyperliquid import HyperliquidClient
 from providers.hyperliquid import venue as hyperliquid_venue
 from resolvers import liquidations as stream
 from resolvers import market
 from resolvers.cache import Cached
 from resolvers.context import Context
-from resolvers.errors import FallbackExhausted, InvalidArgument, check_limit
+from resolvers.errors import InvalidArgument, SourceNotConfigured, check_limit, check_period
 from resolvers.loaders import Job
 
 log = logging.getLogger("perpgraph.scalping")
@@ -64,13 +63,6 @@ RATIO_POINTS = 30
 TRADES_SCANNED = 1000  # newest aggTrades read for large trades (the most one call gives)
 LARGE_TRADES = 10
 MAX_LARGE_TRADES = 100
-
-
-class SourceNotConfigured(InvalidArgument):
-    """A source this deployment has no key or setting for (code ``NOT_CONFIGURED``)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__("NOT_CONFIGURED", message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +108,7 @@ async def price(ctx: Context, ref: SymbolRef, interval: str) -> Reading[readings
 
 async def rsi(ctx: Context, ref: SymbolRef, interval: str, period: int) -> Reading[float]:
     """RSI (TA-Lib, Wilder) of the window's closes at the newest candle (which may be open)."""
-    check_limit("period", period, 2, MAX_PERIOD)
+    check_period("period", period, 2, MAX_PERIOD)
     c = await window(ctx, ref, interval, period + 1)
     value = indicators.rsi(Series.from_candles(c.value.candles), period)
     if value is None:
@@ -210,42 +202,12 @@ async def ratio(
 async def liquidations(
     ctx: Context, ref: SymbolRef, window_ms: int, now_ms: int
 ) -> Reading[LiquidationWindow]:
-    """Liquidations over the last ``window_ms``: the ingested stream when this deployment
-    runs one; else the REST data the signal reads (Coinglass's hourly history when keyed,
-    OKX's orders when that fails or without a key)."""
-    hub = ctx.services.hub
-    if hub is not None and (hub.feeds or ctx.services.bus is not None):
-        try:
-            w, source = await stream.stats(ctx, ref, window_ms)
-        except stream.IngestNotRunning:
-            pass
-        else:
-            ctx.meta.cacheable = False  # the stream moves every second
-            return Reading(w, source, w.end_ms, stale=False)
-    if ctx.services.coinglass is not None:
-        try:
-            history = await market.coinglass_liquidations(ctx, ref)
-        except (ProviderError, FallbackExhausted) as first:
-            log.info("coinglass liquidations failed (%s); using okx", type(first).__name__)
-        else:
-            start = now_ms - window_ms
-            buckets = [b for b in history.value.buckets if start < b.ts_ms <= now_ms]
-            w = LiquidationWindow(
-                long_usd=sum(b.long_usd for b in buckets),
-                short_usd=sum(b.short_usd for b in buckets),
-                long_count=None,  # Coinglass sends USD totals only
-                short_count=None,
-                window_ms=window_ms,
-                end_ms=now_ms,
-            )
-            return _reading(history, w)
-    orders = await market.okx_liquidations(ctx, ref)
-    span = window_ms
-    if orders.value.complete_from_ms is not None:  # busy market: only the newest pages
-        span = max(1, min(span, now_ms - orders.value.complete_from_ms))
-    return _reading(
-        orders, aggregate_liquidations(orders.value.events, end_ms=now_ms, window_ms=span)
-    )
+    """Liquidations over the last ``window_ms``, from the same sources as the signal's
+    (``liquidations.liquidation_window``)."""
+    r = await stream.liquidation_window(ctx, ref, window_ms, now_ms)
+    if r.streamed:
+        ctx.meta.cacheable = False  # the stream moves every second
+    return Reading(r.window, r.source, r.as_of_ms, r.stale)
 
 
 # --- Hyperliquid whales ----------------------------------------------------------------------

@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.domain import RatioKind
-from engine.signal import aggregate_liquidations, compute_signal
+from engine.signal import compute_signal
 from engine.signal.model import (
-    LiquidationWindow,
     Mode,
     SignalInputs,
     SignalResult,
@@ -99,43 +98,9 @@ async def _last_ratio(ctx: Context, ref: SymbolRef, kind: RatioKind) -> Fetched:
 
 
 async def _liquidations(ctx: Context, ref: SymbolRef, now_ms: int) -> Fetched:
-    """The ingested stream's rolling window when one runs; else Coinglass's aggregated
-    history when keyed (OKX's orders if that fails); else OKX's public liquidation orders. The window is 24 h, or what the orders cover when OKX's
-    pages ran out first."""
-    hub = ctx.services.hub
-    if hub is not None and (hub.feeds or ctx.services.bus is not None):
-        try:  # the ingested stream, when this deployment runs one
-            window, source = await liquidations.stats(ctx, ref, LIQUIDATION_WINDOW_MS)
-            return Fetched(window, source, stale=False)
-        except liquidations.IngestNotRunning:
-            pass
-    if ctx.services.coinglass is not None:
-        try:
-            history = await market.coinglass_liquidations(ctx, ref)
-        except (ProviderError, FallbackExhausted) as first:
-            log.info("coinglass liquidations failed (%s); using okx", type(first).__name__)
-            return await _okx_window(ctx, ref, now_ms)
-        start = now_ms - LIQUIDATION_WINDOW_MS
-        buckets = [b for b in history.value.buckets if start < b.ts_ms <= now_ms]
-        window = LiquidationWindow(
-            long_usd=sum(b.long_usd for b in buckets),
-            short_usd=sum(b.short_usd for b in buckets),
-            long_count=None,  # Coinglass aggregates USD only; counts are not sent
-            short_count=None,
-            window_ms=LIQUIDATION_WINDOW_MS,
-            end_ms=now_ms,
-        )
-        return _from(history, window)
-    return await _okx_window(ctx, ref, now_ms)
-
-
-async def _okx_window(ctx: Context, ref: SymbolRef, now_ms: int) -> Fetched:
-    orders = await market.okx_liquidations(ctx, ref)
-    span = LIQUIDATION_WINDOW_MS
-    if orders.value.complete_from_ms is not None:  # busy market: only the newest pages
-        span = max(1, min(span, now_ms - orders.value.complete_from_ms))
-    window = aggregate_liquidations(orders.value.events, end_ms=now_ms, window_ms=span)
-    return _from(orders, window)
+    """The last 24 h of liquidations from the best source (``liquidations.liquidation_window``)."""
+    r = await liquidations.liquidation_window(ctx, ref, LIQUIDATION_WINDOW_MS, now_ms)
+    return Fetched(r.window, r.source if r.streamed else r.source.split(" ")[0], r.stale)
 
 
 async def gather_inputs(

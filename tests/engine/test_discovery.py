@@ -6,6 +6,7 @@ constructed series where a formula's cases need them.
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 from typing import Any
@@ -199,6 +200,23 @@ def test_cursors_round_trip_and_refuse_what_they_did_not_make() -> None:
     for junk in ("", "not-base64!", "W10=", "WyJHQUlORVJTIiwyLDEsIkEiXQ=="):  # [], group 2
         with pytest.raises(d.InvalidCursor):
             d.decode_cursor(junk, UniverseSort.GAINERS)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "[" * 5000,  # nested past the JSON parser's recursion limit
+        '["GAINERS",0,NaN,"A"]',
+        '["GAINERS",0,1e999,"A"]',  # infinity
+        '["GAINERS",true,1,"A"]',  # a bool is not a group
+        '["GAINERS",0,true,"A"]',
+    ],
+    ids=["deep", "nan", "inf", "bool-group", "bool-value"],
+)
+def test_hostile_or_odd_cursors_are_refused(raw: str) -> None:
+    cursor = base64.urlsafe_b64encode(raw.encode()).decode()
+    with pytest.raises(d.InvalidCursor):
+        d.decode_cursor(cursor, UniverseSort.GAINERS)
 
 
 def test_a_cursor_survives_its_row_leaving_the_data() -> None:

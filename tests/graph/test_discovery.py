@@ -7,6 +7,7 @@ it serves them from; no market number is typed here.
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 from collections.abc import Callable
@@ -232,6 +233,10 @@ async def test_bad_limits_and_cursors_are_coded_and_cost_nothing(
         junk = await gql(
             client, server.url, '{ futuresUniverse(after: "not-a-cursor") { totalCount } }'
         )
+        deep = base64.urlsafe_b64encode(b"[" * 5000).decode()  # 6.7 kB, under the body limit
+        hostile = await gql(
+            client, server.url, f'{{ futuresUniverse(after: "{deep}") {{ totalCount }} }}'
+        )
         assert replay.calls() == {INFO: 1}
         first = await gql(client, server.url, UNIVERSE, first=1, sort="GAINERS")
         cursor = first["data"]["futuresUniverse"]["pageInfo"]["endCursor"]
@@ -240,6 +245,7 @@ async def test_bad_limits_and_cursors_are_coded_and_cost_nothing(
         (over, "BAD_LIMIT"),
         (zero, "BAD_LIMIT"),
         (junk, "BAD_CURSOR"),
+        (hostile, "BAD_CURSOR"),
         (other, "BAD_CURSOR"),
     ):
         assert result["data"]["futuresUniverse"] is None
@@ -332,7 +338,7 @@ def _check_futures_link(coin: dict[str, Any], symbol: str) -> None:
 
 COINS = """query($cap: Float, $vol: Float, $first: Int!) {
   discoverCoins(maxMarketCapUsd: $cap, minVolumeUsd: $vol, first: $first) {
-    source scanned page
+    source scanned page smallestMarketCapScannedUsd
     coins { coinId symbol name marketCapRank priceUsd marketCapUsd fullyDilutedValuationUsd
             volume24hUsd volumeToMarketCap circulatingSupply totalSupply maxSupply
             priceChange24hPct priceChange1hPct futuresTicker futures { ticker } } } }"""
@@ -356,6 +362,7 @@ async def test_discover_coins_screens_the_served_page_and_links_binance(
     assert "errors" not in everything and "errors" not in screened
     got = everything["data"]["discoverCoins"]
     assert got["scanned"] == len(recorded) and got["page"] == 1
+    assert got["smallestMarketCapScannedUsd"] == caps[0]
     assert got["source"] == "coingecko via perpgraph-replay"
     assert [c["coinId"] for c in got["coins"]] == [r["id"] for r in recorded]
     for coin, row in zip(got["coins"], recorded, strict=True):

@@ -265,7 +265,7 @@ async def test_social_without_a_key_is_not_configured(
     ("query", "path", "code"),
     [
         ('{ scalping(ticker: "BTC", interval: "7m") { ticker } }', ("scalping",), "BAD_INTERVAL"),
-        ('{ scalping(ticker: "BTC") { rsi(period: 1) { value } } }', ("scalping", "rsi"), "BAD_LIMIT"),
+        ('{ scalping(ticker: "BTC") { rsi(period: 1) { value } } }', ("scalping", "rsi"), "BAD_PERIOD"),
         ('{ scalping(ticker: "BTC") { volumeDelta(last: 0) { delta } } }',
          ("scalping", "volumeDelta"), "BAD_LIMIT"),
         ('{ scalping(ticker: "SUSHI") { orderbook(depth: 7) { spread } } }',
