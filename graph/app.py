@@ -122,6 +122,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 stack.push_async_callback(_cancelled, relay)
             http = UpstreamHttp(client, metrics, policies(settings))
             services = build_services(settings, http, cache, metrics, hub, bus)
+            if services.aijudge is not None:
+                stack.push_async_callback(services.aijudge.aclose)
             watcher = SignalWatcher(
                 services, settings.signal_update_interval_s, settings.signal_update_band_points
             )

@@ -31,7 +31,8 @@ from graph.types_market import FearGreedType
 from graph.types_scalping import ScalpingSnapshotType, scalping_snapshot
 from graph.types_signal import FailedCoinType, MarketSummaryType, SignalMode, SignalType
 from graph.types_symbol import SymbolType
-from resolvers import liquidations, market, signals, symbols
+from graph.types_verdict import VerdictType
+from resolvers import liquidations, market, signals, symbols, verdicts
 from resolvers.context import Context
 from resolvers.errors import InvalidArgument
 from resolvers.hub import LiquidationFilter
@@ -88,13 +89,29 @@ class Query:
                 out.append(err)  # graphql-core nulls this entry and reports the error at it
         return out
 
+    @strawberry.field(
+        description="Whether to act on a symbol's signal, how big, and where the stop and "
+        "targets go: the AI judge's verdict, or the documented rules' when the AI is not "
+        "configured or fails (the verdict says which and why)."
+    )
+    async def verdict(
+        self,
+        info: Ctx,
+        ticker: str,
+        mode: SignalMode = SignalMode.AGGRESSIVE,
+        account_risk_pct: float | None = None,
+    ) -> VerdictType | None:
+        ref = await symbols.resolve_symbol(info.context, ticker)
+        judged = await verdicts.verdict(info.context, ref, mode.to_engine(), account_risk_pct)
+        return VerdictType.from_judged(judged)
+
     @strawberry.field(description="The signal of one symbol.")
     async def signal(
         self, info: Ctx, ticker: str, mode: SignalMode = SignalMode.AGGRESSIVE
     ) -> SignalType | None:
         ref = await symbols.resolve_symbol(info.context, ticker)
         computed = await signals.signal(info.context, ref, mode.to_engine())
-        return SignalType.from_engine(ref.ticker, computed.price, computed.result)
+        return SignalType.from_engine(ref, computed.price, computed.result)
 
     @strawberry.field(
         description="Signals of several symbols, computed concurrently; a failed one is a "
@@ -107,9 +124,7 @@ class Query:
         results = await asyncio.gather(*(_signal_or_error(info.context, t, mode) for t in tickers))
         # an Exception entry is nulled by graphql-core and reported at that index
         out: list[Any] = [
-            r
-            if isinstance(r, Exception)
-            else SignalType.from_engine(r.ref.ticker, r.price, r.result)
+            r if isinstance(r, Exception) else SignalType.from_engine(r.ref, r.price, r.result)
             for r in results
         ]
         return out
@@ -274,7 +289,7 @@ class Subscription:
         async with watcher.subscribe(refs, mode.to_engine()) as inbox:
             while True:
                 c = await inbox.get()
-                yield SignalType.from_engine(c.ref.ticker, c.price, c.result)
+                yield SignalType.from_engine(c.ref, c.price, c.result)
 
 
 class PerpSchema(strawberry.Schema):

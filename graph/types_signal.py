@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -19,7 +20,12 @@ from engine.signal.model import (
 )
 from engine.signal.quality import SOURCES
 from engine.signal.summary import MarketSummary
+from engine.symbols import SymbolRef
 from graph.types_market import ms_to_dt
+from resolvers import verdicts
+
+if TYPE_CHECKING:
+    from graph.types_verdict import VerdictType
 
 
 @strawberry.enum(description="Thresholds: CONSERVATIVE 35/65, AGGRESSIVE 45/55, ULTRA 49/51.")
@@ -154,6 +160,7 @@ class SignalType:
     data_quality: DataQualityType
     generated_at: datetime
     result: strawberry.Private[SignalResult]
+    ref: strawberry.Private[SymbolRef]
 
     @strawberry.field(description="The raw metrics each factor computed (for debugging).")
     def debug(self) -> list[RawMetric]:
@@ -163,10 +170,25 @@ class SignalType:
             for name, value in f.raw.items()
         ]
 
+    @strawberry.field(
+        description="Whether to act on this signal: the AI judge's verdict, or the rules' when "
+        "the AI is not configured or fails (decided once per request and mode)."
+    )
+    async def verdict(
+        self, info: strawberry.Info, account_risk_pct: float | None = None
+    ) -> Annotated[VerdictType, strawberry.lazy("graph.types_verdict")] | None:
+        from graph.types_verdict import VerdictType  # the verdict type shows its signal
+
+        judged = await verdicts.verdict(
+            info.context, self.ref, self.result.mode.mode, account_risk_pct
+        )
+        return VerdictType.from_judged(judged)
+
     @classmethod
-    def from_engine(cls, ticker: str, price: float, r: SignalResult) -> SignalType:
+    def from_engine(cls, ref: SymbolRef, price: float, r: SignalResult) -> SignalType:
         return cls(
-            ticker=ticker,
+            ticker=ref.ticker,
+            ref=ref,
             direction=Direction(r.direction.value),
             score=r.score,
             confidence=Confidence(r.confidence.value),

@@ -6,6 +6,7 @@ from typing import Any
 
 from graph.settings import Settings
 from providers import binance, coingecko, coinglass, feargreed, hyperliquid, lunarcrush, okx
+from providers.aijudge import AiJudgeClient, JudgeMetrics
 from providers.http import HostPolicy, UpstreamHttp
 from providers.metrics import Metrics
 from resolvers.bus import LiquidationBus
@@ -99,6 +100,7 @@ def build_services(
             max_symbols=settings.max_symbols_per_query,
             max_candles=settings.max_candles,
             min_signal_quality_pct=settings.signal_min_quality_pct,
+            account_risk_pct=settings.verdict_account_risk_pct,
         ),
         coinglass=(
             coinglass.CoinglassClient(
@@ -123,8 +125,22 @@ def build_services(
         whale_addresses=tuple(
             a.strip() for a in settings.hyperliquid_whale_addresses.split(",") if a.strip()
         ),
+        aijudge=ai_judge(settings, metrics),
         hub=hub,
         bus=bus,
+    )
+
+
+def ai_judge(settings: Settings, metrics: Metrics) -> AiJudgeClient | None:
+    """The AI judge when a key is set; None leaves every verdict to the rules."""
+    if settings.openai_api_key is None:
+        return None
+    return AiJudgeClient(
+        api_key=settings.openai_api_key.get_secret_value(),
+        base_url=settings.openai_base_url,
+        model=settings.openai_model,
+        timeout_s=settings.ai_judge_timeout_s,
+        metrics=JudgeMetrics(metrics.registry),
     )
 
 

@@ -15,6 +15,7 @@ from providers.http import CallRecord
 
 if TYPE_CHECKING:
     from engine.signal.model import Mode
+    from providers.aijudge import AiJudgeClient
     from providers.binance import BinanceFuturesClient
     from providers.coingecko import CoinGeckoClient
     from providers.coinglass import CoinglassClient
@@ -64,6 +65,7 @@ class Limits:
     max_symbols: int
     max_candles: int
     min_signal_quality_pct: float = 50.0
+    account_risk_pct: float = 1.0  # a verdict's size hint, unless the query gives one
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,7 @@ class Services:
     whale_addresses: tuple[str, ...] = ()  # Hyperliquid accounts shown by the whales layer
     coinglass: CoinglassClient | None = None  # None: no PERPGRAPH_COINGLASS_API_KEY
     lunarcrush: LunarCrushClient | None = None  # None: no PERPGRAPH_LUNARCRUSH_API_KEY
+    aijudge: AiJudgeClient | None = None  # None: no PERPGRAPH_OPENAI_API_KEY (rules judge)
     hub: LiquidationHub | None = None
     bus: LiquidationBus | None = None  # Redis fan-out of liquidations (with a Redis URL)
     watcher: SignalWatcher | None = None  # signal updates for subscriptions
@@ -108,6 +111,8 @@ class Context:
     debug: bool = False
     # signals computed in this request, by (ticker, quote, mode): each once per request
     signals: dict[tuple[str, str, Mode], asyncio.Future[Any]] = field(default_factory=dict)
+    # verdicts decided in this request (each once: the AI is asked at most once per key)
+    verdicts: dict[tuple[Any, ...], asyncio.Future[Any]] = field(default_factory=dict)
 
 
 __all__ = ["Context", "Limits", "RequestMeta", "Services", "Ttls"]

@@ -1,0 +1,154 @@
+"""GraphQL types of verdicts (``engine.verdict``): the decision, its checks, its trade plan."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+
+from engine.verdict import LayerCheck, SizeHint, TradePlan
+from graph.types_signal import SignalType
+from resolvers.verdicts import Judged
+
+
+@strawberry.enum(
+    description="CONFIRM: trade it at positionMultiplier x the size hint. DOWNSIZE: trade "
+    "it smaller, for the warnings raised. SKIP: it has a direction but should not be traded. "
+    "WAIT: no direction yet."
+)
+class VerdictKind(Enum):
+    CONFIRM = "CONFIRM"
+    DOWNSIZE = "DOWNSIZE"
+    SKIP = "SKIP"
+    WAIT = "WAIT"
+
+
+@strawberry.enum(
+    description="NORMAL: no risk warning, follow the whole plan. REDUCED: one warning, "
+    "consider taking profit earlier. DEFENSIVE: no new position, or take profit at the "
+    "first target and keep the stop."
+)
+class RiskMode(Enum):
+    NORMAL = "NORMAL"
+    REDUCED = "REDUCED"
+    DEFENSIVE = "DEFENSIVE"
+
+
+@strawberry.enum(description="AI: the model decided. RULES: the documented rule judge did.")
+class Judge(Enum):
+    AI = "AI"
+    RULES = "RULES"
+
+
+@strawberry.enum(description="SUPPORT: a factor read for or against. WARNING: a risk check.")
+class CheckKind(Enum):
+    SUPPORT = "SUPPORT"
+    WARNING = "WARNING"
+
+
+@strawberry.type(name="LayerCheck")
+class LayerCheckType:
+    name: str
+    kind: CheckKind
+    passed: bool = strawberry.field(description="True when the check favours acting.")
+    detail: str
+
+    @classmethod
+    def from_engine(cls, c: LayerCheck) -> LayerCheckType:
+        return cls(name=c.name, kind=CheckKind(c.kind.value), passed=c.passed, detail=c.detail)
+
+
+@strawberry.type(
+    name="SizeHint",
+    description="The position that loses accountRiskPct of equity at the stop (before the "
+    "verdict's positionMultiplier): positionPctOfEquity = 100 x risk / stop distance.",
+)
+class SizeHintType:
+    account_risk_pct: float
+    stop_distance_pct: float
+    position_pct_of_equity: float
+    leverage_needed: float = strawberry.field(
+        description="Notional over equity: the least leverage that opens the position."
+    )
+
+    @classmethod
+    def from_engine(cls, s: SizeHint) -> SizeHintType:
+        return cls(
+            account_risk_pct=s.account_risk_pct,
+            stop_distance_pct=s.stop_distance_pct,
+            position_pct_of_equity=s.position_pct_of_equity,
+            leverage_needed=s.leverage_needed,
+        )
+
+
+@strawberry.type(
+    name="Volatility",
+    description="The ATR-based trade plan, from the signal's own hourly candles: entry at "
+    "the last close, stop 1.5 ATR away, targets at 1R, 2R and 3R.",
+)
+class VolatilityType:
+    entry: float
+    atr: float = strawberry.field(description="Average true range (14) of the 1 h candles.")
+    atr_pct: float = strawberry.field(description="ATR as a percentage of the entry.")
+    stop_loss: float
+    take_profits: list[float] = strawberry.field(description="Nearest first.")
+    risk_reward: list[float] = strawberry.field(description="One per target.")
+    size_hint: SizeHintType
+    trade_plan: str = strawberry.field(description="The plan as one paragraph.")
+
+    @classmethod
+    def from_engine(cls, p: TradePlan) -> VolatilityType:
+        return cls(
+            entry=p.entry,
+            atr=p.atr,
+            atr_pct=p.atr_pct,
+            stop_loss=p.stop_loss,
+            take_profits=list(p.take_profits),
+            risk_reward=list(p.risk_reward),
+            size_hint=SizeHintType.from_engine(p.size_hint),
+            trade_plan=p.text,
+        )
+
+
+@strawberry.type(name="Verdict")
+class VerdictType:
+    verdict: VerdictKind
+    risk_mode: RiskMode
+    position_multiplier: float = strawberry.field(
+        description="0 to 1.5 times the size hint; 0 for SKIP and WAIT."
+    )
+    summary: str
+    layer_checks: list[LayerCheckType]
+    volatility: VolatilityType | None = strawberry.field(
+        description="Null when no plan could be made (NEUTRAL signal, too few candles)."
+    )
+    judge: Judge
+    model: str | None = strawberry.field(description="The AI model, when the AI answered.")
+    latency_ms: float | None = strawberry.field(
+        description="Time the AI call took (also when it failed and the rules answered)."
+    )
+    fallback_reason: str | None = strawberry.field(
+        description="Why the rules answered in place of the AI: no key, timeout, http 500, "
+        "quota, rate limited, refusal, invalid output, ..."
+    )
+    signal: SignalType = strawberry.field(description="The signal this verdict judged.")
+
+    @classmethod
+    def from_judged(cls, j: Judged) -> VerdictType:
+        v = j.verdict
+        return cls(
+            verdict=VerdictKind(v.verdict.value),
+            risk_mode=RiskMode(v.risk_mode.value),
+            position_multiplier=v.position_multiplier,
+            summary=v.summary,
+            layer_checks=[LayerCheckType.from_engine(c) for c in v.checks],
+            volatility=None if v.plan is None else VolatilityType.from_engine(v.plan),
+            judge=Judge(v.judge.value),
+            model=v.model,
+            latency_ms=v.latency_ms,
+            fallback_reason=v.fallback_reason,
+            signal=SignalType.from_engine(j.computed.ref, j.computed.price, j.computed.result),
+        )
+
+
+__all__ = ["VerdictType"]
