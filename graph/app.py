@@ -24,6 +24,7 @@ from starlette.types import Receive, Scope, Send
 from engine.signal import check_weights
 from graph.endpoint import GraphQLEndpoint, PerpGraphQL
 from graph.fanout import SubscriptionServer
+from graph.history_runtime import start_in_serve
 from graph.ingest import Ingest, feed_names
 from graph.response_cache import MemoryResponseStore, RedisResponseStore
 from graph.schema import build_schema
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 services, settings.signal_update_interval_s, settings.signal_update_band_points
             )
             services = dataclasses.replace(services, watcher=watcher)
+            services = await start_in_serve(settings, services, client, stack)
             store: Any = None
             if settings.response_cache:
                 store = (

@@ -77,6 +77,31 @@ def _ingest(_: argparse.Namespace) -> int:
     return 0
 
 
+def _migrate(_: argparse.Namespace) -> int:
+    import asyncio
+
+    from graph.history_runtime import run_migrate
+
+    settings = Settings()
+    configure(settings.log_level)
+    applied = asyncio.run(run_migrate(settings))
+    print(f"applied: {', '.join(applied)}" if applied else "nothing to apply: up to date")
+    return 0
+
+
+def _watch(_: argparse.Namespace) -> int:
+    import asyncio
+    import contextlib
+
+    from graph.history_runtime import run_watch
+
+    settings = Settings()
+    configure(settings.log_level)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_watch(settings))
+    return 0
+
+
 def _export_schema(_: argparse.Namespace) -> int:
     sys.stdout.write(build_schema().as_str() + "\n")
     return 0
@@ -101,6 +126,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     replay.set_defaults(run=_replay)
     ingest = sub.add_parser("ingest", help="run the liquidation streams alone, onto Redis")
     ingest.set_defaults(run=_ingest)
+    migrate = sub.add_parser("migrate", help="apply the history database's SQL migrations")
+    migrate.set_defaults(run=_migrate)
+    watch = sub.add_parser(
+        "watch", help="record the watchlist's signals and score their outcomes, no server"
+    )
+    watch.set_defaults(run=_watch)
     export = sub.add_parser("export-schema", help="print the GraphQL SDL to stdout")
     export.set_defaults(run=_export_schema)
     args = parser.parse_args(argv)

@@ -20,6 +20,7 @@ from strawberry.types import ExecutionContext, Info
 from engine.signal import CoinSignal, summarize
 from engine.symbols import UnknownSymbol
 from graph import types_discovery as discovery
+from graph import types_history
 from graph.errors import describe, log_errors
 from graph.types_liquidation import (
     LiquidatedSide,
@@ -205,6 +206,21 @@ class Query:
         "reported, never filled in.",
     )
 
+    signal_history = strawberry.field(
+        resolver=types_history.signal_history,
+        description="Recorded LONG and SHORT signals with their verdicts and outcomes, newest "
+        "first, `first` (1-500) a page; pass pageInfo.endCursor as `after` for the next page.",
+    )
+    verdict_accuracy = strawberry.field(
+        resolver=types_history.verdict_accuracy,
+        description="Win rate and average return per verdict type and per mode, at 1 h, 4 h "
+        "and 24 h, of the verdicts recorded since `since` (of one ticker when given).",
+    )
+    signal_performance = strawberry.field(
+        resolver=types_history.signal_performance,
+        description="Per symbol and direction: signals recorded and how they did per horizon.",
+    )
+
     @strawberry.field(description="alternative.me Fear & Greed index, newest first.")
     async def fear_greed(self, info: Ctx, limit: int = 1) -> FearGreedType | None:
         return FearGreedType.from_cached(await market.fear_greed(info.context, limit))
@@ -243,6 +259,16 @@ async def _signal_or_error(ctx: Context, ticker: str, mode: SignalMode) -> Compu
         return await signals.signal(ctx, ref, mode.to_engine())
     except Exception as err:  # expected ones carry codes; others are masked where shown
         return err
+
+
+@strawberry.type
+class Mutation:
+    record_signal = strawberry.mutation(
+        resolver=types_history.record_signal,
+        description="Record a symbol's LONG or SHORT signal with its verdict (a NEUTRAL one is "
+        "refused with NEUTRAL_SIGNAL). Durable on return, PostgreSQL up or not; the same move "
+        "recorded twice within a minute is one record. Sends the Telegram alert when set up.",
+    )
 
 
 @strawberry.type
@@ -309,6 +335,7 @@ def build_schema(
 ) -> strawberry.Schema:
     return PerpSchema(
         query=Query,
+        mutation=Mutation,
         subscription=Subscription,
         extensions=[
             # factories: Strawberry builds fresh extensions per request; the parser and

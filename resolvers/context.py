@@ -20,12 +20,14 @@ if TYPE_CHECKING:
     from providers.coingecko import CoinGeckoClient
     from providers.coinglass import CoinglassClient
     from providers.feargreed import FearGreedClient
+    from providers.history import HistoryStore
     from providers.hyperliquid import HyperliquidClient
     from providers.lunarcrush import LunarCrushClient
     from providers.metrics import Metrics
     from providers.okx import OkxClient
     from resolvers.bus import LiquidationBus
     from resolvers.cache import SharedCache
+    from resolvers.history import Alerts
     from resolvers.hub import LiquidationHub
     from resolvers.loaders import Loaders
     from resolvers.watch import SignalWatcher
@@ -83,6 +85,8 @@ class Services:
     coinglass: CoinglassClient | None = None  # None: no PERPGRAPH_COINGLASS_API_KEY
     lunarcrush: LunarCrushClient | None = None  # None: no PERPGRAPH_LUNARCRUSH_API_KEY
     aijudge: AiJudgeClient | None = None  # None: no PERPGRAPH_OPENAI_API_KEY (rules judge)
+    history: HistoryStore | None = None  # None: no PERPGRAPH_DATABASE_URL (NOT_CONFIGURED)
+    alerts: Alerts | None = None  # None: no Telegram bot token and chat id
     hub: LiquidationHub | None = None
     bus: LiquidationBus | None = None  # Redis fan-out of liquidations (with a Redis URL)
     watcher: SignalWatcher | None = None  # signal updates for subscriptions
