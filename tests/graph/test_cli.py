@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 import time
+import uuid
 
+import asyncpg
 import httpx
 
+from providers.history import MIGRATIONS
 from tests.support import ROOT, free_port
 
 
@@ -63,3 +67,48 @@ def test_serve_with_replay_serves_graphiql_and_recorded_data() -> None:
     assert symbol["ticker"] == "BTC"
     assert symbol["markPrice"] > 0
     assert symbol["premiumIndex"]["source"] == "binance via perpgraph-replay"
+
+
+def test_migrate_applies_once_then_is_up_to_date() -> None:
+    name = f"perpgraph_cli_{uuid.uuid4().hex[:10]}"
+    admin = "postgresql://postgres@127.0.0.1:5432/test"
+
+    async def admin_sql(sql: str) -> None:
+        conn = await asyncpg.connect(admin)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin_sql(f'CREATE DATABASE "{name}"'))
+    env = {**os.environ, "PERPGRAPH_DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{name}"}
+    try:
+        runs = [
+            subprocess.run(
+                [sys.executable, "-m", "graph.cli", "migrate"],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
+            for _ in range(2)
+        ]
+    finally:
+        asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}"'))
+    migrations = sorted(p.stem.split("_")[0] for p in MIGRATIONS.glob("*.sql"))
+    assert runs == [f"applied: {', '.join(migrations)}", "nothing to apply: up to date"]
+
+
+def test_migrate_and_watch_without_a_database_say_what_is_missing() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PERPGRAPH_DATABASE_URL"}
+    for command in ("migrate", "watch"):
+        done = subprocess.run(
+            [sys.executable, "-m", "graph.cli", command],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode != 0
+        assert "PERPGRAPH_DATABASE_URL" in done.stderr

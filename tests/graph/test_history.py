@@ -345,3 +345,24 @@ async def test_the_recorder_records_each_move_once_and_keeps_its_cooldown_over_a
     assert again.recorded == [] and again.skipped["SOL"] == "cooldown"
     assert later.recorded == ["SOL"]
     assert [(e.signal.ticker, e.signal.source) for e in page.entries] == [("SOL", "watcher")] * 2
+
+
+async def test_serve_runs_the_recorder_when_enabled(
+    api: Callable[..., ApiServer], database: str, tmp_path: Path
+) -> None:
+    server = api(
+        response_cache=False,
+        database_url=database,
+        history_outbox_path=str(tmp_path / "outbox.jsonl"),
+        watch_enabled=True,
+        watchlist="SOL,BTC",
+        watch_interval_min=0.01,
+    )
+    query = "{ signalHistory(first: 5) { entries { ticker source direction } } }"
+    async with httpx.AsyncClient() as client:
+        for _ in range(100):
+            entries = (await gql(client, server.url, query))["data"]["signalHistory"]["entries"]
+            if entries:
+                break
+            await asyncio.sleep(0.05)
+    assert entries == [{"ticker": "SOL", "source": "watcher", "direction": "LONG"}]
