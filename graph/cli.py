@@ -28,6 +28,10 @@ def _serve(args: argparse.Namespace) -> int:
     port = settings.port if args.port is None else args.port
     workers = args.workers or settings.workers
     configure(settings.log_level)
+    if workers > 1 and settings.database_url is not None:
+        # each process needs its own history outbox (one writer per file), and the recorder
+        # must run once: serve history with one worker, or run `perpgraph watch` beside it
+        raise SystemExit("PERPGRAPH_DATABASE_URL needs --workers 1 (history has one writer)")
     replay = None
     if args.replay:
         from providers.replay.server import ReplayServer

@@ -13,7 +13,7 @@ import httpx
 
 from engine.signal.modes import parse_mode
 from graph.settings import Settings
-from providers.errors import ProviderError
+from providers.errors import UpstreamTimeout, UpstreamUnreachable
 from providers.history import HistoryStore, migrate
 from providers.telegram import TelegramClient
 from resolvers.context import Services
@@ -38,10 +38,14 @@ async def open_history(settings: Settings) -> HistoryStore | None:
     await store.open()
     try:
         applied = await migrate(dsn)
+    except (UpstreamUnreachable, UpstreamTimeout) as exc:  # records wait; migrated later
+        log.warning("history: PostgreSQL not reachable at start-up (%s)", exc.code)
+    except BaseException:  # a failing migration or a refused login: nothing left open
+        await store.close()
+        raise
+    else:
         if applied:
             log.info("history: applied migrations %s", applied)
-    except ProviderError as exc:  # down now: records wait in the outbox, migrated later
-        log.warning("history: PostgreSQL not reachable at start-up (%s)", exc.code)
     return store
 
 

@@ -112,7 +112,7 @@ class Query:
     ) -> SignalType | None:
         ref = await symbols.resolve_symbol(info.context, ticker)
         computed = await signals.signal(info.context, ref, mode.to_engine())
-        return SignalType.from_engine(ref, computed.price, computed.result)
+        return SignalType.from_computed(computed)
 
     @strawberry.field(
         description="Signals of several symbols, computed concurrently; a failed one is a "
@@ -125,8 +125,7 @@ class Query:
         results = await asyncio.gather(*(_signal_or_error(info.context, t, mode) for t in tickers))
         # an Exception entry is nulled by graphql-core and reported at that index
         out: list[Any] = [
-            r if isinstance(r, Exception) else SignalType.from_engine(r.ref, r.price, r.result)
-            for r in results
+            r if isinstance(r, Exception) else SignalType.from_computed(r) for r in results
         ]
         return out
 
@@ -266,8 +265,9 @@ class Mutation:
     record_signal = strawberry.mutation(
         resolver=types_history.record_signal,
         description="Record a symbol's LONG or SHORT signal with its verdict (a NEUTRAL one is "
-        "refused with NEUTRAL_SIGNAL). Durable on return, PostgreSQL up or not; the same move "
-        "recorded twice within a minute is one record. Sends the Telegram alert when set up.",
+        "refused with NEUTRAL_SIGNAL). Durable on return, PostgreSQL up or not. One record "
+        "per idempotencyKey, or without one per ticker, mode and direction in a clock "
+        "minute. Sends one Telegram alert per record when set up.",
     )
 
 
@@ -315,7 +315,7 @@ class Subscription:
         async with watcher.subscribe(refs, mode.to_engine()) as inbox:
             while True:
                 c = await inbox.get()
-                yield SignalType.from_engine(c.ref, c.price, c.result)
+                yield SignalType.from_computed(c)
 
 
 class PerpSchema(strawberry.Schema):

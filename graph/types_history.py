@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta
+from typing import Annotated
 
 import strawberry
 from strawberry.scalars import JSON
@@ -24,10 +25,13 @@ from providers.history import (
 )
 from resolvers import history, symbols
 from resolvers.context import Context
+from resolvers.errors import InvalidArgument
 
 Ctx = Info[Context, None]
 
-MUTATION_BUCKET = timedelta(minutes=1)  # the same move recorded twice in a minute is one row
+# without an idempotency key, the same move recorded twice in one clock minute is one row
+MUTATION_BUCKET = timedelta(minutes=1)
+MAX_KEY_CHARS = 128
 
 
 @strawberry.type(name="Outcome", description="How a recorded verdict turned out at a horizon.")
@@ -246,10 +250,17 @@ async def signal_history(
     )
 
 
+def _aware(since: datetime | None) -> datetime | None:
+    if since is not None and since.utcoffset() is None:
+        raise InvalidArgument("BAD_ARGUMENT", "since needs a time zone, e.g. 2026-01-01T00:00:00Z")
+    return since
+
+
 async def verdict_accuracy(
     info: Ctx, since: datetime | None = None, ticker: str | None = None
 ) -> VerdictAccuracyType:
     store = history.store_of(info.context.services)
+    since = _aware(since)
     info.context.meta.cacheable = False
     name = None if ticker is None else (await symbols.resolve_symbol(info.context, ticker)).ticker
     return VerdictAccuracyType.from_rows(await store.accuracy(since, name))
@@ -259,17 +270,37 @@ async def signal_performance(
     info: Ctx, since: datetime | None = None, ticker: str | None = None
 ) -> list[SymbolPerformanceType]:
     store = history.store_of(info.context.services)
+    since = _aware(since)
     info.context.meta.cacheable = False
     name = None if ticker is None else (await symbols.resolve_symbol(info.context, ticker)).ticker
     return [SymbolPerformanceType.from_row(r) for r in await store.performance(since, name)]
 
 
 async def record_signal(
-    info: Ctx, ticker: str, mode: SignalMode = SignalMode.AGGRESSIVE
+    info: Ctx,
+    ticker: str,
+    mode: SignalMode = SignalMode.AGGRESSIVE,
+    idempotency_key: Annotated[
+        str | None,
+        strawberry.argument(
+            description="The same key (1-128 characters) always names the same record: "
+            "retries of a request are recorded once."
+        ),
+    ] = None,
 ) -> RecordedSignalType:
+    history.store_of(info.context.services)  # NOT_CONFIGURED before any upstream call
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_KEY_CHARS:
+        raise InvalidArgument(
+            "BAD_ARGUMENT", f"idempotencyKey must be 1 to {MAX_KEY_CHARS} characters"
+        )
     ref = await symbols.resolve_symbol(info.context, ticker)
     recorded = await history.record(
-        info.context, ref, mode.to_engine(), "mutation", MUTATION_BUCKET
+        info.context,
+        ref,
+        mode.to_engine(),
+        "mutation",
+        MUTATION_BUCKET,
+        idempotency_key=idempotency_key,
     )
     return RecordedSignalType.from_entry(HistoryEntry(recorded.signal, recorded.verdict))
 

@@ -20,9 +20,8 @@ from engine.signal.model import (
 )
 from engine.signal.quality import SOURCES
 from engine.signal.summary import MarketSummary
-from engine.symbols import SymbolRef
 from graph.types_market import ms_to_dt
-from resolvers import verdicts
+from resolvers import signals, verdicts
 
 if TYPE_CHECKING:
     from graph.types_verdict import VerdictType
@@ -160,7 +159,7 @@ class SignalType:
     data_quality: DataQualityType
     generated_at: datetime
     result: strawberry.Private[SignalResult]
-    ref: strawberry.Private[SymbolRef]
+    computed: strawberry.Private[signals.Computed]
 
     @strawberry.field(description="The raw metrics each factor computed (for debugging).")
     def debug(self) -> list[RawMetric]:
@@ -179,16 +178,22 @@ class SignalType:
     ) -> Annotated[VerdictType, strawberry.lazy("graph.types_verdict")] | None:
         from graph.types_verdict import VerdictType  # the verdict type shows its signal
 
+        # this very signal is judged (a subscription's updates each get their own verdict)
         judged = await verdicts.verdict(
-            info.context, self.ref, self.result.mode.mode, account_risk_pct
+            info.context,
+            self.computed.ref,
+            self.result.mode.mode,
+            account_risk_pct,
+            computed=self.computed,
         )
         return VerdictType.from_judged(judged)
 
     @classmethod
-    def from_engine(cls, ref: SymbolRef, price: float, r: SignalResult) -> SignalType:
+    def from_computed(cls, c: signals.Computed) -> SignalType:
+        r, price = c.result, c.price
         return cls(
-            ticker=ref.ticker,
-            ref=ref,
+            ticker=c.ref.ticker,
+            computed=c,
             direction=Direction(r.direction.value),
             score=r.score,
             confidence=Confidence(r.confidence.value),

@@ -313,7 +313,7 @@ class SymbolType:
         self, info: Ctx, mode: SignalMode = SignalMode.AGGRESSIVE
     ) -> SignalType | None:
         computed = await signals.signal(info.context, self.ref, mode.to_engine())
-        return SignalType.from_engine(self.ref, computed.price, computed.result)
+        return SignalType.from_computed(computed)
 
     @strawberry.field(description="Rolling liquidation statistics from the ingested streams.")
     async def liquidations(

@@ -147,7 +147,7 @@ class VerdictType:
             model=v.model,
             latency_ms=v.latency_ms,
             fallback_reason=v.fallback_reason,
-            signal=SignalType.from_engine(j.computed.ref, j.computed.price, j.computed.result),
+            signal=SignalType.from_computed(j.computed),
         )
 
 

@@ -17,7 +17,9 @@ and alerting.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -71,15 +73,26 @@ def store_of(services: Services) -> HistoryStore:
 
 
 def rows(
-    judged: verdicts.Judged, source: str, now: datetime, bucket: timedelta
+    judged: verdicts.Judged,
+    source: str,
+    now: datetime,
+    bucket: timedelta,
+    idempotency_key: str | None = None,
 ) -> tuple[SignalRow, VerdictRow]:
-    """The judged signal as history rows; ``bucket`` groups one move into one id."""
+    """The judged signal as history rows. The id groups one move: the same ticker, mode and
+    direction within one ``bucket`` of time, or, when the caller gives one, the same
+    ``idempotency_key``."""
     r, v = judged.computed.result, judged.verdict
-    seconds = max(int(bucket.total_seconds()), 1)
-    bucket_start = datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, tz=UTC)
     ticker, mode = judged.computed.ref.ticker, r.mode.mode.value
+    if idempotency_key is not None:
+        raw = f"{ticker}|{mode}|{source}|key:{idempotency_key}".encode()
+        row_id = hashlib.sha256(raw).hexdigest()[:32]
+    else:
+        seconds = max(int(bucket.total_seconds()), 1)
+        bucket_start = datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, tz=UTC)
+        row_id = signal_id(ticker, mode, r.direction.value, bucket_start, source)
     signal = SignalRow(
-        id=signal_id(ticker, mode, r.direction.value, bucket_start, source),
+        id=row_id,
         ticker=ticker,
         mode=mode,
         direction=r.direction.value,
@@ -124,18 +137,19 @@ async def record(
     source: str,
     bucket: timedelta,
     now: datetime | None = None,
+    idempotency_key: str | None = None,
 ) -> Recorded:
     """Record ``ref``'s signal and verdict in ``mode`` at ``now`` (default: the clock's);
-    durable on return."""
+    durable on return. One alert per record id, however often it is recorded."""
     store = store_of(ctx.services)
     judged = await verdicts.verdict(ctx, ref, mode)
     if judged.computed.result.direction is Direction.NEUTRAL:
         raise NotActionable(ref.ticker)
-    signal, verdict = rows(judged, source, now or datetime.now(UTC), bucket)
+    signal, verdict = rows(judged, source, now or datetime.now(UTC), bucket, idempotency_key)
     await store.record(signal, verdict)
     alerts = ctx.services.alerts
     if alerts is not None:
-        alerts.send_later(alert(signal, verdict, judged))
+        alerts.send_later(signal.id, alert(signal, verdict, judged))
     return Recorded(signal, verdict, judged)
 
 
@@ -164,15 +178,37 @@ def alert(signal: SignalRow, verdict: VerdictRow, judged: verdicts.Judged) -> Si
 
 
 class Alerts:
-    """Telegram alerts sent in the background; the record never waits for or depends on them."""
+    """Telegram alerts sent in the background; the record never waits for or depends on them.
 
-    def __init__(self, client: TelegramClient) -> None:
+    One alert per record id (a move recorded twice is alerted once), and at most
+    ``max_in_flight`` sends at a time: past that an alert is dropped and counted, never
+    queued without bound.
+    """
+
+    def __init__(
+        self, client: TelegramClient, max_in_flight: int = 50, remember: int = 10_000
+    ) -> None:
         self._client = client
         self._tasks: set[asyncio.Task[None]] = set()
+        self._alerted: OrderedDict[str, None] = OrderedDict()
+        self._max_in_flight = max_in_flight
+        self._remember = remember
         self.sent = 0
         self.failed = 0
+        self.dropped = 0
 
-    def send_later(self, message: SignalAlert) -> None:
+    def send_later(self, record_id: str, message: SignalAlert) -> None:
+        if record_id in self._alerted:
+            return
+        if len(self._tasks) >= self._max_in_flight:
+            self.dropped += 1
+            log.warning(
+                "alert for %s dropped: %d sends in flight", message.ticker, len(self._tasks)
+            )
+            return
+        self._alerted[record_id] = None
+        if len(self._alerted) > self._remember:
+            self._alerted.popitem(last=False)
         task = asyncio.create_task(self._send(message), name="perpgraph-alert")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -187,9 +223,14 @@ class Alerts:
             self.sent += 1
 
     async def drain(self, timeout_s: float = 5.0) -> None:
-        """Wait (bounded) for the alerts in flight, e.g. at shutdown."""
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=timeout_s)
+        """At shutdown: wait (bounded) for the alerts in flight, then cancel the rest."""
+        if not self._tasks:
+            return
+        _, late = await asyncio.wait(set(self._tasks), timeout=timeout_s)
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.wait(late)
 
 
 # -- scoring recorded verdicts ---------------------------------------------------------------
@@ -201,7 +242,16 @@ async def evaluate_due(services: Services, now: datetime) -> int:
     recorded = 0
     for horizon in HORIZONS:
         for due in await store.pending_evaluations(horizon, now, since=now - CANDLES_COVER):
-            outcome = await _score(services, due, now)
+            try:
+                outcome = await _score(services, due, now)
+            except Exception as exc:  # one symbol's failure (delisted, upstream down) only
+                log.warning(  # postpones its own scoring, never the others'
+                    "scoring %s at %s failed: %s",
+                    due.signal.ticker,
+                    horizon,
+                    getattr(exc, "code", None) or type(exc).__name__,
+                )
+                continue
             if outcome is not None:
                 await store.record_outcome(outcome)
                 recorded += 1
@@ -246,6 +296,7 @@ async def _score(services: Services, due: PendingEvaluation, now: datetime) -> O
         return_pct=outcome.return_pct,
         hit=outcome.first_hit.value,
         hit_at=hit_at,
+        trade_return_pct=outcome.trade_return_pct,
         pnl_pct=outcome.pnl_pct_of_equity,
         evaluated_at=now,
     )

@@ -66,11 +66,12 @@ class Recorder:
     async def scan(self, now: datetime) -> ScanReport:
         report = ScanReport()
         await self._seed()
-        for ticker in self._tickers:
+        for ticker in self._tickers:  # one ticker failing never stops the others
             try:
                 why = await self._one(ticker, now)
-            except ProviderError as exc:
-                why = exc.code
+            except Exception as exc:
+                why = getattr(exc, "code", None) or type(exc).__name__
+                log.warning("watch: %s not recorded (%s)", ticker, why)
             if why is None:
                 report.recorded.append(ticker)
             else:

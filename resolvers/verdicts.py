@@ -56,22 +56,30 @@ def check_risk_pct(account_risk_pct: float) -> float:
 
 
 async def verdict(
-    ctx: Context, ref: SymbolRef, mode: Mode, account_risk_pct: float | None = None
+    ctx: Context,
+    ref: SymbolRef,
+    mode: Mode,
+    account_risk_pct: float | None = None,
+    computed: signals.Computed | None = None,
 ) -> Judged:
-    """The verdict on one symbol's signal in one mode, decided once per request."""
+    """The verdict on one symbol's signal in one mode, decided once per request and signal:
+    on ``computed`` when given (a signal already in hand), else on the request's own."""
     risk = check_risk_pct(
         ctx.services.limits.account_risk_pct if account_risk_pct is None else account_risk_pct
     )
-    key = ("verdict", ref.ticker, ref.quote, mode, risk)
+    if computed is None:
+        computed = await signals.signal(ctx, ref, mode)  # once per request and mode
+    key = ("verdict", ref.ticker, ref.quote, mode, risk, computed.result.generated_at_ms)
     running = ctx.verdicts.get(key)
     if running is None:
-        running = ctx.verdicts[key] = asyncio.ensure_future(_decide(ctx, ref, mode, risk))
+        running = ctx.verdicts[key] = asyncio.ensure_future(_decide(ctx, ref, risk, computed))
     judged: Judged = await asyncio.shield(running)
     return judged
 
 
-async def _decide(ctx: Context, ref: SymbolRef, mode: Mode, risk_pct: float) -> Judged:
-    computed = await signals.signal(ctx, ref, mode)
+async def _decide(
+    ctx: Context, ref: SymbolRef, risk_pct: float, computed: signals.Computed
+) -> Judged:
     plan = await _plan(ctx, ref, computed.result, risk_pct)
     rules = judge(computed.result, plan)
     client = ctx.services.aijudge

@@ -8,9 +8,10 @@ POST {base_url}/chat/completions with the fixed instructions and the signal's nu
 Timing: the whole HTTP exchange (connect, send, wait, read) runs inside
 ``asyncio.timeout(timeout_s)``, the ``openai`` client is built with ``max_retries=0`` and its
 own timeout set to the same value, so a call ends by ``timeout_s`` after it starts whatever the
-server does (validating the answer afterwards is CPU work of well under a millisecond). Nothing is retried: a retry could not fit in a budget sized
-for one answer, and the caller has a rule judge that answers at once. Above all a quota error
-(HTTP 429 ``insufficient_quota``) is never repeated.
+server does (validating the answer afterwards is CPU work of well under a millisecond).
+Nothing is retried: a retry could not fit in a budget sized for one answer, and the caller
+has a rule judge that answers at once. Above all a quota error (HTTP 429
+``insufficient_quota``) is never repeated.
 
 Every failure raises ``JudgeUnavailable`` with a short stable reason
 (``providers.aijudge.errors``); falling back to the rule judge is the caller's business. The

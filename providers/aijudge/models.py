@@ -23,7 +23,9 @@ ITEMS_MAX = 6
 MULTIPLIER_MAX = 1.5
 SCHEMA_NAME = "ai_verdict"
 
-Verdict = Literal["CONFIRM", "DOWNSIZE", "SKIP", "WAIT"]
+# WAIT ("no direction yet") is the rules' answer to a NEUTRAL signal, and only LONG and SHORT
+# signals are sent to the AI: offering it WAIT would only buy answers that must be thrown away
+Verdict = Literal["CONFIRM", "DOWNSIZE", "SKIP"]
 RiskMode = Literal["NORMAL", "REDUCED", "DEFENSIVE"]
 _Item = Annotated[str, Field(min_length=1, max_length=ITEM_MAX_CHARS)]
 
@@ -34,14 +36,13 @@ class AiVerdict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
     verdict: Verdict = Field(
-        description="CONFIRM: take the trade. DOWNSIZE: take it smaller. "
-        "SKIP: do not take it. WAIT: not yet; wait for confirmation."
+        description="CONFIRM: take the trade. DOWNSIZE: take it smaller. SKIP: do not take it."
     )
     risk_mode: RiskMode = Field(description="How defensive the risk management should be.")
     position_multiplier: float = Field(
         ge=0.0,
         le=MULTIPLIER_MAX,
-        description="Multiplier of the normal position size: 0 for SKIP and WAIT, "
+        description="Multiplier of the normal position size: 0 for SKIP, "
         "below 1 to downsize, above 1 only for strong, clean setups.",
     )
     summary: str = Field(

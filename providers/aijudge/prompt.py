@@ -40,12 +40,11 @@ Decide whether to act on it and how big.
 Verdicts:
 - CONFIRM: the factors agree, data quality is good and volatility is tradeable.
 - DOWNSIZE: tradeable, but with a material risk; trade smaller.
-- SKIP: do not trade this signal.
-- WAIT: the setup is not ready; wait for confirmation.
+- SKIP: do not trade this signal (also when the setup is not ready yet).
 
 Risk modes: NORMAL (usual risk), REDUCED (tighter risk), DEFENSIVE (protect capital first).
 
-position_multiplier scales the normal position size: 0 for SKIP and WAIT; below 1 for \
+position_multiplier scales the normal position size: 0 for SKIP; below 1 for \
 DOWNSIZE; about 1 for CONFIRM; above 1 (at most 1.5) only when the factors agree strongly, \
 data quality is high and volatility is moderate.
 

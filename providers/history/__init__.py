@@ -3,7 +3,6 @@ local outbox file (durable while PostgreSQL is down, replayed idempotently), and
 queries behind signalHistory, verdictAccuracy and signalPerformance."""
 
 from providers.history.errors import (
-    HistoryNotConfigured,
     InvalidCursor,
     InvalidQuery,
     InvalidRecord,
@@ -36,7 +35,6 @@ __all__ = [
     "AccuracyRow",
     "HistoryEntry",
     "HistoryFilter",
-    "HistoryNotConfigured",
     "HistoryStats",
     "HistoryStore",
     "InvalidCursor",

@@ -10,7 +10,6 @@
     │   │                          datetime...) or by a constraint
     │   └── InvalidQuery           a bad filter or page size                    BAD_ARGUMENT
     │       └── InvalidCursor      a cursor this store did not issue            BAD_CURSOR
-    ├── HistoryNotConfigured       no database URL: history is off              NOT_CONFIGURED
     ├── OutboxFailed               the outbox file could not be written         OUTBOX_FAILED
     │   └── OutboxLocked           another process owns the outbox file         OUTBOX_LOCKED
     └── MigrationFailed            a migration's SQL failed (rolled back)       MIGRATION_FAILED
@@ -53,13 +52,6 @@ class InvalidQuery(ProviderRejected):
 
 class InvalidCursor(InvalidQuery):
     code = "BAD_CURSOR"
-
-
-class HistoryNotConfigured(ProviderError):
-    code = "NOT_CONFIGURED"
-
-    def __init__(self, message: str = "history is not configured (no database URL)") -> None:
-        super().__init__(message, provider=PROVIDER, endpoint="history")
 
 
 class OutboxFailed(ProviderError):
@@ -143,7 +135,6 @@ def unavailable(exc: BaseException, endpoint: str) -> ProviderUnavailable:
 
 __all__ = [
     "PROVIDER",
-    "HistoryNotConfigured",
     "InvalidCursor",
     "InvalidQuery",
     "InvalidRecord",

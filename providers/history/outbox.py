@@ -205,7 +205,7 @@ class Outbox:
                 lines = [line for _, line in self._pending.values()]
                 try:
                     await asyncio.to_thread(self._rewrite_sync, lines)
-                except OSError as exc:  # the old file is intact; try again next time
+                except OSError as exc:  # either file is whole and in use; see _rewrite_sync
                     log.error("history outbox: compaction failed (%s)", exc)
                 for done in compactions:
                     if not done.done():
@@ -284,23 +284,29 @@ class Outbox:
         self._size = start + len(data)
 
     def _rewrite_sync(self, lines: list[bytes]) -> None:
+        """Write the pending lines to a temporary file and rename it over the outbox.
+
+        The temporary file is opened for appending and its descriptor becomes the writer's
+        the moment the rename is done, before anything else can fail: the writer never goes
+        on appending to the replaced (deleted) file. A failure before the rename leaves the
+        old file and descriptor in use, untouched.
+        """
         tmp = self.path.with_name(self.path.name + ".tmp")
         data = b"".join(lines)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = os.open(tmp, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
             os.fsync(fd)
-        finally:
+            os.replace(tmp, self.path)
+        except BaseException:
             os.close(fd)
-        os.replace(tmp, self.path)
-        _fsync_dir(self.path.parent)
-        new_fd = os.open(self.path, os.O_RDWR | os.O_APPEND)
-        if self._fd is not None:
-            os.close(self._fd)
-        self._fd = new_fd
-        self._size = len(data)
+            raise
+        old, self._fd, self._size = self._fd, fd, len(data)
+        if old is not None:
+            os.close(old)
+        _fsync_dir(self.path.parent)  # the rename itself; a failure here is only logged
 
 
 def _ack_line(key: str) -> bytes:

@@ -209,14 +209,21 @@ def encode_cursor(recorded_at: datetime, signal_id: str) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+# a cursor holds a timestamp and an id of at most 128 characters: anything far longer was
+# not made here, and refusing it before decoding keeps deeply nested JSON out
+MAX_CURSOR_CHARS = 512
+
+
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    if len(cursor) > MAX_CURSOR_CHARS:
+        raise InvalidCursor("after is not a cursor of signalHistory")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         stamp, signal_id = json.loads(raw)
         at = datetime.fromisoformat(stamp)
         if at.tzinfo is None or not isinstance(signal_id, str):
             raise ValueError("not a history cursor")
-    except (binascii.Error, ValueError, TypeError) as exc:
+    except (binascii.Error, ValueError, TypeError, RecursionError) as exc:
         raise InvalidCursor("after is not a cursor of signalHistory") from exc
     return at, signal_id
 

@@ -221,7 +221,11 @@ class HistoryStore:
 
     async def _write(self, entry: OutboxEntry) -> None:
         self._require_open()
-        await self._outbox.append(entry)
+        try:
+            await self._outbox.append(entry)
+        except asyncio.CancelledError:
+            self._enter_backlog()  # it may be on disk already: the drain makes sure it lands
+            raise
         self.stats.written += 1
         if self._backlog:
             self.stats.deferred += 1

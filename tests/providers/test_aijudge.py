@@ -289,7 +289,7 @@ def test_the_schema_sent_is_strict() -> None:
         "verdict", "risk_mode", "position_multiplier", "summary", "supporting", "warnings"
     ]  # fmt: skip
     props = schema["properties"]
-    assert props["verdict"]["enum"] == ["CONFIRM", "DOWNSIZE", "SKIP", "WAIT"]
+    assert props["verdict"]["enum"] == ["CONFIRM", "DOWNSIZE", "SKIP"]
     assert props["risk_mode"]["enum"] == ["NORMAL", "REDUCED", "DEFENSIVE"]
     assert (props["position_multiplier"]["minimum"], props["position_multiplier"]["maximum"]) == (
         0.0,

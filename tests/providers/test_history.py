@@ -10,6 +10,7 @@ server looks like from the client. PostgreSQL being down fails these tests; they
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import os
 import signal
@@ -562,6 +563,9 @@ async def test_pagination_returns_every_row_once_in_order(
         with pytest.raises(InvalidCursor) as bad:
             await store.history(after="not-a-cursor")
         assert bad.value.code == "BAD_CURSOR"
+        nested = base64.urlsafe_b64encode(b"[" * 5000).decode()  # past the parser's recursion
+        with pytest.raises(InvalidCursor):
+            await store.history(after=nested)
         with pytest.raises(InvalidQuery):
             await store.history(first=0)
         with pytest.raises(InvalidQuery):
