@@ -106,7 +106,11 @@ async def _plan(
     if signal.direction is Direction.NEUTRAL:
         return None
     candles = await market.candles(ctx, ref, *PLAN_CANDLES)
-    return trade_plan(signal.direction, candles.value.candles, account_risk_pct=risk_pct)
+    now_ms = int(time.time() * 1000)
+    closed = [  # the plan reads closed candles: the newest one may still be forming
+        c for c in candles.value.candles if c.close_time_ms is None or c.close_time_ms < now_ms
+    ]
+    return trade_plan(signal.direction, closed, account_risk_pct=risk_pct)
 
 
 def _from_answer(signal: SignalResult, plan: TradePlan | None, answer: AiAnswer) -> Verdict:
