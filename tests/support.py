@@ -44,20 +44,13 @@ def replay_settings(replay_url: str, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
-class ApiServer:
-    """The real app under uvicorn in a background thread, on a free loopback port."""
+class LoopbackServer:
+    """An ASGI app under uvicorn in a daemon thread, on a free loopback port."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        config = uvicorn.Config(
-            create_app(settings),
-            host="127.0.0.1",
-            port=0,
-            log_level="warning",
-            lifespan="on",
-            ws="websockets-sansio",
-        )
-        self._server = uvicorn.Server(config)
+    def __init__(self, app: Any, **config: Any) -> None:
+        options: dict[str, Any] = {"log_level": "warning", "lifespan": "off", "ws": "none"}
+        options.update(config)
+        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, **options))
         self._thread = threading.Thread(target=self._server.run, daemon=True)
         self.url = ""
 
@@ -66,8 +59,8 @@ class ApiServer:
         deadline = time.monotonic() + 10
         while not self._server.started:
             if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("API server did not start")
-            time.sleep(0.01)
+                raise RuntimeError(f"{type(self).__name__} did not start")
+            time.sleep(0.005)
         port = self._server.servers[0].sockets[0].getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
         return self.url
@@ -76,12 +69,20 @@ class ApiServer:
         self._server.should_exit = True
         self._thread.join(timeout=10)
 
-    def __enter__(self) -> ApiServer:
+    def __enter__(self) -> LoopbackServer:
         self.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class ApiServer(LoopbackServer):
+    """The real app (with its lifespan) under uvicorn in a background thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        super().__init__(create_app(settings), lifespan="on", ws="websockets-sansio")
 
 
 class Replay:

@@ -33,8 +33,7 @@ from resolvers import history
 from resolvers.cache import SharedCache, build_backend
 from resolvers.hub import LiquidationHub
 from resolvers.recorder import Recorder
-from tests.providers.test_aijudge import LoopbackServer
-from tests.support import ApiServer, Replay, gql, replay_settings
+from tests.support import ApiServer, LoopbackServer, Replay, gql, replay_settings
 
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 RECORD = """mutation($t: String!, $key: String) { recordSignal(ticker: $t, idempotencyKey: $key) {

@@ -18,13 +18,12 @@ from starlette.routing import Route
 from tests.providers.test_aijudge import (
     VERDICT,
     ChatServer,
-    LoopbackServer,
     answer_content,
     answer_json,
     answer_slowly,
     completion,
 )
-from tests.support import ApiServer, Replay, gql
+from tests.support import ApiServer, LoopbackServer, Replay, gql
 
 KEY = "sk-test-verdicts-0c1d"  # not a real key: what must never leave the Authorization header
 FIELDS = """verdict riskMode positionMultiplier summary judge model latencyMs fallbackReason

@@ -13,14 +13,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-import uvicorn
 from prometheus_client import CollectorRegistry, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -30,51 +28,13 @@ from starlette.routing import Route
 from providers.aijudge import AiJudgeClient, AiVerdict, JudgeMetrics, JudgeUnavailable
 from providers.aijudge.models import verdict_json_schema
 from tests.providers.conftest import load
-from tests.support import free_port
+from tests.support import LoopbackServer, free_port
 
 KEY = "sk-test-5e1d9c0a-not-a-real-key"  # what must never leave the Authorization header
 MODEL = "judge-test-model"
 SERVED_MODEL = "judge-test-model-0001"  # the server names its own snapshot
 TIMEOUT_S = 0.5
 KLINES = "binance-futures/klines-BTCUSDT-5m-limit500-2025-11-05.json"
-
-
-# -- a server on loopback ---------------------------------------------------------------------
-
-
-class LoopbackServer:
-    """An ASGI app under uvicorn in a daemon thread on a free loopback port."""
-
-    def __init__(self, app: Any) -> None:
-        config = uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=0,
-            log_config=None,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            ws="none",
-            timeout_graceful_shutdown=3,
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self.url = ""
-
-    def start(self) -> str:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("loopback server did not start")
-            time.sleep(0.005)
-        port = self._server.servers[0].sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
-        return self.url
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
 
 
 @dataclass

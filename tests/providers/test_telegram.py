@@ -33,8 +33,7 @@ from providers.telegram import (
     format_alert,
 )
 from tests.providers.conftest import load
-from tests.providers.test_aijudge import LoopbackServer
-from tests.support import free_port
+from tests.support import LoopbackServer, free_port
 
 TOKEN = "123456789:AAtest-not-a-real-token_5c0ffee1d2e3"  # what must never be shown
 CHAT_ID = "-1001234567890"
