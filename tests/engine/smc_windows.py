@@ -7,45 +7,14 @@ the verbatim BTCUSDT 5 m klines (12-field arrays, prices as strings).
 
 from __future__ import annotations
 
-import json
-from functools import cache
-
 from engine.domain import Candle
-from tests.support import RECORDED
-
-OHLCV = RECORDED / "binance-futures" / "ohlcv"
-VERBATIM_5M = RECORDED / "binance-futures" / "klines-BTCUSDT-5m-limit500-2025-11-05.json"
+from tests.engine.signal import recorded
 
 SERIES = [(s, i) for s in ("BTCUSDT", "ETHUSDT", "SOLUSDT") for i in ("1h", "15m", "5m")]
 
 
-@cache
-def derived(symbol: str, interval: str) -> tuple[Candle, ...]:
-    """The derived series of ``symbol`` at ``interval``, oldest first."""
-    rows = json.loads((OHLCV / f"ohlcv-{symbol}-{interval}.json").read_text())
-    return tuple(
-        Candle(int(r[0]), r[1], r[2], r[3], r[4], r[5], None, None, None, None) for r in rows
-    )
-
-
-@cache
-def verbatim_5m() -> tuple[Candle, ...]:
-    """The 500 verbatim BTCUSDT 5 m klines (2025-11-05 12:35 → 2025-11-07 06:10 UTC)."""
-    return tuple(
-        Candle(
-            r[0],
-            float(r[1]),
-            float(r[2]),
-            float(r[3]),
-            float(r[4]),
-            float(r[5]),
-            r[6],
-            float(r[7]),
-            r[8],
-            float(r[9]),
-        )
-        for r in json.loads(VERBATIM_5M.read_text())
-    )
+derived = recorded.derived  # the derived series of ``symbol`` at ``interval``
+verbatim_5m = recorded.candles_5m_verbatim  # the 500 verbatim BTCUSDT 5 m klines
 
 
 def window(series: tuple[Candle, ...], start: int, count: int) -> tuple[Candle, ...]:

@@ -6,13 +6,10 @@ on arrays built in the test, or plain Python arithmetic); no market number is ty
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from functools import cache
 from itertools import pairwise
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -50,9 +47,8 @@ from engine.indicators import (
     vwap,
     vwap_series,
 )
-from tests.engine.signal.recorded import candles_5m_verbatim
+from tests.engine.signal.recorded import candles_5m_verbatim, derived
 
-OHLCV = Path(__file__).resolve().parents[2] / "providers/replay/data/binance-futures/ohlcv"
 VERBATIM = "klines-BTCUSDT-5m-verbatim"
 # Derived OHLCV (no taker volume) of three coins and three intervals, and the verbatim klines
 DATASETS = ["BTCUSDT-1h", "BTCUSDT-15m", "ETHUSDT-1h", "ETHUSDT-5m", "SOLUSDT-15m", VERBATIM]
@@ -61,14 +57,11 @@ TAIL = 250  # candles before each trend test point: enough for the slowest EMA (
 STEP = 7  # test every 7th candle as the newest, to keep the sliding test fast
 
 
-@cache
 def _candles(name: str) -> tuple[Candle, ...]:
     if name == VERBATIM:
         return candles_5m_verbatim()
-    rows = json.loads((OHLCV / f"ohlcv-{name}.json").read_text())  # [ms, o, h, l, c, v]
-    return tuple(
-        Candle(int(r[0]), r[1], r[2], r[3], r[4], r[5], None, None, None, None) for r in rows
-    )
+    symbol, interval = name.split("-")
+    return derived(symbol, interval)
 
 
 def _column(candles: Sequence[Candle], field: str) -> FloatArray:

@@ -25,10 +25,15 @@ def _derived_candle(row: list[float]) -> Candle:
 
 
 @cache
+def derived(symbol: str, interval: str) -> tuple[Candle, ...]:
+    """The derived ``ohlcv-{symbol}-{interval}.json`` series, oldest first (no gaps)."""
+    path = DATA / f"binance-futures/ohlcv/ohlcv-{symbol}-{interval}.json"
+    return tuple(_derived_candle(r) for r in json.loads(path.read_text()))
+
+
 def candles_1h(symbol: str = "BTCUSDT") -> tuple[Candle, ...]:
     """The derived 1 h series of ``symbol`` (719 consecutive candles, oldest first)."""
-    rows = json.loads((DATA / f"binance-futures/ohlcv/ohlcv-{symbol}-1h.json").read_text())
-    return tuple(_derived_candle(r) for r in rows)
+    return derived(symbol, "1h")
 
 
 @cache
