@@ -37,9 +37,9 @@ from providers.history import (
 )
 from providers.telegram import AlertFactor, SignalAlert, TelegramClient
 from resolvers import market, symbols, verdicts
-from resolvers.context import Context, RequestMeta, Services
+from resolvers.context import Context, Services
 from resolvers.errors import InvalidArgument, SourceNotConfigured
-from resolvers.loaders import Loaders
+from resolvers.loaders import fresh_context
 
 log = logging.getLogger("perpgraph.history")
 
@@ -262,7 +262,7 @@ async def _score(services: Services, due: PendingEvaluation, now: datetime) -> O
     v, s = due.verdict, due.signal
     if v.entry is None or v.stop_loss is None or not v.take_profits or v.size_hint is None:
         return None  # no plan: nothing to score a stop or a target against
-    ctx = Context(services=services, loaders=Loaders(services, RequestMeta()), meta=RequestMeta())
+    ctx = fresh_context(services)
     ref = await symbols.resolve_symbol(ctx, s.ticker)
     candles = await market.candles(ctx, ref, EVALUATION_INTERVAL, EVALUATION_CANDLES)
     entry_ms = int(s.recorded_at.timestamp() * 1000)

@@ -24,7 +24,7 @@ from strawberry.dataloader import DataLoader
 
 from providers.errors import SymbolNotServed
 from resolvers.cache import Cached
-from resolvers.context import RequestMeta, Services
+from resolvers.context import Context, RequestMeta, Services
 
 T = TypeVar("T")
 AllSymbols = Callable[[str | None], Awaitable[Sequence[Any]]]
@@ -117,4 +117,10 @@ class Loaders:
         return await asyncio.shield(running)
 
 
-__all__ = ["Job", "Loaders"]
+def fresh_context(services: Services, *, debug: bool = False) -> Context:
+    """A request's context: fresh loaders and freshness record over the shared services."""
+    meta = RequestMeta()
+    return Context(services, Loaders(services, meta), meta, debug)
+
+
+__all__ = ["Job", "Loaders", "fresh_context"]

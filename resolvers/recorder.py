@@ -19,8 +19,8 @@ from engine.signal.model import Direction, Mode
 from providers.errors import ProviderError
 from providers.history import HistoryFilter
 from resolvers import history, symbols, verdicts
-from resolvers.context import Context, RequestMeta, Services
-from resolvers.loaders import Loaders
+from resolvers.context import Services
+from resolvers.loaders import fresh_context
 
 log = logging.getLogger("perpgraph.recorder")
 
@@ -84,7 +84,7 @@ class Recorder:
 
     async def _one(self, ticker: str, now: datetime) -> str | None:
         """Record ``ticker``'s move, or say why not."""
-        ctx = self._context()
+        ctx = fresh_context(self._services)
         ref = await symbols.resolve_symbol(ctx, ticker)
         judged = await verdicts.verdict(ctx, ref, self._mode)
         direction = judged.computed.result.direction
@@ -111,10 +111,6 @@ class Recorder:
             log.warning("cooldowns not read back from the history (%s)", exc.code)
             return
         self._seeded = True
-
-    def _context(self) -> Context:
-        meta = RequestMeta()
-        return Context(services=self._services, loaders=Loaders(self._services, meta), meta=meta)
 
 
 __all__ = ["Recorder", "ScanReport"]

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from engine.signal.model import Mode
 from engine.symbols import SymbolRef
 from resolvers import signals
-from resolvers.context import Context, RequestMeta, Services
-from resolvers.loaders import Loaders
+from resolvers.context import Services
+from resolvers.loaders import fresh_context
 
 log = logging.getLogger("perpgraph.watch")
 
@@ -85,8 +85,7 @@ class SignalWatcher:
 
     async def _run(self, ref: SymbolRef, mode: Mode, watch: _Watch) -> None:
         while True:
-            meta = RequestMeta()
-            ctx = Context(self._services, Loaders(self._services, meta), meta)
+            ctx = fresh_context(self._services)
             try:
                 computed = await signals.signal(ctx, ref, mode)
             except Exception as exc:  # a failed run is skipped; the next may succeed
