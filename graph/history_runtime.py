@@ -86,34 +86,21 @@ async def run_migrate(settings: Settings) -> list[str]:
 
 async def run_watch(settings: Settings) -> None:
     """``perpgraph watch``: the recorder alone (no HTTP server), until stopped."""
-    from graph.wiring import build_services, policies
-    from providers.http import UpstreamHttp
-    from providers.metrics import Metrics
-    from resolvers.cache import SharedCache, build_backend
-    from resolvers.hub import LiquidationHub
+    from graph.wiring import standalone_services
 
     if settings.database_url is None:
         raise SystemExit("perpgraph watch needs PERPGRAPH_DATABASE_URL (it records signals)")
-    metrics = Metrics()
-    redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
-    backend = build_backend(redis_url, settings.cache_namespace)
-    cache = SharedCache(
-        backend, metrics, stale_if_error_s=settings.stale_if_error_s, distributed=bool(redis_url)
-    )
-    async with contextlib.AsyncExitStack() as stack, httpx.AsyncClient() as client:
-        stack.push_async_callback(cache.close)
-        http = UpstreamHttp(client, metrics, policies(settings))
-        services = build_services(settings, http, cache, metrics, LiquidationHub(metrics))
-        if services.aijudge is not None:
-            stack.push_async_callback(services.aijudge.aclose)
+    async with (
+        standalone_services(settings) as (services, client),
+        contextlib.AsyncExitStack() as stack,
+    ):
         store = await open_history(settings)
         assert store is not None  # the URL was checked above
         stack.push_async_callback(store.close)
         sender = alerts(settings, client)
         if sender is not None:
             stack.push_async_callback(sender.drain)
-        services = _with(services, store, sender)
-        await recorder(settings, services).run()
+        await recorder(settings, _with(services, store, sender)).run()
 
 
 def _with(services: Services, store: HistoryStore | None, sender: Alerts | None) -> Services:

@@ -121,31 +121,17 @@ async def run_ingest(settings: Settings) -> None:
 
     N API instances relay from Redis, so one upstream connection per feed serves them all.
     """
-    import httpx
-
-    from graph.wiring import build_services, policies
-    from providers.http import UpstreamHttp
-    from resolvers.bus import LiquidationBus
-    from resolvers.cache import SharedCache, build_backend
+    from graph.wiring import standalone_services
 
     if settings.redis_url is None:
         raise SystemExit("perpgraph ingest needs PERPGRAPH_REDIS_URL (it publishes to Redis)")
     if not feed_names(settings):
         raise SystemExit("PERPGRAPH_LIQUIDATION_STREAMS names no feed to ingest")
-    metrics = Metrics()
-    backend = build_backend(settings.redis_url.get_secret_value(), settings.cache_namespace)
-    cache = SharedCache(
-        backend, metrics, stale_if_error_s=settings.stale_if_error_s, distributed=True
-    )
-    bus = LiquidationBus(backend.client, settings.cache_namespace)
-    hub = LiquidationHub(metrics)  # unused by the feeds here; Services wants one
-    async with httpx.AsyncClient() as client:
-        http = UpstreamHttp(client, metrics, policies(settings))
-        services = build_services(settings, http, cache, metrics, hub, bus)
-        ingest = Ingest(settings, services, hub)
+    async with standalone_services(settings) as (services, _):
+        assert services.hub is not None  # built with every set of services
+        ingest = Ingest(settings, services, services.hub)
         await ingest.start()
         try:
             await asyncio.Event().wait()  # until cancelled (SIGINT/SIGTERM)
         finally:
             await ingest.stop()
-            await cache.close()

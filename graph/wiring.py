@@ -1,8 +1,13 @@
-"""Building the process-wide services from settings (shared by ``serve`` and ``ingest``)."""
+"""Building the process-wide services from settings (shared by ``serve``, ``ingest`` and
+``watch``)."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
+
+import httpx
 
 from graph.settings import Settings
 from providers import binance, coingecko, coinglass, feargreed, hyperliquid, lunarcrush, okx
@@ -10,7 +15,7 @@ from providers.aijudge import AiJudgeClient, JudgeMetrics
 from providers.http import HostPolicy, UpstreamHttp
 from providers.metrics import Metrics
 from resolvers.bus import LiquidationBus
-from resolvers.cache import SharedCache
+from resolvers.cache import SharedCache, build_backend
 from resolvers.context import Limits, Services, Ttls
 from resolvers.hub import LiquidationHub
 
@@ -144,4 +149,32 @@ def ai_judge(settings: Settings, metrics: Metrics) -> AiJudgeClient | None:
     )
 
 
-__all__ = ["build_services", "policies", "ttls"]
+@contextlib.asynccontextmanager
+async def standalone_services(
+    settings: Settings,
+) -> AsyncIterator[tuple[Services, httpx.AsyncClient]]:
+    """The services of a command that runs without the HTTP server (``ingest``, ``watch``),
+    and their HTTP client (alerts use it too): the shared cache on Redis when configured,
+    with the liquidation bus; everything closed on exit."""
+    metrics = Metrics()
+    redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
+    backend = build_backend(redis_url, settings.cache_namespace)
+    cache = SharedCache(
+        backend,
+        metrics,
+        stale_if_error_s=settings.stale_if_error_s,
+        distributed=redis_url is not None,
+        flight_wait_s=settings.single_flight_wait_s,
+    )
+    bus = LiquidationBus(backend.client, settings.cache_namespace) if redis_url else None
+    async with contextlib.AsyncExitStack() as stack:
+        stack.push_async_callback(cache.close)
+        client = await stack.enter_async_context(httpx.AsyncClient())
+        http = UpstreamHttp(client, metrics, policies(settings))
+        services = build_services(settings, http, cache, metrics, LiquidationHub(metrics), bus)
+        if services.aijudge is not None:
+            stack.push_async_callback(services.aijudge.aclose)
+        yield services, client
+
+
+__all__ = ["build_services", "policies", "standalone_services", "ttls"]
