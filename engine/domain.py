@@ -1,8 +1,8 @@
 """Domain objects shared by every layer.
 
-All are frozen dataclasses with units in their names. Every market object carries
-``source`` (which venue or service answered, e.g. ``"binance"`` or
-``"binance via perpgraph-replay"``) and ``as_of_ms`` (the venue's own timestamp of the
+All are frozen dataclasses with units in their names. Every market object carries a
+``Sourced``: the ``provider`` that answered (``"binance"``), the proxy it came ``via`` when
+one says so (``"perpgraph-replay"``), and ``as_of_ms`` (the venue's own timestamp of the
 data in Unix milliseconds, or the receive time when the venue gives none).
 Values that a venue did not send are ``None``; nothing here is ever filled in.
 """
@@ -18,8 +18,18 @@ from enum import Enum
 class Sourced:
     """Where a value came from and when the venue says it was true."""
 
-    source: str
+    provider: str  # the venue or service that answered: "binance", "okx", "coinglass"...
     as_of_ms: int
+    via: str | None = None  # the proxy that relayed the answer, when one says so (a replay)
+
+    @property
+    def source(self) -> str:
+        """The provider, or ``"provider via <proxy>"``: what the API shows as ``source``."""
+        return self.provider if self.via is None else f"{self.provider} via {self.via}"
+
+    def at(self, as_of_ms: int) -> Sourced:
+        """The same origin, stamped with another time (the venue's own, say)."""
+        return Sourced(self.provider, as_of_ms, self.via)
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,8 +43,9 @@ class SymbolRef:
     listed_ms: int | None
 
 
-class UnknownSymbol(LookupError):
-    """No venue lists the symbol. ``suggestions`` are close canonical tickers."""
+class NotListed(LookupError):
+    """No listing of this registry matches the text. ``suggestions`` are close canonical
+    tickers."""
 
     def __init__(self, text: str, suggestions: tuple[str, ...]) -> None:
         hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
@@ -146,14 +147,14 @@ class SymbolRegistry:
     def resolve(self, text: str) -> SymbolRef:
         ref = self.find(text)
         if ref is None:
-            raise UnknownSymbol(text, self.suggest(text))
+            raise NotListed(text, self.suggest(text))
         return ref
 
 
 __all__ = [
+    "NotListed",
     "SymbolRef",
     "SymbolRegistry",
-    "UnknownSymbol",
     "VenueNames",
     "parse",
     "split_multiplier",

@@ -1,9 +1,11 @@
 """Errors at the API boundary: stable ``extensions.code`` for what is expected, a mask for
 the rest.
 
-Expected failures (upstream faults, unknown symbols, bad arguments, validation and limit
-errors) keep their message and get a code; anything else becomes "Internal server error"
-with code INTERNAL for the client and is logged whole (STYLE.md point 8).
+The one place where errors become ``extensions``: GraphQL's own parse and validation
+errors, the providers' tree (``providers/errors.py``) and the request tree
+(``resolvers/errors.py``) keep their message and get their code; anything else becomes
+"Internal server error" with code INTERNAL for the client and is logged whole (STYLE.md
+point 8).
 """
 
 from __future__ import annotations
@@ -13,10 +15,8 @@ from typing import Any
 
 from graphql import GraphQLError, GraphQLSyntaxError
 
-from engine.signal import NoPrice
-from engine.symbols import UnknownSymbol
 from providers.errors import ProviderError
-from resolvers.errors import FallbackExhausted, InvalidArgument
+from resolvers.errors import FallbackExhausted, RequestError, UnknownSymbol
 
 log = logging.getLogger("perpgraph.errors")
 
@@ -39,18 +39,16 @@ def classify(error: GraphQLError) -> tuple[str, dict[str, Any]] | None:
         return None  # an execution error of our own making (e.g. a non-null violation)
     if isinstance(original, GraphQLError):
         return classify(original)
-    if isinstance(original, FallbackExhausted):
-        ext = _provider_extensions(original.primary)
-        ext["fallback"] = {"provider": original.fallback.provider, "code": original.fallback.code}
-        return original.primary.message, ext
     if isinstance(original, ProviderError):
-        return original.message, _provider_extensions(original)
+        ext = _provider_extensions(original)
+        if isinstance(original, FallbackExhausted):
+            fallback = original.fallback
+            ext["fallback"] = {"provider": fallback.provider, "code": fallback.code}
+        return original.message, ext
     if isinstance(original, UnknownSymbol):
-        return str(original), {"code": "UNKNOWN_SYMBOL", "suggestions": list(original.suggestions)}
-    if isinstance(original, InvalidArgument):
+        return original.message, {"code": original.code, "suggestions": list(original.suggestions)}
+    if isinstance(original, RequestError):
         return original.message, {"code": original.code}
-    if isinstance(original, NoPrice):
-        return str(original), {"code": "NO_DATA"}
     return None
 
 

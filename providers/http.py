@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from engine.domain import Sourced
 from providers.errors import (
     CircuitOpen,
     ProviderBadData,
@@ -100,12 +101,11 @@ class Fetched:
     received_ms: int
     via: str | None
 
-    def source(self, provider: str) -> str:
-        """``provider``, or ``"provider via <proxy>"`` when a ``Via`` header names one."""
-        if not self.via:
-            return provider
-        hop = self.via.split(",")[-1].strip().split(" ")[-1]
-        return f"{provider} via {hop}"
+    def sourced(self, provider: str) -> Sourced:
+        """``provider``'s answer as received (stamped with the receive time; a model
+        restamps it with the venue's own), with the last proxy a ``Via`` header names."""
+        hop = self.via.split(",")[-1].strip().split(" ")[-1] if self.via else None
+        return Sourced(provider, self.received_ms, via=hop or None)
 
 
 @dataclass(frozen=True, slots=True)

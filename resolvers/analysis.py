@@ -25,9 +25,10 @@ from engine import smc as smc_engine
 from engine.domain import Candles
 from engine.symbols import SymbolRef
 from resolvers import market
+from resolvers.arguments import check_interval, check_limit
 from resolvers.cache import Cached
 from resolvers.context import Context
-from resolvers.errors import InvalidArgument, check_limit
+from resolvers.errors import InvalidArgument
 
 T = TypeVar("T")
 
@@ -136,7 +137,7 @@ def check_intervals(intervals: Sequence[str]) -> list[str]:
             "BAD_LIMIT", f"intervals takes 1 to {MAX_TIMEFRAMES} entries, got {len(intervals)}"
         )
     for interval in intervals:
-        market.check_interval(interval)
+        check_interval(interval)
     if len(set(intervals)) != len(intervals):
         raise InvalidArgument("BAD_INTERVAL", "intervals must be distinct")
     return list(intervals)

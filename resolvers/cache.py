@@ -72,8 +72,14 @@ class DatasetStats:
     stale: int = 0
 
 
+# Cached values are pickled domain objects: a release that changes their shape bumps this,
+# so that it never reads what an older release (still running beside it) stored.
+VALUE_FORMAT = 2  # 2: Sourced carries provider and via
+
+
 def build_backend(redis_url: str | None, namespace: str) -> BaseCache:
     """aiocache in memory, or on Redis (values pickled: only our own processes write them)."""
+    namespace = f"{namespace}:v{VALUE_FORMAT}"
     if not redis_url:
         return Cache(Cache.MEMORY, namespace=namespace)
     url = urlsplit(redis_url)
@@ -113,6 +119,11 @@ class SharedCache:
         # the Redis client behind aiocache, for the single-flight lock (SET NX, compare-del)
         self._redis: Any = getattr(backend, "client", None)
         self.stats: dict[str, DatasetStats] = defaultdict(DatasetStats)
+
+    @property
+    def redis(self) -> Any:
+        """The Redis client behind the cache (``redis.asyncio.Redis``), or None in memory."""
+        return self._redis
 
     async def close(self) -> None:
         client = getattr(self._backend, "client", None)

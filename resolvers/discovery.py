@@ -38,18 +38,17 @@ from engine.domain import (
     Ticker24h,
     TrendingCoins,
 )
-from engine.symbols import SymbolRef, SymbolRegistry, UnknownSymbol
-from providers.coingecko import CoinGeckoClient
+from engine.symbols import SymbolRef
 from providers.coingecko import venue as coingecko_venue
 from providers.errors import ProviderError, SymbolNotServed
-from resolvers import market
+from resolvers import datasets, market
+from resolvers.arguments import check_limit, check_stats_period
 from resolvers.cache import Cached
 from resolvers.context import Context
-from resolvers.errors import FallbackExhausted, InvalidArgument, SourceNotConfigured, check_limit
-from resolvers.loaders import Job
+from resolvers.errors import InvalidArgument, RequestError
 
-# the same cache entry and registry as symbol resolution (resolvers.symbols)
-from resolvers.symbols import binance_listing, cached_registry, resolve_symbol
+# the same cache entry and registry as symbol resolution
+from resolvers.symbols import binance_listing, binance_registry, resolve_symbol
 
 UNIVERSE_MAX_FIRST = 100
 SCAN_MAX_CANDIDATES = 20  # per-symbol statistics cost 4 calls each: 80 calls at most
@@ -58,11 +57,6 @@ SCAN_DEPTH = 100  # book levels per side read for walls (Binance weight 5)
 COINS_ORDER = "market_cap_desc"
 COINS_PER_PAGE = 250  # CoinGecko's largest page: one call screens 250 coins
 COINS_MAX_PAGE = 50
-
-
-async def binance_contracts(ctx: Context) -> Cached[ExchangeInfo]:
-    info: Cached[ExchangeInfo] = await ctx.loaders.job(binance_listing(ctx.services))
-    return info
 
 
 # -- universe -------------------------------------------------------------------------------
@@ -97,7 +91,7 @@ async def _load_all(loader: Any, symbols: Sequence[str]) -> dict[str, Any]:
 
 
 async def _universe(ctx: Context, f: UniverseFilter, sort: UniverseSort) -> _Universe:
-    info = await binance_contracts(ctx)
+    info = await binance_listing(ctx)
     quote = f.quote.upper() if f.quote else None
     contracts = [
         c
@@ -157,18 +151,11 @@ async def new_listings(
     ctx: Context, within_days: int, as_of_ms: int
 ) -> tuple[Cached[ExchangeInfo], list[ListedContract]]:
     check_limit("withinDays", within_days, 1, 365)
-    info = await binance_contracts(ctx)
+    info = await binance_listing(ctx)
     return info, disco.listed_within(info.value.contracts, as_of_ms, within_days)
 
 
 # -- CoinGecko --------------------------------------------------------------------------------
-
-
-def _coingecko(ctx: Context) -> CoinGeckoClient:
-    client = ctx.services.coingecko
-    if client is None:  # the lifespan always builds one; only narrow test setups lack it
-        raise SourceNotConfigured("no CoinGecko client in this deployment")
-    return client
 
 
 async def discover_coins(
@@ -187,34 +174,23 @@ async def discover_coins(
             coingecko_venue.check_category(category)
         except ValueError as err:
             raise InvalidArgument("BAD_CATEGORY", str(err)) from None
-    client = _coingecko(ctx)
-    markets: Cached[CoinMarkets] = await ctx.loaders.job(
-        Job(
-            "discovery",
-            f"coingecko:markets:{COINS_ORDER}:{COINS_PER_PAGE}:{page}:{category or ''}",
-            ctx.services.ttls.discovery,
-            lambda: client.markets(COINS_ORDER, COINS_PER_PAGE, page, category),
-        )
+    markets = await ctx.loaders.job(
+        datasets.coingecko_markets(ctx.services, COINS_ORDER, COINS_PER_PAGE, page, category)
     )
     screened = disco.screen_coins(markets.value.coins, max_market_cap_usd, min_volume_usd)
     return markets, screened[:first]
 
 
 async def trending(ctx: Context) -> Cached[TrendingCoins]:
-    client = _coingecko(ctx)
-    result: Cached[TrendingCoins] = await ctx.loaders.job(
-        Job("discovery", "coingecko:trending", ctx.services.ttls.discovery, client.trending)
-    )
-    return result
+    return await ctx.loaders.job(datasets.coingecko_trending(ctx.services))
 
 
 async def binance_match(ctx: Context, coin_symbol: str) -> SymbolRef | None:
     """The Binance USDT perpetual of a coin matched by its symbol (``btc`` -> BTCUSDT,
     ``pepe`` -> 1000PEPEUSDT), or None. Symbols are not unique across coins: two coins
     sharing a symbol match the same contract."""
-    info = await binance_contracts(ctx)
-    registry = cached_registry(info.value, lambda i: SymbolRegistry.from_binance(i.contracts))
-    return registry.find(coin_symbol)
+    info = await binance_listing(ctx)
+    return binance_registry(info.value).find(coin_symbol)
 
 
 # -- smart money scan ------------------------------------------------------------------------
@@ -253,7 +229,7 @@ async def _candidates(ctx: Context, c: ScanCriteria) -> list[Scanned]:
         for text in c.tickers:
             try:
                 out.append(Scanned(text, await resolve_symbol(ctx, text)))
-            except (UnknownSymbol, ProviderError, FallbackExhausted) as err:
+            except (RequestError, ProviderError) as err:
                 out.append(Scanned(text, None, error=err))
         return out
     f = UniverseFilter(min_quote_volume_usd=c.min_quote_volume_usd, quote=c.quote)
@@ -300,7 +276,7 @@ def check_criteria(c: ScanCriteria, first: int) -> None:
     check_limit("first", first, 1, SCAN_MAX_FIRST)
     check_limit("candidates", c.candidates, 1, SCAN_MAX_CANDIDATES)
     check_limit("points", c.points, 2, 500)
-    market.check_period(c.period)
+    check_stats_period(c.period)
     if c.tickers is not None:
         check_limit("tickers", len(c.tickers), 1, SCAN_MAX_CANDIDATES)
 
@@ -321,7 +297,6 @@ __all__ = [
     "ScanResult",
     "Scanned",
     "UniversePage",
-    "binance_contracts",
     "binance_match",
     "discover_coins",
     "funding_rate",

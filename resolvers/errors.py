@@ -1,50 +1,111 @@
-"""Errors the resolvers raise besides ``providers.errors`` and ``engine.symbols.UnknownSymbol``."""
+"""The errors of a request, one tree above the providers' own (``providers/errors.py``).
+
+    RequestError                  the request cannot be served as asked      code, message
+    ├── InvalidArgument           an argument outside its domain             BAD_LIMIT, BAD_PERIOD,
+    │                                                                        BAD_INTERVAL, BAD_CURSOR,
+    │                                                                        BAD_CATEGORY, BAD_ARGUMENT
+    ├── UnknownSymbol             no venue lists the ticker                  UNKNOWN_SYMBOL (+ suggestions)
+    ├── NotActionable             a NEUTRAL signal: nothing to record        NEUTRAL_SIGNAL
+    ├── NotConfigured             this deployment has no key or setting      NOT_CONFIGURED
+    │                             for the source asked
+    └── IngestNotRunning          no liquidation stream runs here            INGEST_NOT_RUNNING
+
+    ProviderError                 an upstream failed or refused (its own tree, providers/errors.py)
+    └── FallbackExhausted         the primary venue failed, then the         the primary's code
+                                  fallback venue too                         (+ the fallback's)
+
+``graph.errors`` maps both trees to ``extensions.code`` in one place and masks everything
+else. The engine refuses in its own pure terms (``ValueError`` for an argument out of range,
+``engine.symbols.NotListed``, ``engine.discovery.InvalidCursor``): the resolver that called
+it converts the refusal into this tree, chained with ``from``, so no bare built-in exception
+crosses a resolver.
+"""
 
 from __future__ import annotations
 
 from providers.errors import ProviderError
 
 
-class InvalidArgument(ValueError):
-    """A client argument is out of range; ``code`` is stable (BAD_INTERVAL, BAD_LIMIT...)."""
+class RequestError(Exception):
+    """Why this request cannot be answered as asked; ``code`` is stable."""
+
+    code = "REQUEST_ERROR"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidArgument(RequestError):
+    """A client argument is out of its domain; ``code`` names which kind (BAD_LIMIT...)."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
-        self.message = message
 
 
-class FallbackExhausted(Exception):
-    """The primary venue failed and so did the fallback venue. Reported as the primary."""
+class UnknownSymbol(RequestError):
+    """No venue lists the symbol. ``suggestions`` are close canonical tickers."""
+
+    code = "UNKNOWN_SYMBOL"
+
+    def __init__(self, text: str, suggestions: tuple[str, ...]) -> None:
+        hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
+        super().__init__(f"unknown symbol {text!r}{hint}")
+        self.text = text
+        self.suggestions = suggestions
+
+
+class NotActionable(RequestError):
+    """A NEUTRAL signal: only LONG and SHORT are recorded."""
+
+    code = "NEUTRAL_SIGNAL"
+
+    def __init__(self, ticker: str) -> None:
+        super().__init__(f"{ticker}'s signal is NEUTRAL: only LONG and SHORT are recorded")
+
+
+class NotConfigured(RequestError):
+    """A source this deployment has no key or setting for; reported, never faked."""
+
+    code = "NOT_CONFIGURED"
+
+
+class IngestNotRunning(RequestError):
+    """No liquidation stream runs in this deployment (``PERPGRAPH_LIQUIDATION_STREAMS``)."""
+
+    code = "INGEST_NOT_RUNNING"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "no liquidation stream is ingested here: set PERPGRAPH_LIQUIDATION_STREAMS"
+        )
+
+
+class FallbackExhausted(ProviderError):
+    """The primary venue failed and so did the fallback venue: reported as the primary
+    (its code, provider, endpoint and retry-after), with the fallback beside it."""
 
     def __init__(self, primary: ProviderError, fallback: ProviderError) -> None:
-        super().__init__(primary.message)
+        super().__init__(
+            primary.message,
+            provider=primary.provider,
+            endpoint=primary.endpoint,
+            status=primary.status,
+            retry_after_s=primary.retry_after_s,
+        )
+        self.code = primary.code
+        self.transient = primary.transient
         self.primary = primary
         self.fallback = fallback
 
 
-class SourceNotConfigured(InvalidArgument):
-    """A source this deployment has no key or setting for (code ``NOT_CONFIGURED``)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__("NOT_CONFIGURED", message)
-
-
-def check_limit(name: str, value: int, low: int, high: int, code: str = "BAD_LIMIT") -> int:
-    if not low <= value <= high:
-        raise InvalidArgument(code, f"{name} must be between {low} and {high}, got {value}")
-    return value
-
-
-def check_period(name: str, value: int, low: int, high: int) -> int:
-    """An indicator period: out of range is ``BAD_PERIOD`` wherever the period is asked."""
-    return check_limit(name, value, low, high, code="BAD_PERIOD")
-
-
 __all__ = [
     "FallbackExhausted",
+    "IngestNotRunning",
     "InvalidArgument",
-    "SourceNotConfigured",
-    "check_limit",
-    "check_period",
+    "NotActionable",
+    "NotConfigured",
+    "RequestError",
+    "UnknownSymbol",
 ]

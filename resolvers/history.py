@@ -10,16 +10,15 @@ and alerting.
   from the real 5-minute candles that followed (``engine.verdict.accuracy``). Binance serves
   the newest 1,000 of them (about 83 h), so a verdict left unscored for longer than that stays
   pending; a verdict without a stop (no plan) is not scored.
-* Each recorded signal is sent as a Telegram alert when configured, in the background; a
-  failed send is logged and counted, and never touches the record.
+* Each recorded signal is handed to the alert sender when one is configured
+  (``graph.server.jobs.alerts``: Telegram, in the background); a failed send never touches
+  the record.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
-from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -35,11 +34,11 @@ from providers.history import (
     VerdictRow,
     signal_id,
 )
-from providers.telegram import AlertFactor, SignalAlert, TelegramClient
+from providers.telegram import AlertFactor, SignalAlert
 from resolvers import market, symbols, verdicts
-from resolvers.context import Context, Services
-from resolvers.errors import InvalidArgument, SourceNotConfigured
-from resolvers.loaders import fresh_context
+from resolvers.context import Context, fresh_context
+from resolvers.errors import NotActionable, NotConfigured
+from resolvers.services import Services
 
 log = logging.getLogger("perpgraph.history")
 
@@ -48,15 +47,6 @@ EVALUATION_CANDLES = 1000  # the most one klines call gives: about 83 h of 5-min
 FIVE_MINUTES_MS = 5 * 60_000
 # how far back the evaluation candles reach: older verdicts cannot be scored any more
 CANDLES_COVER = timedelta(milliseconds=EVALUATION_CANDLES * FIVE_MINUTES_MS)
-
-
-class NotActionable(InvalidArgument):
-    """A NEUTRAL signal: nothing to record."""
-
-    def __init__(self, ticker: str) -> None:
-        super().__init__(
-            "NEUTRAL_SIGNAL", f"{ticker}'s signal is NEUTRAL: only LONG and SHORT are recorded"
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +58,7 @@ class Recorded:
 
 def store_of(services: Services) -> HistoryStore:
     if services.history is None:
-        raise SourceNotConfigured("signal history needs PERPGRAPH_DATABASE_URL")
+        raise NotConfigured("signal history needs PERPGRAPH_DATABASE_URL")
     return services.history
 
 
@@ -177,62 +167,6 @@ def alert(signal: SignalRow, verdict: VerdictRow, judged: verdicts.Judged) -> Si
     )
 
 
-class Alerts:
-    """Telegram alerts sent in the background; the record never waits for or depends on them.
-
-    One alert per record id (a move recorded twice is alerted once), and at most
-    ``max_in_flight`` sends at a time: past that an alert is dropped and counted, never
-    queued without bound.
-    """
-
-    def __init__(
-        self, client: TelegramClient, max_in_flight: int = 50, remember: int = 10_000
-    ) -> None:
-        self._client = client
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._alerted: OrderedDict[str, None] = OrderedDict()
-        self._max_in_flight = max_in_flight
-        self._remember = remember
-        self.sent = 0
-        self.failed = 0
-        self.dropped = 0
-
-    def send_later(self, record_id: str, message: SignalAlert) -> None:
-        if record_id in self._alerted:
-            return
-        if len(self._tasks) >= self._max_in_flight:
-            self.dropped += 1
-            log.warning(
-                "alert for %s dropped: %d sends in flight", message.ticker, len(self._tasks)
-            )
-            return
-        self._alerted[record_id] = None
-        if len(self._alerted) > self._remember:
-            self._alerted.popitem(last=False)
-        task = asyncio.create_task(self._send(message), name="perpgraph-alert")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _send(self, message: SignalAlert) -> None:
-        try:
-            await self._client.send_alert(message)
-        except Exception as exc:  # the record is already durable; the alert is best effort
-            self.failed += 1
-            log.warning("alert for %s not sent: %s", message.ticker, type(exc).__name__)
-        else:
-            self.sent += 1
-
-    async def drain(self, timeout_s: float = 5.0) -> None:
-        """At shutdown: wait (bounded) for the alerts in flight, then cancel the rest."""
-        if not self._tasks:
-            return
-        _, late = await asyncio.wait(set(self._tasks), timeout=timeout_s)
-        for task in late:
-            task.cancel()
-        if late:
-            await asyncio.wait(late)
-
-
 # -- scoring recorded verdicts ---------------------------------------------------------------
 
 
@@ -303,8 +237,6 @@ async def _score(services: Services, due: PendingEvaluation, now: datetime) -> O
 
 
 __all__ = [
-    "Alerts",
-    "NotActionable",
     "Recorded",
     "alert",
     "evaluate_due",

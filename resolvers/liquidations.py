@@ -15,28 +15,22 @@ from engine.symbols import SymbolRef
 from providers.errors import ProviderError, SymbolNotServed
 from resolvers import market
 from resolvers.context import Context
-from resolvers.errors import FallbackExhausted, InvalidArgument
-from resolvers.hub import LiquidationHub
+from resolvers.errors import IngestNotRunning
+from resolvers.live.hub import LiquidationHub
 
 log = logging.getLogger("perpgraph.liquidations")
 
 
-class IngestNotRunning(InvalidArgument):
-    """No liquidation stream runs in this deployment (``PERPGRAPH_LIQUIDATION_STREAMS``)."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "INGEST_NOT_RUNNING",
-            "no liquidation stream is ingested here: set PERPGRAPH_LIQUIDATION_STREAMS",
-        )
+def _ingested(ctx: Context) -> bool:
+    """A stream feeds this process's hub: its own ingest, or the Redis relay."""
+    return bool(ctx.services.hub.feeds) or ctx.services.bus is not None
 
 
 def running_hub(ctx: Context) -> LiquidationHub:
     """The hub subscriptions read: fed by this process's ingest, or by the Redis relay."""
-    hub = ctx.services.hub
-    if hub is None or not (hub.feeds or ctx.services.bus is not None):
+    if not _ingested(ctx):
         raise IngestNotRunning
-    return hub
+    return ctx.services.hub
 
 
 def venue_symbols(ref: SymbolRef) -> frozenset[str]:
@@ -76,6 +70,7 @@ class WindowReading:
 
     window: LiquidationWindow
     source: str  # the data's own label ("okx via ...", "stream: binance, okx")
+    provider: str  # who answered: "okx", "coinglass", or the stream's label
     as_of_ms: int
     stale: bool
     streamed: bool  # from the ingested stream, which moves every second
@@ -88,30 +83,33 @@ async def liquidation_window(
     the ingested stream when one runs; else Coinglass's aggregated history when keyed
     (OKX's orders when that fails or has no bucket in the window); else OKX's public
     liquidation orders, whose window shrinks to what their pages cover in a busy market."""
-    hub = ctx.services.hub
-    if hub is not None and (hub.feeds or ctx.services.bus is not None):
+    if _ingested(ctx):
         try:
             window, source = await stats(ctx, ref, window_ms)
         except IngestNotRunning:
             pass
         else:
-            return WindowReading(window, source, window.end_ms, stale=False, streamed=True)
+            return WindowReading(window, source, source, window.end_ms, stale=False, streamed=True)
     if ctx.services.coinglass is not None:
         try:
             history = await market.coinglass_liquidations(ctx, ref)
             window = coinglass_window(history.value, window_ms, now_ms)
-        except (ProviderError, FallbackExhausted) as first:
+        except ProviderError as first:
             log.info("coinglass liquidations failed (%s); using okx", type(first).__name__)
         else:
             meta = history.value.meta
-            return WindowReading(window, meta.source, meta.as_of_ms, history.stale, False)
+            return WindowReading(
+                window, meta.source, meta.provider, meta.as_of_ms, history.stale, streamed=False
+            )
     orders = await market.okx_liquidations(ctx, ref)
     span = window_ms
     if orders.value.complete_from_ms is not None:  # busy market: only the newest pages
         span = max(1, min(span, now_ms - orders.value.complete_from_ms))
     window = aggregate_liquidations(orders.value.events, end_ms=now_ms, window_ms=span)
     meta = orders.value.meta
-    return WindowReading(window, meta.source, meta.as_of_ms, orders.stale, streamed=False)
+    return WindowReading(
+        window, meta.source, meta.provider, meta.as_of_ms, orders.stale, streamed=False
+    )
 
 
 def coinglass_window(history: LiquidationHistory, window_ms: int, now_ms: int) -> LiquidationWindow:
@@ -138,7 +136,6 @@ def coinglass_window(history: LiquidationHistory, window_ms: int, now_ms: int) -
 
 
 __all__ = [
-    "IngestNotRunning",
     "WindowReading",
     "coinglass_window",
     "liquidation_window",

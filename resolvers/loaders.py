@@ -1,4 +1,4 @@
-"""Per-request DataLoaders over the shared cache.
+"""Per-request loading over the shared cache: batched all-symbol loaders and memoized jobs.
 
 Each loader batches the keys asked in one tick, takes what the shared cache holds, and
 makes one upstream call for the rest. All-symbol endpoints (prices, 24 h tickers, premium
@@ -16,28 +16,35 @@ late.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Hashable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
 from providers.errors import SymbolNotServed
+from providers.http import CallRecord
+from resolvers import datasets
 from resolvers.cache import Cached
-from resolvers.context import Context, RequestMeta, Services
+from resolvers.datasets import Batch, Job
+from resolvers.services import Services
 
 T = TypeVar("T")
-AllSymbols = Callable[[str | None], Awaitable[Sequence[Any]]]
 
 
-@dataclass(frozen=True, slots=True)
-class Job:
-    """One non-batchable upstream dataset: cache key parts, TTL and how to fetch it."""
+@dataclass(slots=True)
+class RequestMeta:
+    """Per request: freshness of the data used, whether the response may be cached."""
 
-    dataset: str
-    key: str
-    ttl_s: float
-    fetch: Callable[[], Awaitable[Any]]
+    min_fresh_s: float | None = None
+    cacheable: bool = True
+    calls: list[CallRecord] = field(default_factory=list)
+
+    def used(self, fresh_for_s: float, stale: bool) -> None:
+        if stale:
+            self.cacheable = False
+        if self.min_fresh_s is None or fresh_for_s < self.min_fresh_s:
+            self.min_fresh_s = fresh_for_s
 
 
 def _not_served(provider: str, dataset: str) -> SymbolNotServed:
@@ -52,28 +59,21 @@ class Loaders:
     def __init__(self, services: Services, meta: RequestMeta) -> None:
         self._services = services
         self._meta = meta
-        b = services.binance
-        ttl = services.ttls
-        self.price = self._all_symbol_loader("binance", "price", ttl.price, b.ticker_prices)
-        self.ticker_24h = self._all_symbol_loader(
-            "binance", "ticker_24h", ttl.ticker_24h, b.tickers_24h
-        )
-        self.premium = self._all_symbol_loader(
-            "binance", "premium_index", ttl.premium_index, b.premium_index
-        )
-        self._jobs: dict[Hashable, asyncio.Future[Cached[Any]]] = {}
+        self.price = self._all_symbol_loader(datasets.prices(services))
+        self.ticker_24h = self._all_symbol_loader(datasets.tickers_24h(services))
+        self.premium = self._all_symbol_loader(datasets.premium_indexes(services))
+        self._jobs: dict[str, asyncio.Future[Cached[Any]]] = {}
 
-    def _note(self, cached: Cached[Any]) -> Any:
+    def _note(self, cached: Cached[T]) -> Cached[T]:
         self._meta.used(cached.fresh_for_s, cached.stale)
         return cached
 
-    def _all_symbol_loader(
-        self, provider: str, dataset: str, ttl_s: float, fetch: AllSymbols
-    ) -> DataLoader[str, Cached[Any]]:
+    def _all_symbol_loader(self, batch: Batch[Any]) -> DataLoader[str, Cached[Any]]:
         cache = self._services.cache
+        provider, dataset = batch.provider, batch.dataset
 
         async def load(symbols: list[str]) -> list[Cached[Any] | BaseException]:
-            keys = [f"{provider}:{dataset}:{s}" for s in symbols]
+            keys = [datasets.key(provider, dataset, s) for s in symbols]
             prefix = len(provider) + len(dataset) + 2
 
             def venue_symbol(missing: Sequence[str]) -> str | None:
@@ -82,15 +82,15 @@ class Loaders:
 
             async def fetch_many(missing: Sequence[str]) -> dict[str, Any]:
                 try:
-                    rows = await fetch(venue_symbol(missing))
+                    rows = await batch.fetch(venue_symbol(missing))
                 except SymbolNotServed:  # one-symbol ask the venue says it cannot serve
                     return {}
-                return {f"{provider}:{dataset}:{row.symbol}": row for row in rows}
+                return {datasets.key(provider, dataset, row.symbol): row for row in rows}
 
             def flight(missing: Sequence[str]) -> str:
-                return f"{provider}:{dataset}:{venue_symbol(missing) or '*'}"
+                return datasets.key(provider, dataset, venue_symbol(missing) or "*")
 
-            found = await cache.get_or_fetch_many(dataset, keys, ttl_s, fetch_many, flight)
+            found = await cache.get_or_fetch_many(dataset, keys, batch.ttl_s, fetch_many, flight)
             out: list[Cached[Any] | BaseException] = []
             for key in keys:
                 item = found[key]
@@ -104,23 +104,18 @@ class Loaders:
 
         return DataLoader(load)
 
-    async def _run(self, job: Job) -> Cached[Any]:
+    async def _run(self, job: Job[T]) -> Cached[T]:
         cached = await self._services.cache.get_or_fetch(job.dataset, job.key, job.ttl_s, job.fetch)
-        return self._note(cached)  # type: ignore[no-any-return]
+        return self._note(cached)
 
-    async def job(self, job: Job) -> Cached[Any]:
+    async def job(self, job: Job[T]) -> Cached[T]:
         """The job's value, fetched once per request however many fields ask for it."""
         running = self._jobs.get(job.key)
         if running is None:
             running = self._jobs[job.key] = asyncio.ensure_future(self._run(job))
         # shielded: one asking field being cancelled must not cancel the others' fetch
-        return await asyncio.shield(running)
+        result: Cached[T] = await asyncio.shield(running)
+        return result
 
 
-def fresh_context(services: Services, *, debug: bool = False) -> Context:
-    """A request's context: fresh loaders and freshness record over the shared services."""
-    meta = RequestMeta()
-    return Context(services, Loaders(services, meta), meta, debug)
-
-
-__all__ = ["Job", "Loaders", "fresh_context"]
+__all__ = ["Loaders", "RequestMeta"]

@@ -3,7 +3,8 @@
 Binance is the primary venue. OKX answers price, 24 h stats, funding, open interest and
 candles when Binance is unavailable (timeouts, 5xx, rate limits, open breaker) or does not
 list the symbol; the domain object's ``source`` then says ``okx``. When both fail the error
-is the primary's, with the fallback's code beside it.
+is the primary's, with the fallback's code beside it. What each dataset is (cache key, TTL,
+fetch) is in ``resolvers.datasets``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from engine.domain import (
     Candles,
@@ -33,20 +34,19 @@ from engine.domain import (
     TakerVolume,
     Ticker24h,
 )
-from engine.intervals import INTERVAL_MS, STAT_PERIODS
 from engine.symbols import SymbolRef
 from providers.errors import ProviderError, ProviderUnavailable, SymbolNotServed
 from providers.lunarcrush.venue import check_topic
+from resolvers import datasets
+from resolvers.arguments import check_interval, check_limit, check_stats_period
 from resolvers.cache import Cached
 from resolvers.context import Context
-from resolvers.errors import FallbackExhausted, InvalidArgument, check_limit
-from resolvers.loaders import Job
-from resolvers.symbols import okx_listing
+from resolvers.datasets import Job
+from resolvers.errors import FallbackExhausted, InvalidArgument, NotConfigured
 
 T = TypeVar("T")
 K = TypeVar("K")
 LIQUIDATION_LOOKBACK_MS = 24 * 3_600_000
-LIQUIDATION_MAX_PAGES = 3  # OKX serves 100 orders a page; 3 pages = 3 calls at most
 
 
 async def _with_fallback(
@@ -68,17 +68,24 @@ async def _with_fallback(
             raise FallbackExhausted(first, second) from first
 
 
-def _okx_job(dataset: str, inst_id: str, ttl: float, fetch: Callable[[], Awaitable[Any]]) -> Job:
-    return Job(dataset, f"okx:{dataset}:{inst_id}", ttl, fetch)
+async def _binance_only(
+    ctx: Context, ref: SymbolRef, dataset: str, job: Callable[[str], Job[T]]
+) -> Cached[T]:
+    """A dataset only Binance serves: NO_DATA when Binance does not list the symbol."""
+    if ref.venues.binance is None:
+        raise SymbolNotServed(
+            f"{dataset} comes from binance, which does not list this symbol",
+            provider="binance",
+            endpoint=dataset,
+        )
+    return await ctx.loaders.job(job(ref.venues.binance))
 
 
 async def price(ctx: Context, ref: SymbolRef) -> Cached[PriceQuote]:
     s = ctx.services
 
     async def from_okx(inst: str) -> Cached[PriceQuote]:
-        t: Cached[Ticker24h] = await ctx.loaders.job(
-            _okx_job("ticker_24h", inst, s.ttls.ticker_24h, lambda: s.okx.ticker(inst))
-        )
+        t = await ctx.loaders.job(datasets.okx_ticker(s, inst))
         quote = PriceQuote(t.value.symbol, t.value.last_price, t.value.meta)
         return Cached(quote, t.stale, t.fresh_for_s)
 
@@ -89,9 +96,7 @@ async def ticker_24h(ctx: Context, ref: SymbolRef) -> Cached[Ticker24h]:
     s = ctx.services
 
     async def from_okx(inst: str) -> Cached[Ticker24h]:
-        return await ctx.loaders.job(
-            _okx_job("ticker_24h", inst, s.ttls.ticker_24h, lambda: s.okx.ticker(inst))
-        )
+        return await ctx.loaders.job(datasets.okx_ticker(s, inst))
 
     return await _with_fallback(ref, ctx.loaders.ticker_24h.load, from_okx)
 
@@ -123,89 +128,63 @@ async def funding(ctx: Context, ref: SymbolRef) -> Cached[FundingSnapshot]:
         return Cached(snap, p.stale, p.fresh_for_s)
 
     async def from_okx(inst: str) -> Cached[FundingSnapshot]:
-        return await ctx.loaders.job(
-            _okx_job("funding", inst, s.ttls.funding, lambda: s.okx.funding_rate(inst))
-        )
+        return await ctx.loaders.job(datasets.okx_funding(s, inst))
 
     return await _with_fallback(ref, from_binance, from_okx)
 
 
 async def funding_history(ctx: Context, ref: SymbolRef, limit: int) -> Cached[FundingHistory]:
     check_limit("limit", limit, 1, 1000)
-    b = ctx.services.binance
-    return await _from_binance(
-        ctx, ref, "funding_history", ctx.services.ttls.funding_history, f"{limit}",
-        lambda symbol: b.funding_history(symbol, limit),
-    )  # fmt: skip
+    s = ctx.services
+    return await _binance_only(
+        ctx, ref, "funding_history", lambda sym: datasets.binance_funding_history(s, sym, limit)
+    )
 
 
 async def open_interest(ctx: Context, ref: SymbolRef) -> Cached[OpenInterest]:
     s = ctx.services
 
     async def from_binance(symbol: str) -> Cached[OpenInterest]:
-        return await ctx.loaders.job(
-            Job(
-                "open_interest",
-                f"binance:open_interest:{symbol}",
-                s.ttls.open_interest,
-                lambda: s.binance.open_interest(symbol),
-            )
-        )
+        return await ctx.loaders.job(datasets.binance_open_interest(s, symbol))
 
     async def from_okx(inst: str) -> Cached[OpenInterest]:
-        return await ctx.loaders.job(
-            _okx_job("open_interest", inst, s.ttls.open_interest, lambda: s.okx.open_interest(inst))
-        )
+        return await ctx.loaders.job(datasets.okx_open_interest(s, inst))
 
     return await _with_fallback(ref, from_binance, from_okx)
-
-
-def check_period(period: str) -> str:
-    if period not in STAT_PERIODS:
-        raise InvalidArgument("BAD_PERIOD", f"period must be one of {', '.join(STAT_PERIODS)}")
-    return period
-
-
-def check_interval(interval: str) -> int:
-    if interval not in INTERVAL_MS:
-        raise InvalidArgument("BAD_INTERVAL", f"interval must be one of {', '.join(INTERVAL_MS)}")
-    return INTERVAL_MS[interval]
 
 
 async def open_interest_history(
     ctx: Context, ref: SymbolRef, period: str, limit: int
 ) -> Cached[OpenInterestHistory]:
-    check_period(period)
+    check_stats_period(period)
     check_limit("limit", limit, 1, 500)
-    b = ctx.services.binance
-    return await _from_binance(
-        ctx, ref, "open_interest_history", ctx.services.ttls.open_interest_history,
-        f"{period}:{limit}", lambda symbol: b.open_interest_history(symbol, period, limit),
+    s = ctx.services
+    return await _binance_only(
+        ctx, ref, "open_interest_history",
+        lambda sym: datasets.binance_open_interest_history(s, sym, period, limit),
     )  # fmt: skip
 
 
 async def long_short_ratio(
     ctx: Context, ref: SymbolRef, kind: RatioKind, period: str, limit: int
 ) -> Cached[LongShortRatio]:
-    check_period(period)
+    check_stats_period(period)
     check_limit("limit", limit, 1, 500)
-    b = ctx.services.binance
-    return await _from_binance(
-        ctx, ref, "ratios", ctx.services.ttls.ratios, f"{kind.value}:{period}:{limit}",
-        lambda symbol: b.long_short_ratio(symbol, kind, period, limit),
-    )  # fmt: skip
+    s = ctx.services
+    return await _binance_only(
+        ctx, ref, "ratios", lambda sym: datasets.binance_ratios(s, sym, kind, period, limit)
+    )
 
 
 async def taker_volume(
     ctx: Context, ref: SymbolRef, period: str, limit: int
 ) -> Cached[TakerVolume]:
-    check_period(period)
+    check_stats_period(period)
     check_limit("limit", limit, 1, 500)
-    b = ctx.services.binance
-    return await _from_binance(
-        ctx, ref, "taker_volume", ctx.services.ttls.taker_volume, f"{period}:{limit}",
-        lambda symbol: b.taker_volume(symbol, period, limit),
-    )  # fmt: skip
+    s = ctx.services
+    return await _binance_only(
+        ctx, ref, "taker_volume", lambda sym: datasets.binance_taker_volume(s, sym, period, limit)
+    )
 
 
 # Candles are fetched in a few fixed sizes and cut to the ``limit`` asked: every consumer of
@@ -222,43 +201,21 @@ def candle_fetch_size(limit: int) -> int:
 
 
 async def candles(ctx: Context, ref: SymbolRef, interval: str, limit: int) -> Cached[Candles]:
-    interval_ms = check_interval(interval)
+    check_interval(interval)
     check_limit("limit", limit, 1, ctx.services.limits.max_candles)
-    fetched = await _candles(ctx, ref, interval, interval_ms, candle_fetch_size(limit))
+    s, size = ctx.services, candle_fetch_size(limit)
+
+    async def from_binance(symbol: str) -> Cached[Candles]:
+        return await ctx.loaders.job(datasets.binance_klines(s, symbol, interval, size))
+
+    async def from_okx(inst: str) -> Cached[Candles]:
+        return await ctx.loaders.job(datasets.okx_candles(s, inst, interval, size))
+
+    fetched = await _with_fallback(ref, from_binance, from_okx)
     if len(fetched.value.candles) <= limit:
         return fetched
     cut = replace(fetched.value, candles=fetched.value.candles[-limit:])
     return Cached(cut, fetched.stale, fetched.fresh_for_s)
-
-
-async def _candles(
-    ctx: Context, ref: SymbolRef, interval: str, interval_ms: int, limit: int
-) -> Cached[Candles]:
-    s = ctx.services
-    ttl = s.ttls.klines(interval_ms)
-
-    async def from_binance(symbol: str) -> Cached[Candles]:
-        return await ctx.loaders.job(
-            Job(
-                "klines",
-                f"binance:klines:{symbol}:{interval}:{limit}",
-                ttl,
-                lambda: s.binance.klines(symbol, interval, limit),
-            )
-        )
-
-    async def from_okx(inst: str) -> Cached[Candles]:
-        okx_limit = min(limit, 300)  # OKX serves at most 300 candles per call
-        return await ctx.loaders.job(
-            Job(
-                "klines",
-                f"okx:klines:{inst}:{interval}:{okx_limit}",
-                ttl,
-                lambda: s.okx.candles(inst, interval, okx_limit),
-            )
-        )
-
-    return await _with_fallback(ref, from_binance, from_okx)
 
 
 _DEPTHS = (5, 10, 20, 50, 100, 500, 1000)
@@ -267,88 +224,77 @@ _DEPTHS = (5, 10, 20, 50, 100, 500, 1000)
 async def orderbook(ctx: Context, ref: SymbolRef, depth: int) -> Cached[OrderBook]:
     if depth not in _DEPTHS:
         raise InvalidArgument("BAD_LIMIT", f"depth must be one of {', '.join(map(str, _DEPTHS))}")
-    b = ctx.services.binance
-    return await _from_binance(
-        ctx, ref, "orderbook", ctx.services.ttls.orderbook, f"{depth}",
-        lambda symbol: b.depth(symbol, depth),
-    )  # fmt: skip
+    s = ctx.services
+    return await _binance_only(
+        ctx, ref, "orderbook", lambda sym: datasets.binance_orderbook(s, sym, depth)
+    )
 
 
 async def recent_trades(ctx: Context, ref: SymbolRef, limit: int) -> Cached[RecentTrades]:
     check_limit("limit", limit, 1, 1000)
-    b = ctx.services.binance
-    return await _from_binance(
-        ctx, ref, "trades", ctx.services.ttls.trades, f"{limit}",
-        lambda symbol: b.agg_trades(symbol, limit),
-    )  # fmt: skip
+    s = ctx.services
+    return await _binance_only(
+        ctx, ref, "trades", lambda sym: datasets.binance_trades(s, sym, limit)
+    )
+
+
+async def okx_listing(ctx: Context) -> Cached[ExchangeInfo]:
+    """OKX's instrument list (cached an hour)."""
+    return await ctx.loaders.job(datasets.okx_instruments(ctx.services))
 
 
 async def okx_liquidations(ctx: Context, ref: SymbolRef) -> Cached[Liquidations]:
-    """OKX's recent filled liquidation orders of the symbol's swap family (public, no key).
+    """OKX's recent filled liquidation orders of the symbol's swap family (public, no key),
+    back 24 h or as far as ``datasets.OKX_LIQUIDATION_PAGES`` pages reach.
 
     Contract counts are turned into base units with the swap's contract size from OKX's
     instrument list (cached an hour); a swap OKX does not list, or lists without a fixed
     base-unit size, has no liquidation data here.
     """
-    s = ctx.services
-    listing: Cached[ExchangeInfo] = await ctx.loaders.job(okx_listing(s))
+    listing = await okx_listing(ctx)
     inst_id = ref.venues.okx
     contract = next((c for c in listing.value.contracts if c.venue_symbol == inst_id), None)
     if contract is None or contract.contract_size is None:
         raise SymbolNotServed(
             "okx lists no linear swap for this symbol", provider="okx", endpoint="liquidations"
         )
-    family, size = f"{contract.base}-{contract.quote}", contract.contract_size
-
-    async def pages() -> Liquidations:
-        """Page back (100 orders a page) until the window is covered or the page cap."""
-        oldest_wanted = int(time.time() * 1000) - LIQUIDATION_LOOKBACK_MS
-        page = await s.okx.liquidation_orders(family, size)
-        events, meta = list(page.events), page.meta
-        for _ in range(LIQUIDATION_MAX_PAGES - 1):
-            if len(page.events) < 100 or events[0].ts_ms <= oldest_wanted:
-                return Liquidations(family, tuple(events), meta)
-            page = await s.okx.liquidation_orders(family, size, earlier_than_ms=events[0].ts_ms)
-            events = [*page.events, *events]
-        full = len(page.events) == 100 and events[0].ts_ms > oldest_wanted
-        return Liquidations(family, tuple(events), meta, events[0].ts_ms if full else None)
-
+    family = f"{contract.base}-{contract.quote}"
+    since_ms = int(time.time() * 1000) - LIQUIDATION_LOOKBACK_MS
     return await ctx.loaders.job(
-        Job("liquidations", f"okx:liquidations:{family}", s.ttls.liquidations, pages)
+        datasets.okx_liquidations(ctx.services, family, contract.contract_size, since_ms)
     )
 
 
-def _keyed(client: K | None, setting: str) -> K:
-    """A keyed source's client; callers ask only when the key is set (signals check)."""
+def keyed(client: K | None, setting: str) -> K:
+    """A keyed source's client, or NOT_CONFIGURED naming the setting it needs."""
     if client is None:
-        raise LookupError(f"{setting} is not set")
+        raise NotConfigured(f"this source needs {setting}")
     return client
 
 
 async def coinglass_liquidations(ctx: Context, ref: SymbolRef) -> Cached[LiquidationHistory]:
     """Coinglass v4 hourly liquidation history on Binance for the last 24 h (keyed)."""
     s = ctx.services
-    client = _keyed(s.coinglass, "PERPGRAPH_COINGLASS_API_KEY")
-    return await _from_binance(
-        ctx, ref, "liquidation_history", s.ttls.liquidations, "1h:24",
-        lambda symbol: client.liquidation_history("Binance", symbol, "1h", 24),
+    client = keyed(s.coinglass, "PERPGRAPH_COINGLASS_API_KEY")
+    return await _binance_only(
+        ctx, ref, "liquidation_history",
+        lambda sym: datasets.coinglass_liquidations(s, client, sym),
     )  # fmt: skip
 
 
 async def coinglass_ratio(ctx: Context, ref: SymbolRef, kind: RatioKind) -> Cached[LongShortRatio]:
     """Coinglass v4 long/short ratio history on Binance, 1 h x 30 (keyed)."""
     s = ctx.services
-    client = _keyed(s.coinglass, "PERPGRAPH_COINGLASS_API_KEY")
-    return await _from_binance(
-        ctx, ref, "coinglass_ratio", s.ttls.ratios, f"{kind.value}:1h:30",
-        lambda symbol: client.long_short_ratio(kind, "Binance", symbol, "1h", 30),
-    )  # fmt: skip
+    client = keyed(s.coinglass, "PERPGRAPH_COINGLASS_API_KEY")
+    return await _binance_only(
+        ctx, ref, "coinglass_ratio", lambda sym: datasets.coinglass_ratio(s, client, sym, kind)
+    )
 
 
 async def social_sentiment(ctx: Context, ref: SymbolRef) -> Cached[SocialSentiment]:
     """LunarCrush v4 sentiment of the coin's topic (its ticker, lower case; keyed)."""
     s = ctx.services
-    client = _keyed(s.lunarcrush, "PERPGRAPH_LUNARCRUSH_API_KEY")
+    client = keyed(s.lunarcrush, "PERPGRAPH_LUNARCRUSH_API_KEY")
     topic = ref.ticker.lower()
     try:
         check_topic(topic)
@@ -356,61 +302,25 @@ async def social_sentiment(ctx: Context, ref: SymbolRef) -> Cached[SocialSentime
         raise SymbolNotServed(
             "lunarcrush has no topic for this ticker", provider="lunarcrush", endpoint="topic"
         ) from None
-    return await ctx.loaders.job(
-        Job(
-            "social",
-            f"lunarcrush:topic:{topic}",
-            s.ttls.social,
-            lambda: client.topic_sentiment(topic),
-        )
-    )
+    return await ctx.loaders.job(datasets.lunarcrush_topic(s, client, topic))
 
 
 async def fear_greed(ctx: Context, limit: int) -> Cached[FearGreed]:
     check_limit("limit", limit, 1, 365)
-    s = ctx.services
-    return await ctx.loaders.job(
-        Job(
-            "fear_greed",
-            f"alternative.me:fng:{limit}",
-            s.ttls.fear_greed,
-            lambda: s.feargreed.index(limit),
-        )
-    )
-
-
-async def _from_binance(
-    ctx: Context,
-    ref: SymbolRef,
-    dataset: str,
-    ttl_s: float,
-    params: str,
-    fetch: Callable[[str], Awaitable[T]],
-) -> Cached[T]:
-    """A Binance-only dataset through the request's loader: key ``binance:dataset:symbol:params``."""
-    if ref.venues.binance is None:
-        raise SymbolNotServed(
-            f"{dataset} comes from binance, which does not list this symbol",
-            provider="binance",
-            endpoint=dataset,
-        )
-    symbol = ref.venues.binance
-    job = Job(dataset, f"binance:{dataset}:{symbol}:{params}", ttl_s, lambda: fetch(symbol))
-    result: Cached[T] = await ctx.loaders.job(job)
-    return result
+    return await ctx.loaders.job(datasets.fear_greed(ctx.services, limit))
 
 
 __all__ = [
     "candles",
-    "check_interval",
-    "check_period",
     "coinglass_liquidations",
     "coinglass_ratio",
     "fear_greed",
     "funding",
     "funding_history",
+    "keyed",
     "long_short_ratio",
     "okx_liquidations",
+    "okx_listing",
     "open_interest",
     "open_interest_history",
     "orderbook",

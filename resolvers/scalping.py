@@ -42,14 +42,13 @@ from engine.indicators import MAX_PERIOD, SCALP_EMA_PERIODS, Series, Trend
 from engine.signal.model import LiquidationWindow
 from engine.symbols import SymbolRef
 from providers.errors import SymbolNotServed
-from providers.hyperliquid import HyperliquidClient
 from providers.hyperliquid import venue as hyperliquid_venue
+from resolvers import datasets, market
 from resolvers import liquidations as stream
-from resolvers import market
+from resolvers.arguments import check_indicator_period, check_limit
 from resolvers.cache import Cached
 from resolvers.context import Context
-from resolvers.errors import InvalidArgument, SourceNotConfigured, check_limit, check_period
-from resolvers.loaders import Job
+from resolvers.errors import InvalidArgument, NotConfigured
 
 log = logging.getLogger("perpgraph.scalping")
 T = TypeVar("T")
@@ -80,13 +79,9 @@ def _reading(cached: Cached[Any], value: T) -> Reading[T]:
     return Reading(value, meta.source, meta.as_of_ms, cached.stale)
 
 
-def _provider(cached: Cached[Any]) -> str:
-    source: str = cached.value.meta.source
-    return source.split(" ")[0]  # "binance via perpgraph-replay" -> "binance"
-
-
 def _no_data(cached: Cached[Any], endpoint: str, message: str) -> SymbolNotServed:
-    return SymbolNotServed(message, provider=_provider(cached), endpoint=endpoint)
+    meta: Sourced = cached.value.meta
+    return SymbolNotServed(message, provider=meta.provider, endpoint=endpoint)
 
 
 # --- candle layers -------------------------------------------------------------------------
@@ -108,7 +103,7 @@ async def price(ctx: Context, ref: SymbolRef, interval: str) -> Reading[readings
 
 async def rsi(ctx: Context, ref: SymbolRef, interval: str, period: int) -> Reading[float]:
     """RSI (TA-Lib, Wilder) of the window's closes at the newest candle (which may be open)."""
-    check_period("period", period, 2, MAX_PERIOD)
+    check_indicator_period("period", period, 2, MAX_PERIOD)
     c = await window(ctx, ref, interval, period + 1)
     value = indicators.rsi(Series.from_candles(c.value.candles), period)
     if value is None:
@@ -225,17 +220,10 @@ class WhalePositions:
     positions: tuple[WhalePosition, ...]  # in this coin, largest position value first
 
 
-def _hyperliquid(ctx: Context) -> HyperliquidClient:
-    client = ctx.services.hyperliquid
-    if client is None:
-        raise SourceNotConfigured("no Hyperliquid client in this deployment")
-    return client
-
-
 def _addresses(ctx: Context) -> tuple[str, ...]:
     configured = ctx.services.whale_addresses
     if not configured:
-        raise SourceNotConfigured(
+        raise NotConfigured(
             "no whale accounts are watched: set PERPGRAPH_HYPERLIQUID_WHALE_ADDRESSES "
             "(comma-separated public Hyperliquid addresses)"
         )
@@ -244,7 +232,7 @@ def _addresses(ctx: Context) -> tuple[str, ...]:
         try:
             hyperliquid_venue.check_user(address)
         except ValueError:
-            raise SourceNotConfigured(
+            raise NotConfigured(
                 "PERPGRAPH_HYPERLIQUID_WHALE_ADDRESSES holds an address that is not 0x + 40 hex"
             ) from None
         unique.setdefault(address.lower(), address)
@@ -257,15 +245,11 @@ async def whale_positions(ctx: Context, ref: SymbolRef) -> Reading[WhalePosition
     One ``clearinghouseState`` call per account, all at once, each cached for the whales
     TTL under ``hyperliquid:state:<address>``. Any account failing fails the layer: a list
     without it could put the wrong whale first."""
-    client, addresses = _hyperliquid(ctx), _addresses(ctx)
-    ttl = ctx.services.ttls.whales
-
-    def job(address: str) -> Job:
-        key = f"hyperliquid:state:{address.lower()}"
-        return Job("whales", key, ttl, lambda: client.clearinghouse_state(address))
-
+    s, addresses = ctx.services, _addresses(ctx)
     accounts: list[Cached[PerpAccount]] = list(
-        await asyncio.gather(*(ctx.loaders.job(job(a)) for a in addresses))
+        await asyncio.gather(
+            *(ctx.loaders.job(datasets.hyperliquid_account(s, a)) for a in addresses)
+        )
     )
     coin = ref.venues.hyperliquid
     held = [
@@ -282,16 +266,7 @@ async def whale_positions(ctx: Context, ref: SymbolRef) -> Reading[WhalePosition
 
 async def whale_trades(ctx: Context, ref: SymbolRef) -> Cached[RecentTrades]:
     """Hyperliquid's latest prints of this coin (about ten), cached for the whales TTL."""
-    client = _hyperliquid(ctx)
-    coin = ref.venues.hyperliquid
-    return await ctx.loaders.job(
-        Job(
-            "whales",
-            f"hyperliquid:trades:{coin}",
-            ctx.services.ttls.whales,
-            lambda: client.recent_trades(coin),
-        )
-    )
+    return await ctx.loaders.job(datasets.hyperliquid_trades(ctx.services, ref.venues.hyperliquid))
 
 
 # --- sentiment -------------------------------------------------------------------------------
@@ -306,13 +281,13 @@ async def fear_greed(ctx: Context) -> Cached[FearGreed]:
 
 async def social(ctx: Context, ref: SymbolRef) -> Cached[SocialSentiment]:
     if ctx.services.lunarcrush is None:
-        raise SourceNotConfigured("LunarCrush needs PERPGRAPH_LUNARCRUSH_API_KEY")
+        raise NotConfigured("LunarCrush needs PERPGRAPH_LUNARCRUSH_API_KEY")
     return await market.social_sentiment(ctx, ref)
 
 
 __all__ = [
     "BOOK_DEPTH", "LARGE_TRADES", "MAX_LARGE_TRADES", "RATIO_PERIOD", "RSI_PERIOD",
-    "VOLUME_DELTA_CANDLES", "WINDOW_CANDLES", "LargeTrades", "Reading", "SourceNotConfigured",
+    "VOLUME_DELTA_CANDLES", "WINDOW_CANDLES", "LargeTrades", "Reading",
     "TrendReading", "WhalePosition", "WhalePositions", "check_large_trades", "fear_greed",
     "funding", "large_trades", "liquidations", "orderbook", "price", "ratio", "rsi", "social",
     "trend", "volume_delta", "whale_positions", "whale_trades", "window",

@@ -18,12 +18,12 @@ from engine.domain import RatioKind
 from engine.indicators import Trend
 from engine.scalping import Layer, ScalpingSummary
 from engine.scalping_inputs import ScalpingInputs
-from engine.symbols import SymbolRef, UnknownSymbol
+from engine.symbols import SymbolRef
 from providers.errors import ProviderError
-from resolvers import market
 from resolvers import scalping as layers
+from resolvers.arguments import check_interval
 from resolvers.context import Context
-from resolvers.errors import FallbackExhausted, InvalidArgument
+from resolvers.errors import RequestError
 
 log = logging.getLogger("perpgraph.scalping")
 
@@ -74,7 +74,7 @@ class SummaryResult:
     missing: tuple[Layer, ...]  # selected, but failed or gave nothing to read
 
 
-_EXPECTED = (ProviderError, FallbackExhausted, InvalidArgument, UnknownSymbol)
+_EXPECTED = (ProviderError, RequestError)
 
 
 def _readers(
@@ -155,7 +155,7 @@ async def summary(ctx: Context, ref: SymbolRef, interval: str, sel: Selection) -
     """The summary of the selected layers only (``engine.scalping``), read concurrently
     through the same loaders as the layer fields, so it adds no upstream call. A layer that
     fails is left out and listed in ``missing``; its own field reports the error."""
-    market.check_interval(interval)
+    check_interval(interval)
     readers = _readers(ctx, ref, interval, sel, int(time.time() * 1000))
     results = await asyncio.gather(*(read() for read in readers.values()), return_exceptions=True)
     values: dict[str, Any] = {}

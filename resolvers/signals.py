@@ -28,10 +28,10 @@ from engine.signal.model import (
 )
 from engine.symbols import SymbolRef
 from providers.errors import ProviderBadData, ProviderError, SymbolNotServed
-from resolvers import liquidations, market
+from resolvers import liquidations, market, symbols
 from resolvers.cache import Cached
 from resolvers.context import Context
-from resolvers.errors import FallbackExhausted
+from resolvers.errors import NotConfigured
 
 log = logging.getLogger("perpgraph.signals")
 LIQUIDATION_WINDOW_MS = 24 * 3_600_000
@@ -40,35 +40,32 @@ CANDLES = ("1h", 100)
 STATS = ("1h", 30)
 
 
-class NotConfigured(Exception):
-    """A keyed source without its key: reported in data quality, never faked."""
-
-
 @dataclass(frozen=True, slots=True)
-class Fetched:
+class SourceValue:
+    """One signal source's value, who served it, and whether it was served stale."""
+
     value: Any
     provider: str | None
     stale: bool
 
 
 async def _track(
-    name: str, fetch: Callable[[], Awaitable[Fetched]]
+    name: str, fetch: Callable[[], Awaitable[SourceValue]]
 ) -> tuple[Any, SourceStatus, BaseException | None]:
     """Run one source; its value (or None), its status, and the error it raised."""
     started = time.perf_counter()
     try:
         got = await fetch()
-    except NotConfigured as exc:
-        return None, SourceStatus(name, SourceState.NOT_CONFIGURED, detail=str(exc)), None
-    except (ProviderError, FallbackExhausted) as exc:
-        err = exc.primary if isinstance(exc, FallbackExhausted) else exc
+    except NotConfigured as exc:  # a keyed source without its key: reported, never faked
+        return None, SourceStatus(name, SourceState.NOT_CONFIGURED, detail=exc.message), None
+    except ProviderError as exc:  # a FallbackExhausted reports its primary, like the API
         status = SourceStatus(
             name,
             SourceState.FAILED,
-            provider=err.provider,
+            provider=exc.provider,
             latency_ms=round((time.perf_counter() - started) * 1000, 2),
-            code=err.code,
-            detail=err.message,
+            code=exc.code,
+            detail=exc.message,
         )
         return None, status, exc
     except Exception as exc:  # a bug must not cost the whole signal: this source fails
@@ -80,27 +77,26 @@ async def _track(
     return got.value, SourceStatus(name, state, provider=got.provider, latency_ms=latency), None
 
 
-def _from(cached: Cached[Any], value: Any) -> Fetched:
-    meta = cached.value.meta
-    return Fetched(value, meta.source.split(" ")[0], cached.stale)
+def _from(cached: Cached[Any], value: Any) -> SourceValue:
+    return SourceValue(value, cached.value.meta.provider, cached.stale)
 
 
-async def _last_ratio(ctx: Context, ref: SymbolRef, kind: RatioKind) -> Fetched:
+async def _last_ratio(ctx: Context, ref: SymbolRef, kind: RatioKind) -> SourceValue:
     """The newest ratio point: Coinglass's when keyed, else Binance's own statistics."""
     if ctx.services.coinglass is not None:
         c = await market.coinglass_ratio(ctx, ref, kind)
     else:
         c = await market.long_short_ratio(ctx, ref, kind, *STATS)
     if not c.value.points:
-        provider = c.value.meta.source.split(" ")[0]
+        provider = c.value.meta.provider
         raise SymbolNotServed("no ratio points returned", provider=provider, endpoint=kind.value)
     return _from(c, c.value.points[-1].long_short_ratio)
 
 
-async def _liquidations(ctx: Context, ref: SymbolRef, now_ms: int) -> Fetched:
+async def _liquidations(ctx: Context, ref: SymbolRef, now_ms: int) -> SourceValue:
     """The last 24 h of liquidations from the best source (``liquidations.liquidation_window``)."""
     r = await liquidations.liquidation_window(ctx, ref, LIQUIDATION_WINDOW_MS, now_ms)
-    return Fetched(r.window, r.source if r.streamed else r.source.split(" ")[0], r.stale)
+    return SourceValue(r.window, r.provider, r.stale)
 
 
 async def gather_inputs(
@@ -108,36 +104,36 @@ async def gather_inputs(
 ) -> tuple[SignalInputs, tuple[SourceStatus, ...], dict[str, BaseException]]:
     """Every source at once; (inputs, statuses, errors by source name)."""
 
-    async def price() -> Fetched:
+    async def price() -> SourceValue:
         c = await market.price(ctx, ref)
         return _from(c, c.value.price)
 
-    async def klines() -> Fetched:
+    async def klines() -> SourceValue:
         c = await market.candles(ctx, ref, *CANDLES)
         return _from(c, c.value.candles)
 
-    async def funding() -> Fetched:
+    async def funding() -> SourceValue:
         c = await market.funding(ctx, ref)
         return _from(c, c.value.funding_rate)
 
-    async def open_interest() -> Fetched:
+    async def open_interest() -> SourceValue:
         c = await market.open_interest_history(ctx, ref, *STATS)
         return _from(c, c.value.points)
 
-    async def social() -> Fetched:
+    async def social() -> SourceValue:
         if ctx.services.lunarcrush is None:
             raise NotConfigured("LunarCrush needs PERPGRAPH_LUNARCRUSH_API_KEY")
         c = await market.social_sentiment(ctx, ref)
         return _from(c, c.value.sentiment_pct)
 
-    async def fear_greed() -> Fetched:
+    async def fear_greed() -> SourceValue:
         c = await market.fear_greed(ctx, 1)
         points = c.value.points
         if not points:
             raise SymbolNotServed("no index value", provider="alternative.me", endpoint="/fng/")
         return _from(c, points[0].value)
 
-    sources: dict[str, Callable[[], Awaitable[Fetched]]] = {
+    sources: dict[str, Callable[[], Awaitable[SourceValue]]] = {
         "price": price,
         "klines": klines,
         "funding": funding,
@@ -187,6 +183,15 @@ async def signal(ctx: Context, ref: SymbolRef, mode: Mode) -> Computed:
     return computed
 
 
+async def signal_or_error(ctx: Context, ticker: str, mode: Mode) -> Computed | Exception:
+    """The signal of a ticker as typed, or the error that stopped it (a list field reports
+    it at the ticker's entry; expected errors carry codes, others are masked there)."""
+    try:
+        return await signal(ctx, await symbols.resolve_symbol(ctx, ticker), mode)
+    except Exception as err:
+        return err
+
+
 async def _compute(ctx: Context, ref: SymbolRef, mode: Mode) -> Computed:
     now_ms = int(time.time() * 1000)
     inputs, statuses, errors = await gather_inputs(ctx, ref, now_ms)
@@ -206,4 +211,4 @@ async def _compute(ctx: Context, ref: SymbolRef, mode: Mode) -> Computed:
     return Computed(ref, inputs.price, inputs, result)
 
 
-__all__ = ["Computed", "NotConfigured", "gather_inputs", "signal"]
+__all__ = ["Computed", "SourceValue", "gather_inputs", "signal", "signal_or_error"]

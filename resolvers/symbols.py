@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from engine.domain import ExchangeInfo
-from engine.symbols import SymbolRef, SymbolRegistry, UnknownSymbol
+from engine.symbols import SymbolRef, SymbolRegistry
 from providers.errors import ProviderError
+from resolvers import datasets
 from resolvers.cache import Cached
-from resolvers.context import Context, Services
-from resolvers.errors import FallbackExhausted
-from resolvers.loaders import Job
+from resolvers.context import Context
+from resolvers.errors import FallbackExhausted, UnknownSymbol
+from resolvers.services import Services
 
 _registries: dict[tuple[str, int, int], SymbolRegistry] = {}
 
@@ -32,49 +33,58 @@ def cached_registry(
     return registry
 
 
-def binance_listing(s: Services) -> Job:
-    return Job(
-        "exchange_info", "binance:exchange_info", s.ttls.exchange_info, s.binance.exchange_info
-    )
+def binance_registry(info: ExchangeInfo) -> SymbolRegistry:
+    return cached_registry(info, lambda i: SymbolRegistry.from_binance(i.contracts))
 
 
-def okx_listing(s: Services) -> Job:
-    return Job("exchange_info", "okx:instruments", s.ttls.exchange_info, s.okx.instruments)
+def okx_registry(info: ExchangeInfo) -> SymbolRegistry:
+    return cached_registry(info, lambda i: SymbolRegistry.from_okx(i.contracts))
+
+
+async def binance_listing(ctx: Context) -> Cached[ExchangeInfo]:
+    """Binance's perpetuals (exchange info, cached an hour)."""
+    return await ctx.loaders.job(datasets.binance_exchange_info(ctx.services))
 
 
 async def warm_symbols(s: Services) -> None:
-    """Load Binance's symbol list into the shared cache (the lifespan runs this at start-up,
+    """Load Binance's symbol list into the shared cache (the server runs this at start-up,
     so the first query does not wait for it). Failure is logged by the caller, not fatal."""
-    job = binance_listing(s)
+    job = datasets.binance_exchange_info(s)
     await s.cache.get_or_fetch(job.dataset, job.key, job.ttl_s, job.fetch)
+
+
+async def _from_okx_only(ctx: Context, text: str, binance_failed: ProviderError) -> SymbolRef:
+    try:
+        okx = await ctx.loaders.job(datasets.okx_instruments(ctx.services))
+    except ProviderError as okx_failed:
+        raise FallbackExhausted(binance_failed, okx_failed) from binance_failed
+    registry = okx_registry(okx.value)
+    ref = registry.find(text)
+    if ref is None:
+        raise UnknownSymbol(text, registry.suggest(text))
+    return ref
 
 
 async def resolve_symbol(ctx: Context, text: str) -> SymbolRef:
     """Binance's listing first; OKX's instruments only for what Binance does not list."""
-    s = ctx.services
-    okx_job = okx_listing(s)
+    okx_job = datasets.okx_instruments(ctx.services)
     try:
-        binance: Cached[ExchangeInfo] = await ctx.loaders.job(binance_listing(s))
+        binance = await binance_listing(ctx)
     except ProviderError as binance_failed:  # Binance's listing is down: OKX's must do
-        try:
-            okx_only: Cached[ExchangeInfo] = await ctx.loaders.job(okx_job)
-        except ProviderError as okx_failed:
-            raise FallbackExhausted(binance_failed, okx_failed) from binance_failed
-        registry = cached_registry(okx_only.value, lambda i: SymbolRegistry.from_okx(i.contracts))
-        return registry.resolve(text)
-    primary = cached_registry(binance.value, lambda i: SymbolRegistry.from_binance(i.contracts))
+        return await _from_okx_only(ctx, text, binance_failed)
+    primary = binance_registry(binance.value)
     ref = primary.find(text)
     if ref is not None:
         return ref
     try:
-        okx: Cached[ExchangeInfo] = await ctx.loaders.job(okx_job)
+        okx = await ctx.loaders.job(okx_job)
     except ProviderError:
         raise UnknownSymbol(text, primary.suggest(text)) from None
-    secondary = cached_registry(okx.value, lambda i: SymbolRegistry.from_okx(i.contracts))
+    secondary = okx_registry(okx.value)
     ref = secondary.find(text)
     if ref is None:
         raise UnknownSymbol(text, primary.suggest(text) or secondary.suggest(text))
     return ref
 
 
-__all__ = ["okx_listing", "resolve_symbol", "warm_symbols"]
+__all__ = ["binance_listing", "binance_registry", "okx_registry", "resolve_symbol", "warm_symbols"]

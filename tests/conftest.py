@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from graph.settings import Settings
+from graph.server.settings import Settings
 from providers.replay.server import ReplayServer
 from tests.support import ApiServer, Replay, replay_settings
 

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import uvicorn
 
-from graph.app import create_app
-from graph.settings import Settings
+from graph.server.app import create_app
+from graph.server.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORDED = ROOT / "providers" / "replay" / "data"
@@ -156,7 +156,7 @@ class ServerProcess:
         defaults = {"PERPGRAPH_LIQUIDATION_STREAMS": ""}
         env = {**os.environ, **defaults, **self._env, "PERPGRAPH_LOG_LEVEL": "WARNING"}
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "graph.cli", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "graph.server.cli", "serve", "--port", str(self.port)],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

@@ -77,7 +77,7 @@ class BinanceFuturesClient:
         payload = self._validate(ExchangeInfoPayload.model_validate, fetched.body, path)
         return ExchangeInfo(
             contracts=tuple(s.to_domain() for s in payload.symbols if s.is_perpetual),
-            meta=Sourced(source=fetched.source(self.PROVIDER), as_of_ms=payload.serverTime),
+            meta=fetched.sourced(self.PROVIDER).at(payload.serverTime),
         )
 
     # -- prices ----------------------------------------------------------------------------
@@ -90,8 +90,8 @@ class BinanceFuturesClient:
         path = "/fapi/v2/ticker/price"
         fetched = await self._get(path, self._symbol_param(symbol), self._weight(path, symbol))
         rows = self._validate(TICKER_PRICES.validate_python, _as_list(fetched.body), path)
-        source = fetched.source(self.PROVIDER)
-        return [row.to_domain(source, fetched.received_ms) for row in rows]
+        received = fetched.sourced(self.PROVIDER)
+        return [row.to_domain(received) for row in rows]
 
     async def tickers_24h(self, symbol: str | None = None) -> list[Ticker24h]:
         """GET /fapi/v1/ticker/24hr — rolling 24 h stats. Weight 1, or 40 for all symbols.
@@ -102,8 +102,8 @@ class BinanceFuturesClient:
         path = "/fapi/v1/ticker/24hr"
         fetched = await self._get(path, self._symbol_param(symbol), self._weight(path, symbol))
         rows = self._validate(TICKERS_24HR.validate_python, _as_list(fetched.body), path)
-        source = fetched.source(self.PROVIDER)
-        return [row.to_domain(source, fetched.received_ms) for row in rows]
+        received = fetched.sourced(self.PROVIDER)
+        return [row.to_domain(received) for row in rows]
 
     async def premium_index(self, symbol: str | None = None) -> list[PremiumIndex]:
         """GET /fapi/v1/premiumIndex — mark/index price and funding. Weight 1, or 10 for all.
@@ -115,8 +115,8 @@ class BinanceFuturesClient:
         path = "/fapi/v1/premiumIndex"
         fetched = await self._get(path, self._symbol_param(symbol), self._weight(path, symbol))
         rows = self._validate(PREMIUM_INDEX.validate_python, _as_list(fetched.body), path)
-        source = fetched.source(self.PROVIDER)
-        return [row.to_domain(source, fetched.received_ms) for row in rows]
+        received = fetched.sourced(self.PROVIDER)
+        return [row.to_domain(received) for row in rows]
 
     # -- funding and open interest ---------------------------------------------------------
 
@@ -144,7 +144,7 @@ class BinanceFuturesClient:
         venue.check_symbol(symbol)
         fetched = await self._get(path, {"symbol": symbol}, venue.weight(path))
         payload = self._validate(OpenInterestPayload.model_validate, fetched.body, path)
-        return payload.to_domain(fetched.source(self.PROVIDER), fetched.received_ms)
+        return payload.to_domain(fetched.sourced(self.PROVIDER))
 
     async def open_interest_history(
         self, symbol: str, period: str, limit: int = 30
@@ -250,9 +250,7 @@ class BinanceFuturesClient:
         )
 
     def _meta(self, fetched: Fetched, venue_ms: int | None = None) -> Sourced:
-        return Sourced(
-            source=fetched.source(self.PROVIDER), as_of_ms=venue_ms or fetched.received_ms
-        )
+        return fetched.sourced(self.PROVIDER).at(venue_ms or fetched.received_ms)
 
     def _series_meta(self, fetched: Fetched, newest_ms: int | None) -> Sourced:
         """A series is as of its newest row, never later than when it was received."""

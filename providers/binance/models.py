@@ -67,11 +67,11 @@ class TickerPrice(Payload):
     price: float
     time: OptInt = None
 
-    def to_domain(self, source: str, received_ms: int) -> PriceQuote:
+    def to_domain(self, received: Sourced) -> PriceQuote:
         return PriceQuote(
             symbol=self.symbol,
             price=self.price,
-            meta=Sourced(source=source, as_of_ms=as_of(self.time, received_ms)),
+            meta=received.at(as_of(self.time, received.as_of_ms)),
         )
 
 
@@ -86,7 +86,7 @@ class Ticker24hr(Payload):
     openTime: OptInt = None
     closeTime: OptInt = None
 
-    def to_domain(self, source: str, received_ms: int) -> Ticker24h:
+    def to_domain(self, received: Sourced) -> Ticker24h:
         return Ticker24h(
             symbol=self.symbol,
             last_price=self.lastPrice,
@@ -97,7 +97,7 @@ class Ticker24hr(Payload):
             quote_volume=self.quoteVolume,
             open_time_ms=self.openTime,
             close_time_ms=self.closeTime,
-            meta=Sourced(source=source, as_of_ms=as_of(self.closeTime, received_ms)),
+            meta=received.at(as_of(self.closeTime, received.as_of_ms)),
         )
 
 
@@ -110,7 +110,7 @@ class PremiumIndexItem(Payload):
     nextFundingTime: OptInt = None  # 0 for delivery contracts
     time: OptInt = None
 
-    def to_domain(self, source: str, received_ms: int) -> PremiumIndex:
+    def to_domain(self, received: Sourced) -> PremiumIndex:
         return PremiumIndex(
             symbol=self.symbol,
             mark_price=self.markPrice,
@@ -118,7 +118,7 @@ class PremiumIndexItem(Payload):
             last_funding_rate=self.lastFundingRate,
             next_funding_time_ms=self.nextFundingTime or None,
             interest_rate=self.interestRate,
-            meta=Sourced(source=source, as_of_ms=as_of(self.time, received_ms)),
+            meta=received.at(as_of(self.time, received.as_of_ms)),
         )
 
 
@@ -147,11 +147,11 @@ class OpenInterestPayload(Payload):
     openInterest: float  # base asset
     time: OptInt = None
 
-    def to_domain(self, source: str, received_ms: int) -> OpenInterest:
+    def to_domain(self, received: Sourced) -> OpenInterest:
         return OpenInterest(
             symbol=self.symbol,
             base_qty=self.openInterest,
-            meta=Sourced(source=source, as_of_ms=as_of(self.time, received_ms)),
+            meta=received.at(as_of(self.time, received.as_of_ms)),
         )
 
 

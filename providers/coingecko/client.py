@@ -94,8 +94,8 @@ class CoinGeckoClient:
             params["category"] = category
         fetched = await self._get(path, path, params)
         rows = self._validate(MARKETS.validate_python, fetched.body, path)
-        source = fetched.source(self.PROVIDER)
-        coins = tuple(row.to_domain(source, fetched.received_ms) for row in rows)
+        received = fetched.sourced(self.PROVIDER)
+        coins = tuple(row.to_domain(received) for row in rows)
         stamps = [c.last_updated_ms for c in coins if c.last_updated_ms is not None]
         return CoinMarkets(
             coins=coins,
@@ -134,7 +134,7 @@ class CoinGeckoClient:
         endpoint = VENUE.coin_endpoint
         fetched = await self._get(endpoint, path, _COIN_PARAMS)
         payload = self._validate(CoinDetail.model_validate, fetched.body, endpoint)
-        return payload.to_domain(fetched.source(self.PROVIDER), fetched.received_ms)
+        return payload.to_domain(fetched.sourced(self.PROVIDER))
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -151,10 +151,7 @@ class CoinGeckoClient:
         )
 
     def _meta(self, fetched: Fetched, newest_ms: int | None) -> Sourced:
-        return Sourced(
-            source=fetched.source(self.PROVIDER),
-            as_of_ms=series_as_of(newest_ms, fetched.received_ms),
-        )
+        return fetched.sourced(self.PROVIDER).at(series_as_of(newest_ms, fetched.received_ms))
 
     def _validate(self, parse: Callable[[Any], _T], body: Any, endpoint: str) -> _T:
         return validated(parse, body, self.PROVIDER, endpoint)

@@ -69,7 +69,7 @@ class MarketRow(Payload):
     max_supply: OptFloat = None
     last_updated: IsoMs = None
 
-    def to_domain(self, source: str, received_ms: int) -> CoinMarket:
+    def to_domain(self, received: Sourced) -> CoinMarket:
         return CoinMarket(
             coin_id=self.id,
             symbol=self.symbol,
@@ -88,7 +88,7 @@ class MarketRow(Payload):
             total_supply=self.total_supply,
             max_supply=self.max_supply,
             last_updated_ms=self.last_updated,
-            meta=Sourced(source=source, as_of_ms=series_as_of(self.last_updated, received_ms)),
+            meta=received.at(series_as_of(self.last_updated, received.as_of_ms)),
         )
 
 
@@ -180,7 +180,7 @@ class CoinDetail(Payload):
     market_data: CoinMarketData
     last_updated: IsoMs = None
 
-    def to_domain(self, source: str, received_ms: int) -> CoinMarket:
+    def to_domain(self, received: Sourced) -> CoinMarket:
         m = self.market_data
         updated = m.last_updated or self.last_updated
         rank = self.market_cap_rank if self.market_cap_rank is not None else m.market_cap_rank
@@ -202,7 +202,7 @@ class CoinDetail(Payload):
             total_supply=m.total_supply,
             max_supply=m.max_supply,
             last_updated_ms=updated,
-            meta=Sourced(source=source, as_of_ms=series_as_of(updated, received_ms)),
+            meta=received.at(series_as_of(updated, received.as_of_ms)),
         )
 
 

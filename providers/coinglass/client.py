@@ -171,10 +171,7 @@ class CoinglassClient:
         raise error(f"coinglass {what} (code {code})", provider=self.PROVIDER, endpoint=endpoint)
 
     def _series_meta(self, fetched: Fetched, newest_ms: int) -> Sourced:
-        return Sourced(
-            source=fetched.source(self.PROVIDER),
-            as_of_ms=series_as_of(newest_ms, fetched.received_ms),
-        )
+        return fetched.sourced(self.PROVIDER).at(series_as_of(newest_ms, fetched.received_ms))
 
     def _not_served(self, endpoint: str) -> SymbolNotServed:
         return SymbolNotServed(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from engine.domain import FearGreed, Sourced, series_as_of
+from engine.domain import FearGreed, series_as_of
 from providers.errors import ProviderRejected
 from providers.feargreed import venue
 from providers.feargreed.models import FNG_ITEMS, FngEnvelope
@@ -53,10 +53,7 @@ class FearGreedClient:
         newest = points[0].ts_ms if points else None
         return FearGreed(
             points=points,
-            meta=Sourced(
-                source=fetched.source(self.PROVIDER),
-                as_of_ms=series_as_of(newest, fetched.received_ms),
-            ),
+            meta=fetched.sourced(self.PROVIDER).at(series_as_of(newest, fetched.received_ms)),
         )
 
     def _validate(self, parse: Callable[[Any], _T], body: Any, endpoint: str) -> _T:

@@ -23,7 +23,6 @@ from engine.domain import (
     PerpAccount,
     PerpMarketContexts,
     RecentTrades,
-    Sourced,
     newest_candle_ms,
     series_as_of,
 )
@@ -63,7 +62,7 @@ class HyperliquidClient:
         info_type = "metaAndAssetCtxs"
         fetched = await self._post(info_type, {"type": info_type})
         payload = self._validate(MetaAndAssetCtxs.model_validate, fetched.body, info_type)
-        return payload.to_domain(fetched.source(self.PROVIDER), fetched.received_ms)
+        return payload.to_domain(fetched.sourced(self.PROVIDER))
 
     async def l2_book(self, coin: str) -> OrderBook:
         """POST /info ``{"type": "l2Book", "coin": coin}`` — the order book at full precision,
@@ -83,10 +82,7 @@ class HyperliquidClient:
             symbol=coin,
             bids=tuple(bids),
             asks=tuple(asks),
-            meta=Sourced(
-                source=fetched.source(self.PROVIDER),
-                as_of_ms=payload.venue_ms or fetched.received_ms,
-            ),
+            meta=fetched.sourced(self.PROVIDER).at(payload.venue_ms or fetched.received_ms),
         )
 
     async def candles(self, coin: str, interval: str, start_ms: int, end_ms: int) -> Candles:
@@ -115,9 +111,8 @@ class HyperliquidClient:
             symbol=coin,
             interval=interval,
             candles=tuple(candles),
-            meta=Sourced(
-                source=fetched.source(self.PROVIDER),
-                as_of_ms=series_as_of(newest_candle_ms(candles), fetched.received_ms),
+            meta=fetched.sourced(self.PROVIDER).at(
+                series_as_of(newest_candle_ms(candles), fetched.received_ms)
             ),
         )
 
@@ -134,7 +129,7 @@ class HyperliquidClient:
         venue.check_user(user)
         fetched = await self._post(info_type, {"type": info_type, "user": user})
         payload = self._validate(ClearinghouseState.model_validate, fetched.body, info_type)
-        return payload.to_domain(user, fetched.source(self.PROVIDER), fetched.received_ms)
+        return payload.to_domain(user, fetched.sourced(self.PROVIDER))
 
     async def recent_trades(self, coin: str) -> RecentTrades:
         """POST /info ``{"type": "recentTrades", "coin": coin}`` — the latest prints (about
@@ -153,10 +148,7 @@ class HyperliquidClient:
         return RecentTrades(
             symbol=coin,
             trades=tuple(trades),
-            meta=Sourced(
-                source=fetched.source(self.PROVIDER),
-                as_of_ms=series_as_of(newest, fetched.received_ms),
-            ),
+            meta=fetched.sourced(self.PROVIDER).at(series_as_of(newest, fetched.received_ms)),
         )
 
     # -- helpers ---------------------------------------------------------------------------

@@ -79,7 +79,7 @@ class MetaAndAssetCtxs(Payload):
             )
         return self
 
-    def to_domain(self, source: str, received_ms: int) -> PerpMarketContexts:
+    def to_domain(self, received: Sourced) -> PerpMarketContexts:
         markets = tuple(
             PerpMarketContext(
                 coin=asset.name,
@@ -98,9 +98,7 @@ class MetaAndAssetCtxs(Payload):
             for asset, ctx in zip(self.meta.universe, self.ctxs, strict=True)
         )
         # the answer carries no time of its own
-        return PerpMarketContexts(
-            markets=markets, meta=Sourced(source=source, as_of_ms=received_ms)
-        )
+        return PerpMarketContexts(markets=markets, meta=received.at(received.as_of_ms))
 
 
 # -- l2Book --------------------------------------------------------------------------------
@@ -219,7 +217,7 @@ class ClearinghouseState(Payload):
     withdrawable: OptFloat = None
     time: OptInt = None
 
-    def to_domain(self, user: str, source: str, received_ms: int) -> PerpAccount:
+    def to_domain(self, user: str, received: Sourced) -> PerpAccount:
         summary = self.marginSummary or MarginSummary()
         return PerpAccount(
             user=user,
@@ -228,7 +226,7 @@ class ClearinghouseState(Payload):
             total_notional_usd=summary.totalNtlPos,
             total_margin_used_usd=summary.totalMarginUsed,
             withdrawable_usd=self.withdrawable,
-            meta=Sourced(source=source, as_of_ms=as_of(self.time, received_ms)),
+            meta=received.at(as_of(self.time, received.as_of_ms)),
         )
 
 

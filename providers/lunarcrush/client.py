@@ -62,7 +62,7 @@ class LunarCrushClient:
         )
         self._raise_for_error_body(fetched.body, endpoint)
         response = self._validate(TopicResponse.model_validate, fetched.body, endpoint)
-        sentiment = response.to_domain(topic, fetched.source(self.PROVIDER), fetched.received_ms)
+        sentiment = response.to_domain(topic, fetched.sourced(self.PROVIDER))
         if sentiment is None:
             raise SymbolNotServed(
                 "lunarcrush has no social posts to weigh for this topic",

@@ -51,7 +51,7 @@ class TopicResponse(Payload):
     config: TopicConfig | None = None
     data: TopicData
 
-    def to_domain(self, topic: str, source: str, received_ms: int) -> SocialSentiment | None:
+    def to_domain(self, topic: str, received: Sourced) -> SocialSentiment | None:
         """None when the topic has no posts or no positive/negative post to weigh."""
         pct = self.data.sentiment_pct()
         if not self.data.num_posts or pct is None:
@@ -62,7 +62,7 @@ class TopicResponse(Payload):
             topic=topic,
             sentiment_pct=pct,
             posts=self.data.num_posts,
-            meta=Sourced(source=source, as_of_ms=as_of(venue_ms, received_ms)),
+            meta=received.at(as_of(venue_ms, received.as_of_ms)),
         )
 
 

@@ -18,7 +18,6 @@ from engine.domain import (
     FundingSnapshot,
     Liquidations,
     OpenInterest,
-    Sourced,
     Ticker24h,
     newest_candle_ms,
     series_as_of,
@@ -69,7 +68,7 @@ class OkxClient:
         rows = self._validate(INSTRUMENTS.validate_python, self._data(fetched, path), path)
         return ExchangeInfo(
             contracts=tuple(row.to_domain() for row in rows),
-            meta=Sourced(source=fetched.source(self.PROVIDER), as_of_ms=fetched.received_ms),
+            meta=fetched.sourced(self.PROVIDER).at(fetched.received_ms),
         )
 
     async def ticker(self, inst_id: str) -> Ticker24h:
@@ -86,7 +85,7 @@ class OkxClient:
         row = self._only(rows, path)
         if row.last is None:
             raise self._not_served(path, f"okx has no last price for {inst_id}")
-        return row.to_domain(fetched.source(self.PROVIDER), fetched.received_ms)
+        return row.to_domain(fetched.sourced(self.PROVIDER))
 
     async def tickers(self) -> list[Ticker24h]:
         """GET /api/v5/market/tickers?instType=SWAP — 24 h stats of every swap in one call.
@@ -97,8 +96,8 @@ class OkxClient:
         path = "/api/v5/market/tickers"
         fetched = await self._get(path, {"instType": VENUE.inst_type})
         rows = self._validate(TICKERS.validate_python, self._data(fetched, path), path)
-        source = fetched.source(self.PROVIDER)
-        return [row.to_domain(source, fetched.received_ms) for row in rows if row.last is not None]
+        received = fetched.sourced(self.PROVIDER)
+        return [row.to_domain(received) for row in rows if row.last is not None]
 
     async def funding_rate(self, inst_id: str) -> FundingSnapshot:
         """GET /api/v5/public/funding-rate — the current period's funding rate (a fraction).
@@ -114,7 +113,7 @@ class OkxClient:
         row = self._only(rows, path)
         if row.fundingRate is None:
             raise self._not_served(path, f"okx has no current funding rate for {inst_id}")
-        return row.to_domain(fetched.source(self.PROVIDER), fetched.received_ms)
+        return row.to_domain(fetched.sourced(self.PROVIDER))
 
     async def open_interest(self, inst_id: str) -> OpenInterest:
         """GET /api/v5/public/open-interest?instType=SWAP — open interest in base currency
@@ -123,7 +122,7 @@ class OkxClient:
         venue.check_inst_id(inst_id)
         fetched = await self._get(path, {"instType": VENUE.inst_type, "instId": inst_id})
         rows = self._validate(OPEN_INTERESTS.validate_python, self._data(fetched, path), path)
-        return self._only(rows, path).to_domain(fetched.source(self.PROVIDER), fetched.received_ms)
+        return self._only(rows, path).to_domain(fetched.sourced(self.PROVIDER))
 
     async def candles(self, inst_id: str, interval: str, limit: int = 100) -> Candles:
         """GET /api/v5/market/candles — OHLCV candles, returned oldest first.
@@ -150,9 +149,8 @@ class OkxClient:
             symbol=inst_id,
             interval=interval,
             candles=tuple(candles),
-            meta=Sourced(
-                source=fetched.source(self.PROVIDER),
-                as_of_ms=series_as_of(newest_candle_ms(candles), fetched.received_ms),
+            meta=fetched.sourced(self.PROVIDER).at(
+                series_as_of(newest_candle_ms(candles), fetched.received_ms)
             ),
         )
 
@@ -203,11 +201,31 @@ class OkxClient:
         return Liquidations(
             symbol=inst_family,
             events=tuple(events),
-            meta=Sourced(
-                source=fetched.source(self.PROVIDER),
-                as_of_ms=series_as_of(newest, fetched.received_ms),
-            ),
+            meta=fetched.sourced(self.PROVIDER).at(series_as_of(newest, fetched.received_ms)),
         )
+
+    async def recent_liquidations(
+        self, inst_family: str, contract_size: float, since_ms: int, max_pages: int
+    ) -> Liquidations:
+        """The family's filled liquidation orders back to ``since_ms``, oldest first: pages
+        of ``liquidation_orders`` (100 orders, OKX's most), one call each, paged back until
+        a page is not full or reaches ``since_ms``, at most ``max_pages`` calls.
+
+        When the last page allowed is still full and newer than ``since_ms`` (a busy
+        market), ``complete_from_ms`` is the oldest order's time: the list is complete from
+        there, not from ``since_ms``. ``meta`` is the first (newest) page's."""
+        full_page = VENUE.liquidation_limit.high
+        page = await self.liquidation_orders(inst_family, contract_size, limit=full_page)
+        events, meta = list(page.events), page.meta
+        for _ in range(max_pages - 1):
+            if len(page.events) < full_page or events[0].ts_ms <= since_ms:
+                return Liquidations(inst_family, tuple(events), meta)
+            page = await self.liquidation_orders(
+                inst_family, contract_size, limit=full_page, earlier_than_ms=events[0].ts_ms
+            )
+            events = [*page.events, *events]
+        cut = len(page.events) == full_page and events[0].ts_ms > since_ms
+        return Liquidations(inst_family, tuple(events), meta, events[0].ts_ms if cut else None)
 
     # -- helpers ---------------------------------------------------------------------------
 

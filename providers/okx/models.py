@@ -86,7 +86,7 @@ class Ticker(Payload):
     volCcy24h: OptFloat = None  # base currency for swaps (vol24h counts contracts)
     ts: OptInt = None
 
-    def to_domain(self, source: str, received_ms: int) -> Ticker24h:
+    def to_domain(self, received: Sourced) -> Ticker24h:
         if self.last is None:
             raise ValueError(f"{self.instId} has no last price")
         change_pct = None
@@ -102,7 +102,7 @@ class Ticker(Payload):
             quote_volume=None,  # OKX sends no quote volume for swaps
             open_time_ms=None,
             close_time_ms=None,
-            meta=Sourced(source=source, as_of_ms=as_of(self.ts, received_ms)),
+            meta=received.at(as_of(self.ts, received.as_of_ms)),
         )
 
 
@@ -113,14 +113,14 @@ class FundingRate(Payload):
     nextFundingTime: OptInt = None  # the settlement after that
     ts: OptInt = None
 
-    def to_domain(self, source: str, received_ms: int) -> FundingSnapshot:
+    def to_domain(self, received: Sourced) -> FundingSnapshot:
         if self.fundingRate is None:
             raise ValueError(f"{self.instId} has no current funding rate")
         return FundingSnapshot(
             symbol=self.instId,
             funding_rate=self.fundingRate,
             next_funding_time_ms=self.fundingTime,
-            meta=Sourced(source=source, as_of_ms=as_of(self.ts, received_ms)),
+            meta=received.at(as_of(self.ts, received.as_of_ms)),
         )
 
 
@@ -129,11 +129,11 @@ class OpenInterestItem(Payload):
     oiCcy: float  # base currency ("oi" counts contracts, "oiUsd" is USD)
     ts: OptInt = None
 
-    def to_domain(self, source: str, received_ms: int) -> OpenInterest:
+    def to_domain(self, received: Sourced) -> OpenInterest:
         return OpenInterest(
             symbol=self.instId,
             base_qty=self.oiCcy,
-            meta=Sourced(source=source, as_of_ms=as_of(self.ts, received_ms)),
+            meta=received.at(as_of(self.ts, received.as_of_ms)),
         )
 
 

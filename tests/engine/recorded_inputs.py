@@ -296,7 +296,7 @@ def funding_rates() -> tuple[tuple[str, float], ...]:
     index = PREMIUM_INDEX.validate_python(_json("binance-futures/premiumIndex-all-2025-06-17.json"))
     rates = [
         (p.symbol, p.last_funding_rate)
-        for p in (row.to_domain("recorded", 0) for row in index)
+        for p in (row.to_domain(Sourced("recorded", 0)) for row in index)
         if p.last_funding_rate is not None
     ]
     path = BINANCE / "ohlcv/fundingRate-BTCUSDT-2024-07_2025-06.derived.csv"
@@ -442,7 +442,7 @@ def social_placeholder() -> TopicData:
 def coin_markets() -> tuple[CoinMarket, ...]:
     """CoinGecko's recorded top-250 market page (2026-03-20), rank order."""
     rows = MARKETS.validate_python(_json("coingecko/coins-markets-250-2026-03-20.json"))
-    return tuple(r.to_domain("recorded", 0) for r in rows)
+    return tuple(r.to_domain(Sourced("recorded", 0)) for r in rows)
 
 
 __all__ = [

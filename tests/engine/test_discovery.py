@@ -144,7 +144,7 @@ def _recorded_funding_rows() -> list[UniverseRow]:
     premiums = {
         p.symbol: p
         for p in (
-            row.to_domain("test", 0)
+            row.to_domain(Sourced("test", 0))
             for row in PREMIUM_INDEX.validate_python(
                 _json(BINANCE / "premiumIndex-all-2025-06-17.json")
             )

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from engine.domain import ListedContract
-from engine.symbols import SymbolRegistry, UnknownSymbol, parse, split_multiplier
+from engine.symbols import NotListed, SymbolRegistry, parse, split_multiplier
 from tests.support import RECORDED
 
 
@@ -62,7 +62,7 @@ def test_quote_is_kept_when_given() -> None:
 
 
 def test_unknown_symbol_suggests_close_tickers() -> None:
-    with pytest.raises(UnknownSymbol) as info:
+    with pytest.raises(NotListed) as info:
         _binance().resolve("ETHH")
     assert "ETH" in info.value.suggestions
     assert "did you mean" in str(info.value)
@@ -70,7 +70,7 @@ def test_unknown_symbol_suggests_close_tickers() -> None:
 
 @pytest.mark.parametrize("text", ["", "   ", "-/-", "x" * 41])
 def test_garbage_is_unknown_not_a_crash(text: str) -> None:
-    with pytest.raises(UnknownSymbol):
+    with pytest.raises(NotListed):
         _binance().resolve(text)
 
 

@@ -18,7 +18,7 @@ from tests.support import ROOT, free_port
 
 def test_export_schema_prints_the_committed_sdl() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "graph.cli", "export-schema"],
+        [sys.executable, "-m", "graph.server.cli", "export-schema"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -31,7 +31,7 @@ def test_serve_with_replay_serves_graphiql_and_recorded_data() -> None:
     port = free_port()
     env = {**os.environ, "PERPGRAPH_LOG_LEVEL": "WARNING"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "graph.cli", "serve", "--replay", "--port", str(port)],
+        [sys.executable, "-m", "graph.server.cli", "serve", "--replay", "--port", str(port)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -85,7 +85,7 @@ def test_migrate_applies_once_then_is_up_to_date() -> None:
     try:
         runs = [
             subprocess.run(
-                [sys.executable, "-m", "graph.cli", "migrate"],
+                [sys.executable, "-m", "graph.server.cli", "migrate"],
                 cwd=ROOT,
                 env=env,
                 capture_output=True,
@@ -104,7 +104,7 @@ def test_migrate_and_watch_without_a_database_say_what_is_missing() -> None:
     env = {k: v for k, v in os.environ.items() if k != "PERPGRAPH_DATABASE_URL"}
     for command in ("migrate", "watch"):
         done = subprocess.run(
-            [sys.executable, "-m", "graph.cli", command],
+            [sys.executable, "-m", "graph.server.cli", command],
             cwd=ROOT,
             env=env,
             capture_output=True,

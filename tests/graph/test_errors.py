@@ -8,10 +8,9 @@ import logging
 import pytest
 from graphql import GraphQLError
 
-from engine.symbols import UnknownSymbol
 from graph.errors import log_errors, present
 from providers.errors import UpstreamRateLimited
-from resolvers.errors import FallbackExhausted, InvalidArgument
+from resolvers.errors import FallbackExhausted, InvalidArgument, UnknownSymbol
 
 
 def _wrapped(exc: Exception) -> GraphQLError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from graph.fanout import Outbox
+from graph.server.subscriptions import Outbox
 
 
 class Socket:

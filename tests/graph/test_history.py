@@ -6,7 +6,6 @@ signalPerformance."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import asdict
@@ -25,14 +24,10 @@ from starlette.routing import Route
 from engine.domain import Candle
 from engine.signal.model import Direction, Mode
 from engine.verdict import Hit, evaluate, trade_plan
-from graph.wiring import build_services, policies
-from providers.history import HistoryStore, SignalRow, VerdictRow, signal_id
-from providers.http import UpstreamHttp
-from providers.metrics import Metrics
+from graph.server.jobs.recorder import Recorder
+from graph.server.services import open_services
+from providers.history import SignalRow, VerdictRow, signal_id
 from resolvers import history
-from resolvers.cache import SharedCache, build_backend
-from resolvers.hub import LiquidationHub
-from resolvers.recorder import Recorder
 from tests.support import ApiServer, LoopbackServer, Replay, gql, replay_settings
 
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -242,17 +237,9 @@ async def test_due_verdicts_are_scored_from_the_candles_that_followed(
     settings = replay_settings(
         replay.url, database_url=database, history_outbox_path=str(tmp_path / "outbox.jsonl")
     )
-    metrics = Metrics()
-    cache = SharedCache(
-        build_backend(None, "test-history"), metrics, stale_if_error_s=0, distributed=False
-    )
-    async with (
-        httpx.AsyncClient() as client,
-        HistoryStore(database, outbox_path=tmp_path / "outbox.jsonl", auto_migrate=True) as store,
-    ):
-        http = UpstreamHttp(client, metrics, policies(settings))
-        services = build_services(settings, http, cache, metrics, LiquidationHub(metrics))
-        services = dataclasses.replace(services, history=store)
+    async with open_services(settings) as services:
+        store = services.history
+        assert store is not None
         await store.record(signal, verdict)
         assert await store.wait_drained(10)
         scored = await history.evaluate_due(services, entry_time + timedelta(hours=25))
@@ -314,19 +301,13 @@ async def test_due_verdicts_are_scored_from_the_candles_that_followed(
 async def test_the_recorder_records_each_move_once_and_keeps_its_cooldown_over_a_restart(
     replay: Replay, database: str, tmp_path: Path
 ) -> None:
-    settings = replay_settings(replay.url)
-    metrics = Metrics()
-    cache = SharedCache(
-        build_backend(None, "test-recorder"), metrics, stale_if_error_s=0, distributed=False
+    settings = replay_settings(
+        replay.url, database_url=database, history_outbox_path=str(tmp_path / "outbox.jsonl")
     )
     now = datetime.now(UTC)
-    async with (
-        httpx.AsyncClient() as client,
-        HistoryStore(database, outbox_path=tmp_path / "outbox.jsonl", auto_migrate=True) as store,
-    ):
-        http = UpstreamHttp(client, metrics, policies(settings))
-        services = build_services(settings, http, cache, metrics, LiquidationHub(metrics))
-        services = dataclasses.replace(services, history=store)
+    async with open_services(settings) as services:
+        store = services.history
+        assert store is not None
 
         def recorder() -> Recorder:
             return Recorder(

@@ -24,8 +24,8 @@ from redis.asyncio import Redis
 from websockets.asyncio.client import ClientConnection
 from websockets.typing import Subprotocol
 
-from graph.ingest import feed_names
-from graph.settings import Settings
+from graph.server.jobs.ingest import feed_names
+from graph.server.settings import Settings
 from tests.providers.conftest import load
 from tests.providers.test_streams import Conn, frame_server, stay_open
 from tests.support import RECORDED, REDIS_URL, ROOT, ApiServer, Replay, ServerProcess, gql
@@ -280,7 +280,7 @@ async def test_two_api_processes_and_one_ingest_share_events_over_redis(replay: 
         async with transport_ws(one.url, query) as a, transport_ws(two.url, query) as b:
             await asyncio.sleep(0.3)  # both subscriptions registered before the stream starts
             ingest = subprocess.Popen(  # noqa: ASYNC220 (starting it is quick; it runs apart)
-                [sys.executable, "-m", "graph.cli", "ingest"], cwd=ROOT, env=ingest_env,
+                [sys.executable, "-m", "graph.server.cli", "ingest"], cwd=ROOT, env=ingest_env,
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip
             got_a, got_b = await asyncio.gather(receive(a, len(events)), receive(b, len(events)))

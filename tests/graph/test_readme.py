@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from graph.settings import Settings
+from graph.server.settings import Settings
 from tests.support import ApiServer, gql
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()

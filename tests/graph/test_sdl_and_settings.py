@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from graph.schema import build_schema
-from graph.settings import Settings
+from graph.server.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -64,7 +64,7 @@ async def test_exchange_info_keeps_perpetuals(stub: VenueStub) -> None:
     assert params(stub.last) == {}
     assert info.contracts == _expected_contracts(body["symbols"])
     assert len(info.contracts) < len(body["symbols"])  # quarterlies and "" were dropped
-    assert info.meta == Sourced(source="binance", as_of_ms=body["serverTime"])
+    assert info.meta == Sourced(provider="binance", as_of_ms=body["serverTime"])
 
 
 async def test_exchange_info_testnet_keeps_tradifi_and_non_ascii_symbols(stub: VenueStub) -> None:
@@ -164,7 +164,7 @@ async def test_premium_index_all_symbols(stub: VenueStub) -> None:
         assert got.last_funding_rate == float(row["lastFundingRate"])
         assert got.interest_rate == float(row["interestRate"])
         assert got.next_funding_time_ms == (row["nextFundingTime"] or None)
-        assert got.meta == Sourced(source="binance", as_of_ms=row["time"])
+        assert got.meta == Sourced(provider="binance", as_of_ms=row["time"])
 
 
 async def test_premium_index_one_symbol_object_becomes_list_shape(stub: VenueStub) -> None:
@@ -217,7 +217,7 @@ async def test_open_interest(stub: VenueStub) -> None:
     assert params(stub.last) == {"symbol": body["symbol"]}
     assert oi.symbol == body["symbol"]
     assert oi.base_qty == float(body["openInterest"])
-    assert oi.meta == Sourced(source="binance", as_of_ms=body["time"])
+    assert oi.meta == Sourced(provider="binance", as_of_ms=body["time"])
 
 
 @pytest.mark.parametrize("timestamp_as_int", [False, True])
@@ -374,7 +374,7 @@ async def test_depth_best_levels_first(stub: VenueStub) -> None:
     # Binance already sends bids high->low and asks low->high.
     assert book.bids == tuple(BookLevel(float(p), float(q)) for p, q in body["bids"])
     assert book.asks == tuple(BookLevel(float(p), float(q)) for p, q in body["asks"])
-    assert book.meta == Sourced(source="binance", as_of_ms=body["E"])
+    assert book.meta == Sourced(provider="binance", as_of_ms=body["E"])
 
 
 async def test_agg_trades_shape(stub: VenueStub) -> None:

@@ -53,7 +53,7 @@ def iso_ms(text: str) -> int:
     return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
 
 
-def expected_coin(row: dict[str, Any], source: str, as_of_ms: int) -> CoinMarket:
+def expected_coin(row: dict[str, Any], meta: Sourced) -> CoinMarket:
     """What a recorded ``coins/markets`` row must become, as of ``as_of_ms``."""
 
     def num(key: str) -> float | None:
@@ -78,7 +78,7 @@ def expected_coin(row: dict[str, Any], source: str, as_of_ms: int) -> CoinMarket
         total_supply=num("total_supply"),
         max_supply=num("max_supply"),
         last_updated_ms=iso_ms(row["last_updated"]),
-        meta=Sourced(source=source, as_of_ms=as_of_ms),
+        meta=meta,
     )
 
 
@@ -130,7 +130,8 @@ async def test_markets(stub: VenueStub) -> None:
     }
     assert_keyed(stub.last)
     assert list(got.coins) == [
-        expected_coin(r, "coingecko", c.meta.as_of_ms) for r, c in zip(rows, got.coins, strict=True)
+        expected_coin(r, Sourced("coingecko", c.meta.as_of_ms))
+        for r, c in zip(rows, got.coins, strict=True)
     ]
     for r, c in zip(rows, got.coins, strict=True):
         assert_as_of(c.meta.as_of_ms, iso_ms(r["last_updated"]), before, after)
@@ -347,7 +348,7 @@ async def test_loopback_markets_pages_of_the_recording(
     assert [c.coin_id for c in first.coins] == [r["id"] for r in rows[:100]]
     assert [c.coin_id for c in third.coins] == [r["id"] for r in rows[14:21]]
     assert list(third.coins) == [
-        expected_coin(r, "coingecko via perpgraph-replay", c.meta.as_of_ms)
+        expected_coin(r, Sourced("coingecko", c.meta.as_of_ms, via="perpgraph-replay"))
         for r, c in zip(rows[14:21], third.coins, strict=True)
     ]
     assert past_end.coins == ()

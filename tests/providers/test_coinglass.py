@@ -66,7 +66,7 @@ async def test_liquidation_history_shape(stub: VenueStub) -> None:
         for r in sorted(rows, key=lambda r: r["time"])
     ]
     assert all(isinstance(r["long_liquidation_usd"], str) for r in rows)
-    assert got.meta == Sourced(source="coinglass", as_of_ms=max(r["time"] for r in rows))
+    assert got.meta == Sourced(provider="coinglass", as_of_ms=max(r["time"] for r in rows))
 
 
 async def test_no_rows_is_not_served(stub: VenueStub) -> None:

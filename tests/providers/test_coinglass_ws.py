@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from engine.domain import Liquidation, PositionSide
-from graph.logs import log_config
+from graph.server.logs import log_config
 from providers.coinglass.ws import WS_VENUE, CoinglassLiquidationStream, parse_frame
 from providers.metrics import Metrics
 from providers.streams import MalformedFrame

@@ -99,7 +99,7 @@ async def test_success_returns_body_and_names_the_proxy() -> None:
     with collect_calls() as calls:
         fetched = await http.get_json("venue", "thing", URL, params={"symbol": "BTCUSDT"})
     assert fetched.body == {"ok": True}
-    assert fetched.source("venue") == "venue via perpgraph-replay"
+    assert fetched.sourced("venue").source == "venue via perpgraph-replay"
     assert seen[0].url.params["symbol"] == "BTCUSDT"
     assert [(c.endpoint, c.outcome) for c in calls] == [("thing", "ok")]
     assert 'outcome="ok"' in metrics.render().decode()

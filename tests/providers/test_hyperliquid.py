@@ -76,7 +76,7 @@ async def test_l2_book(stub: VenueStub, recorded_path: str) -> None:
     assert list(got.bids) == levels(bids)  # recorded best first
     assert list(got.asks) == levels(asks)
     assert got.bids[0].price < got.asks[0].price
-    assert got.meta == Sourced(source="hyperliquid", as_of_ms=book["time"])
+    assert got.meta == Sourced(provider="hyperliquid", as_of_ms=book["time"])
 
 
 # -- candleSnapshot ----------------------------------------------------------------------------
@@ -377,7 +377,7 @@ async def test_loopback_reads_recorded_values(
 
     assert list(got_book.bids) == levels(book["levels"][0])
     assert list(got_book.asks) == levels(book["levels"][1])
-    assert got_book.meta == Sourced("hyperliquid via perpgraph-replay", book["time"])
+    assert got_book.meta == Sourced("hyperliquid", book["time"], via="perpgraph-replay")
     assert [c.open_time_ms for c in got_candles.candles] == [r["t"] for r in rows]
     assert [c.close for c in got_candles.candles] == [float(r["c"]) for r in rows]
     assert [p.size_base for p in got_account.positions] == [

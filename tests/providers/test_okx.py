@@ -104,7 +104,7 @@ async def test_ticker_from_recorded_push(stub: VenueStub) -> None:
     assert ticker.low_price == float(row["low24h"])
     assert ticker.base_volume == float(row["volCcy24h"])
     assert ticker.quote_volume is None
-    assert ticker.meta == Sourced(source="okx", as_of_ms=int(row["ts"]))
+    assert ticker.meta == Sourced(provider="okx", as_of_ms=int(row["ts"]))
 
 
 async def test_tickers_skip_swaps_without_a_last_price(stub: VenueStub) -> None:
@@ -134,7 +134,7 @@ async def test_funding_rate_shape(stub: VenueStub) -> None:
     assert params(stub.last) == {"instId": row["instId"]}
     assert snapshot.funding_rate == float(row["fundingRate"])
     assert snapshot.next_funding_time_ms == int(row["fundingTime"])
-    assert snapshot.meta == Sourced(source="okx", as_of_ms=int(row["ts"]))
+    assert snapshot.meta == Sourced(provider="okx", as_of_ms=int(row["ts"]))
 
 
 async def test_funding_rate_from_recorded_push_without_ts(stub: VenueStub) -> None:
@@ -181,7 +181,7 @@ async def test_open_interest_shape(stub: VenueStub) -> None:
     assert stub.last.url.path == "/api/v5/public/open-interest"
     assert params(stub.last) == {"instType": "SWAP", "instId": row["instId"]}
     assert oi.base_qty == float(row["oiCcy"])
-    assert oi.meta == Sourced(source="okx", as_of_ms=int(row["ts"]))
+    assert oi.meta == Sourced(provider="okx", as_of_ms=int(row["ts"]))
 
 
 async def test_open_interest_from_recorded_push(stub: VenueStub) -> None:
@@ -365,7 +365,7 @@ async def test_liquidation_orders_from_recorded_push(stub: VenueStub) -> None:
     assert event.side is PositionSide.SHORT  # a buy order closes a short
     assert event.notional_usd == notional  # inverse: sz contracts x ctVal USD
     assert event.quantity == notional / price
-    assert got.meta == Sourced(source="okx", as_of_ms=int(detail["ts"]))
+    assert got.meta == Sourced(provider="okx", as_of_ms=int(detail["ts"]))
 
 
 async def test_liquidation_orders_linear_shape(stub: VenueStub) -> None:

@@ -11,7 +11,7 @@ from engine.domain import Liquidation, PositionSide
 from providers.binance import ws as binance_ws
 from providers.coinglass import ws as coinglass_ws
 from providers.metrics import Metrics
-from resolvers.hub import LiquidationFilter, LiquidationHub
+from resolvers.live.hub import LiquidationFilter, LiquidationHub
 from tests.providers.conftest import load
 from tests.support import RECORDED
 

@@ -24,7 +24,7 @@ def history() -> LiquidationHistory:
         load("coinglass/liquidation_history.doc-example.json")["data"]
     )
     buckets = tuple(sorted((r.to_domain() for r in rows), key=lambda b: b.ts_ms))
-    meta = Sourced(source="coinglass", as_of_ms=buckets[-1].ts_ms)
+    meta = Sourced(provider="coinglass", as_of_ms=buckets[-1].ts_ms)
     return LiquidationHistory("BTCUSDT", "1d", buckets, meta)
 
 

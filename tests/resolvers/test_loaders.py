@@ -5,29 +5,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 
-from graph.wiring import build_services, policies
-from providers.http import UpstreamHttp
-from providers.metrics import Metrics
-from resolvers.cache import SharedCache, build_backend
-from resolvers.context import RequestMeta, Services
-from resolvers.hub import LiquidationHub
-from resolvers.loaders import Job, Loaders
+from graph.server.services import open_services
+from resolvers.datasets import Job
+from resolvers.loaders import Loaders, RequestMeta
+from resolvers.services import Services
 from tests.support import replay_settings
 
 
 @pytest.fixture
 async def services() -> AsyncIterator[Services]:
     settings = replay_settings("http://127.0.0.1:9")  # no job here reaches a venue
-    metrics = Metrics()
-    cache = SharedCache(
-        build_backend(None, "test-loaders"), metrics, stale_if_error_s=0, distributed=False
-    )
-    async with httpx.AsyncClient() as client:
-        http = UpstreamHttp(client, metrics, policies(settings))
-        yield build_services(settings, http, cache, metrics, LiquidationHub(metrics))
+    async with open_services(settings) as services:
+        yield services
 
 
 async def test_a_job_is_fetched_once_per_request_however_many_ask(services: Services) -> None:

@@ -18,7 +18,7 @@ import strawberry
 from engine import indicators as ind
 from engine import smc as smc_engine
 from engine.domain import Candle
-from graph.types_market import MarketData, ms_to_dt, origin
+from graph.types.market import MarketData, ms_to_dt, origin
 from resolvers.analysis import IndicatorSet, SmcResult, SmcTimeframe, newest
 
 Z = TypeVar("Z")

@@ -1,9 +1,10 @@
 """Signal updates: one computation per (symbol, mode) on an interval, however many
 subscribers, pushed only when the direction or the score band changes.
 
-A watch starts with its first subscriber and stops with its last. Each run computes the
-signal through a fresh request context (fresh loaders over the shared cache), so its
-fetches are shared with every query in the same cache TTLs.
+Updates of a (symbol, mode) start with its first subscriber and stops with its last. Each run computes the
+signal with the ``compute`` it was given (the server passes one that makes a fresh request
+context over the shared cache), so its fetches are shared with every query in the same
+cache TTLs.
 """
 
 from __future__ import annotations
@@ -13,16 +14,16 @@ import contextlib
 import logging
 import math
 from collections import deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from engine.signal.model import Mode
 from engine.symbols import SymbolRef
 from resolvers import signals
-from resolvers.context import Services
-from resolvers.loaders import fresh_context
 
-log = logging.getLogger("perpgraph.watch")
+Compute = Callable[[SymbolRef, Mode], Awaitable[signals.Computed]]
+
+log = logging.getLogger("perpgraph.signal_updates")
 
 
 def band(score: float, width: float) -> int:
@@ -48,53 +49,52 @@ class Inbox:
 
 
 @dataclass(slots=True)
-class _Watch:
+class _Updates:
     task: asyncio.Task[None] | None = None
     inboxes: set[Inbox] = field(default_factory=set)
     last: signals.Computed | None = None
 
 
-class SignalWatcher:
-    def __init__(self, services: Services, interval_s: float, band_points: float = 5.0) -> None:
-        self._services = services
+class SignalUpdateFeed:
+    """Implements ``resolvers.services.SignalUpdates``."""
+
+    def __init__(self, compute: Compute, interval_s: float, band_points: float = 5.0) -> None:
+        self._compute = compute
         self._interval_s = interval_s
         self._band = band_points
-        self._watches: dict[tuple[str, str, Mode], _Watch] = {}
-        self.runs = 0  # computations made, for tests: once per watch and interval
+        self._updates: dict[tuple[str, str, Mode], _Updates] = {}
 
     @contextlib.asynccontextmanager
     async def subscribe(self, refs: Sequence[SymbolRef], mode: Mode) -> AsyncIterator[Inbox]:
         inbox = Inbox()
         keys = [(r.ticker, r.quote, mode) for r in refs]
         for ref, key in zip(refs, keys, strict=True):
-            watch = self._watches.setdefault(key, _Watch())
-            watch.inboxes.add(inbox)
-            if watch.last is not None:
-                inbox.put(watch.last)  # the current signal at once
-            if watch.task is None:
-                watch.task = asyncio.create_task(self._run(ref, mode, watch))
+            updates = self._updates.setdefault(key, _Updates())
+            updates.inboxes.add(inbox)
+            if updates.last is not None:
+                inbox.put(updates.last)  # the current signal at once
+            if updates.task is None:
+                updates.task = asyncio.create_task(self._run(ref, mode, updates))
         try:
             yield inbox
         finally:
             for key in keys:
-                watch = self._watches[key]
-                watch.inboxes.discard(inbox)
-                if not watch.inboxes and watch.task is not None:
-                    watch.task.cancel()
-                    del self._watches[key]
+                updates = self._updates[key]
+                updates.inboxes.discard(inbox)
+                if not updates.inboxes and updates.task is not None:
+                    updates.task.cancel()
+                    del self._updates[key]
 
-    async def _run(self, ref: SymbolRef, mode: Mode, watch: _Watch) -> None:
+    async def _run(self, ref: SymbolRef, mode: Mode, updates: _Updates) -> None:
         while True:
-            ctx = fresh_context(self._services)
             try:
-                computed = await signals.signal(ctx, ref, mode)
+                computed = await self._compute(ref, mode)
             except Exception as exc:  # a failed run is skipped; the next may succeed
                 log.info("signal update for %s skipped: %s", ref.ticker, type(exc).__name__)
             else:
-                self.runs += 1
-                if self._changed(watch.last, computed):
-                    watch.last = computed
-                    for inbox in watch.inboxes:
+                if self._changed(updates.last, computed):
+                    updates.last = computed
+                    for inbox in updates.inboxes:
                         inbox.put(computed)
             await asyncio.sleep(self._interval_s)
 
@@ -107,4 +107,4 @@ class SignalWatcher:
         )
 
 
-__all__ = ["Inbox", "SignalWatcher", "band"]
+__all__ = ["Compute", "Inbox", "SignalUpdateFeed", "band"]

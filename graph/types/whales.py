@@ -10,17 +10,14 @@ with its own ``source`` and ``asOf``: they are two answers, from two calls.
 from __future__ import annotations
 
 import strawberry
-from strawberry.types import Info
 
 from engine import scalping_inputs as readings
 from engine.domain import PerpPosition
 from engine.symbols import SymbolRef
-from graph.types_market import MarketData, origin
-from graph.types_scalping_layers import LargeTradeType, layer_origin
+from graph.types import Ctx
+from graph.types.market import MarketData, origin
+from graph.types.scalping_layers import LargeTradeType, layer_origin
 from resolvers import scalping as layers
-from resolvers.context import Context
-
-Ctx = Info[Context, None]
 
 
 @strawberry.type(name="WhalePosition")

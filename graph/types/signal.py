@@ -20,11 +20,11 @@ from engine.signal.model import (
 )
 from engine.signal.quality import SOURCES
 from engine.signal.summary import MarketSummary
-from graph.types_market import ms_to_dt
+from graph.types.market import ms_to_dt
 from resolvers import signals, verdicts
 
 if TYPE_CHECKING:
-    from graph.types_verdict import VerdictType
+    from graph.types.verdict import VerdictType
 
 
 @strawberry.enum(description="Thresholds: CONSERVATIVE 35/65, AGGRESSIVE 45/55, ULTRA 49/51.")
@@ -175,8 +175,8 @@ class SignalType:
     )
     async def verdict(
         self, info: strawberry.Info, account_risk_pct: float | None = None
-    ) -> Annotated[VerdictType, strawberry.lazy("graph.types_verdict")] | None:
-        from graph.types_verdict import VerdictType  # the verdict type shows its signal
+    ) -> Annotated[VerdictType, strawberry.lazy("graph.types.verdict")] | None:
+        from graph.types.verdict import VerdictType  # the verdict type shows its signal
 
         # this very signal is judged (a subscription's updates each get their own verdict)
         judged = await verdicts.verdict(

@@ -17,7 +17,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from engine.domain import Liquidation, PositionSide
-from resolvers.hub import DAY_MS, LiquidationHub
+from resolvers.live.hub import DAY_MS, LiquidationHub
 
 log = logging.getLogger("perpgraph.bus")
 

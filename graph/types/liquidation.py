@@ -10,7 +10,7 @@ import strawberry
 from engine.domain import Liquidation, PositionSide
 from engine.signal.model import LiquidationWindow
 from engine.symbols import parse
-from graph.types_market import ms_to_dt
+from graph.types.market import ms_to_dt
 
 
 @strawberry.enum(description="The side of the position that was liquidated.")

@@ -7,7 +7,7 @@ from enum import Enum
 import strawberry
 
 from engine.verdict import LayerCheck, SizeHint, TradePlan
-from graph.types_signal import SignalType
+from graph.types.signal import SignalType
 from resolvers.verdicts import Judged
 
 

@@ -10,17 +10,22 @@ history at the first scan, so a restart keeps the cooldown (when PostgreSQL answ
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from engine.signal.model import Direction, Mode
+from engine.signal.modes import parse_mode
+from graph.server.jobs.background import run_in_background
+from graph.server.services import open_services
+from graph.server.settings import Settings
 from providers.errors import ProviderError
 from providers.history import HistoryFilter
 from resolvers import history, symbols, verdicts
-from resolvers.context import Services
-from resolvers.loaders import fresh_context
+from resolvers.context import fresh_context
+from resolvers.services import Services
 
 log = logging.getLogger("perpgraph.recorder")
 
@@ -113,4 +118,37 @@ class Recorder:
         self._seeded = True
 
 
-__all__ = ["Recorder", "ScanReport"]
+def recorder(settings: Settings, services: Services) -> Recorder:
+    """The recorder of ``PERPGRAPH_WATCHLIST`` in ``PERPGRAPH_WATCH_MODE``."""
+    tickers = [t.strip() for t in settings.watchlist.split(",") if t.strip()]
+    if not tickers:
+        raise ValueError("PERPGRAPH_WATCHLIST names no ticker")
+    return Recorder(
+        services,
+        tickers,
+        parse_mode(settings.watch_mode),
+        interval=timedelta(minutes=settings.watch_interval_min),
+        cooldown=timedelta(minutes=settings.watch_cooldown_min),
+    )
+
+
+def start_in_serve(
+    settings: Settings, services: Services, stack: contextlib.AsyncExitStack
+) -> None:
+    """In ``serve`` with ``PERPGRAPH_WATCH_ENABLED``: the recorder as a background task."""
+    if not settings.watch_enabled:
+        return
+    if services.history is None:
+        raise ValueError("PERPGRAPH_WATCH_ENABLED needs PERPGRAPH_DATABASE_URL")
+    run_in_background(stack, recorder(settings, services).run(), "perpgraph-recorder")
+
+
+async def run_watch(settings: Settings) -> None:
+    """``perpgraph watch``: the recorder alone (no HTTP server), until stopped."""
+    if settings.database_url is None:
+        raise SystemExit("perpgraph watch needs PERPGRAPH_DATABASE_URL (it records signals)")
+    async with open_services(settings) as services:
+        await recorder(settings, services).run()
+
+
+__all__ = ["Recorder", "ScanReport", "recorder", "run_watch", "start_in_serve"]

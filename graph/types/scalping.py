@@ -16,15 +16,15 @@ from enum import Enum
 from typing import Any
 
 import strawberry
-from strawberry.types import Info
 from strawberry.types.nodes import SelectedField, Selection
 
 from engine import scalping as rules
 from engine import scalping_inputs as readings
 from engine.symbols import SymbolRef
-from graph.types_liquidation import StatsWindow
-from graph.types_market import FearGreedType, LongShortKind, ms_to_dt, origin
-from graph.types_scalping_layers import (
+from graph.types import Ctx
+from graph.types.liquidation import StatsWindow
+from graph.types.market import FearGreedType, LongShortKind, ms_to_dt, origin
+from graph.types.scalping_layers import (
     RsiZone,
     ScalpingFundingType,
     ScalpingLargeTradesType,
@@ -38,14 +38,11 @@ from graph.types_scalping_layers import (
     ScalpingVolumeDeltaType,
     layer_origin,
 )
-from graph.types_signal import Direction
-from graph.types_whales import ScalpingWhalesType
-from resolvers import market, scalping_summary
+from graph.types.signal import Direction
+from graph.types.whales import ScalpingWhalesType
 from resolvers import scalping as layers
-from resolvers.context import Context
-
-Ctx = Info[Context, None]
-
+from resolvers import scalping_summary
+from resolvers.arguments import check_interval
 
 # --- summary ---------------------------------------------------------------------------------
 
@@ -352,7 +349,7 @@ def selection_of(info: Ctx) -> scalping_summary.Selection:
 def scalping_snapshot(info: Ctx, ref: SymbolRef, interval: str) -> ScalpingSnapshotType:
     """The snapshot of ``ref`` at ``interval`` (BAD_INTERVAL when unknown), with the
     selection its summary reads."""
-    market.check_interval(interval)
+    check_interval(interval)
     return ScalpingSnapshotType(ref=ref, selection=selection_of(info), interval=interval)
 
 

@@ -18,9 +18,9 @@ from engine import scalping_inputs as readings
 from engine.domain import Trade
 from engine.indicators import Alignment, Structure
 from engine.signal.model import LiquidationWindow
-from graph.types_analysis import EmaAlignment, PriceStructure
-from graph.types_liquidation import LiquidationType, StatsWindow
-from graph.types_market import (
+from graph.types.analysis import EmaAlignment, PriceStructure
+from graph.types.liquidation import LiquidationType, StatsWindow
+from graph.types.market import (
     CandleType,
     LongShortKind,
     MarketData,
@@ -28,8 +28,8 @@ from graph.types_market import (
     origin,
 )
 from resolvers import scalping as layers
+from resolvers.arguments import check_limit
 from resolvers.cache import Cached
-from resolvers.errors import check_limit
 
 
 def layer_origin(r: layers.Reading[Any]) -> dict[str, Any]:

@@ -1,8 +1,10 @@
-"""``perpgraph`` command line: serve, replay, ingest, export-schema.
+"""``perpgraph`` command line: serve, replay, ingest, migrate, watch, export-schema.
 
 perpgraph serve [--host H] [--port P] [--workers N] [--replay]
 perpgraph replay [--host H] [--port P]
 perpgraph ingest            (the liquidation streams alone, publishing to Redis)
+perpgraph migrate           (the history database's SQL migrations)
+perpgraph watch             (the signal recorder alone)
 perpgraph export-schema
 """
 
@@ -15,9 +17,9 @@ from collections.abc import Sequence
 
 import uvicorn
 
-from graph.logs import configure, log_config
 from graph.schema import build_schema
-from graph.settings import Settings
+from graph.server.logs import configure, log_config
+from graph.server.settings import Settings
 
 _REPLAYED = ("BINANCE", "OKX", "FEARGREED", "HYPERLIQUID", "COINGECKO")
 
@@ -45,7 +47,7 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"replay exchange on {url} (recorded data, not live)", file=sys.stderr)
     try:
         uvicorn.run(
-            "graph.app:create_app",
+            "graph.server.app:create_app",
             factory=True,
             host=host,
             port=port,
@@ -72,7 +74,7 @@ def _ingest(_: argparse.Namespace) -> int:
     import asyncio
     import contextlib
 
-    from graph.ingest import run_ingest
+    from graph.server.jobs.ingest import run_ingest
 
     settings = Settings()
     configure(settings.log_level)
@@ -82,13 +84,17 @@ def _ingest(_: argparse.Namespace) -> int:
 
 
 def _migrate(_: argparse.Namespace) -> int:
+    """Apply the pending migrations over one connection of its own: not through the
+    services, whose history store would take the outbox file of a server running beside."""
     import asyncio
 
-    from graph.history_runtime import run_migrate
+    from providers.history import migrate
 
     settings = Settings()
     configure(settings.log_level)
-    applied = asyncio.run(run_migrate(settings))
+    if settings.database_url is None:
+        raise SystemExit("perpgraph migrate needs PERPGRAPH_DATABASE_URL")
+    applied = asyncio.run(migrate(settings.database_url.get_secret_value()))
     print(f"applied: {', '.join(applied)}" if applied else "nothing to apply: up to date")
     return 0
 
@@ -97,7 +103,7 @@ def _watch(_: argparse.Namespace) -> int:
     import asyncio
     import contextlib
 
-    from graph.history_runtime import run_watch
+    from graph.server.jobs.recorder import run_watch
 
     settings = Settings()
     configure(settings.log_level)

@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 
 import strawberry
-from strawberry.types import Info
 
 from engine.domain import FundingSnapshot, PremiumIndex, PriceQuote, Ticker24h
 from engine.symbols import SymbolRef
-from graph.types_analysis import IndicatorsType, SmcType
-from graph.types_liquidation import LiquidationStatsType, StatsWindow
-from graph.types_market import (
+from graph.types import Ctx
+from graph.types.analysis import IndicatorsType, SmcType
+from graph.types.liquidation import LiquidationStatsType, StatsWindow
+from graph.types.market import (
     CandlesType,
     FundingHistoryType,
     LongShortKind,
@@ -29,13 +29,10 @@ from graph.types_market import (
     ms_to_dt,
     origin,
 )
-from graph.types_scalping import ScalpingSnapshotType, scalping_snapshot
-from graph.types_signal import SignalMode, SignalType
+from graph.types.scalping import ScalpingSnapshotType, scalping_snapshot
+from graph.types.signal import SignalMode, SignalType
 from resolvers import analysis, liquidations, market, signals
 from resolvers.cache import Cached
-from resolvers.context import Context
-
-Ctx = Info[Context, None]
 
 
 @strawberry.type

@@ -1,37 +1,26 @@
-"""GraphQL types and fields of the signal history (PostgreSQL): recordSignal, signalHistory,
-verdictAccuracy and signalPerformance. Without ``PERPGRAPH_DATABASE_URL`` each answers
-``NOT_CONFIGURED``; the rest of the API is unaffected."""
+"""GraphQL types of the signal history (PostgreSQL): recorded signals with their verdicts
+and outcomes, and the accuracy and performance read from them."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
-from typing import Annotated
+from datetime import datetime
 
 import strawberry
 from strawberry.scalars import JSON
-from strawberry.types import Info
 
-from graph.types_signal import Direction, SignalMode
-from graph.types_verdict import Judge, RiskMode, VerdictKind
+from graph.types.signal import Direction, SignalMode
+from graph.types.verdict import Judge, RiskMode, VerdictKind
 from providers.history import (
     AccuracyRow,
     HistoryEntry,
     HistoryFilter,
     OutcomeRow,
     OutcomeStats,
+    Page,
     PerformanceRow,
     VerdictRow,
 )
-from resolvers import history, symbols
-from resolvers.context import Context
-from resolvers.errors import InvalidArgument
-
-Ctx = Info[Context, None]
-
-# without an idempotency key, the same move recorded twice in one clock minute is one row
-MUTATION_BUCKET = timedelta(minutes=1)
-MAX_KEY_CHARS = 128
 
 
 @strawberry.type(name="Outcome", description="How a recorded verdict turned out at a horizon.")
@@ -135,6 +124,15 @@ class SignalHistoryType:
     entries: list[RecordedSignalType] = strawberry.field(description="Newest first.")
     page_info: HistoryPageInfo
 
+    @classmethod
+    def from_page(cls, page: Page) -> SignalHistoryType:
+        return cls(
+            entries=[RecordedSignalType.from_entry(e) for e in page.entries],
+            page_info=HistoryPageInfo(
+                has_next_page=page.next_cursor is not None, end_cursor=page.next_cursor
+            ),
+        )
+
 
 @strawberry.input
 class SignalHistoryFilter:
@@ -143,6 +141,16 @@ class SignalHistoryFilter:
     mode: SignalMode | None = None
     since: datetime | None = None
     until: datetime | None = None
+
+    def to_store(self, ticker: str | None) -> HistoryFilter:
+        """The store's filter, with ``ticker`` as resolved (canonical)."""
+        return HistoryFilter(
+            ticker=ticker,
+            direction=None if self.direction is None else self.direction.value,
+            mode=None if self.mode is None else self.mode.value,
+            since=self.since,
+            until=self.until,
+        )
 
 
 @strawberry.type(name="OutcomeStats")
@@ -216,103 +224,10 @@ class SymbolPerformanceType:
         )
 
 
-# -- fields ------------------------------------------------------------------------------------
-
-
-async def signal_history(
-    info: Ctx,
-    filter: SignalHistoryFilter | None = None,
-    first: int = 20,
-    after: str | None = None,
-) -> SignalHistoryType:
-    store = history.store_of(info.context.services)
-    info.context.meta.cacheable = False
-    f = filter or SignalHistoryFilter()
-    ticker = None
-    if f.ticker is not None:
-        ticker = (await symbols.resolve_symbol(info.context, f.ticker)).ticker
-    page = await store.history(
-        HistoryFilter(
-            ticker=ticker,
-            direction=None if f.direction is None else f.direction.value,
-            mode=None if f.mode is None else f.mode.value,
-            since=f.since,
-            until=f.until,
-        ),
-        first,
-        after,
-    )
-    return SignalHistoryType(
-        entries=[RecordedSignalType.from_entry(e) for e in page.entries],
-        page_info=HistoryPageInfo(
-            has_next_page=page.next_cursor is not None, end_cursor=page.next_cursor
-        ),
-    )
-
-
-def _aware(since: datetime | None) -> datetime | None:
-    if since is not None and since.utcoffset() is None:
-        raise InvalidArgument("BAD_ARGUMENT", "since needs a time zone, e.g. 2026-01-01T00:00:00Z")
-    return since
-
-
-async def verdict_accuracy(
-    info: Ctx, since: datetime | None = None, ticker: str | None = None
-) -> VerdictAccuracyType:
-    store = history.store_of(info.context.services)
-    since = _aware(since)
-    info.context.meta.cacheable = False
-    name = None if ticker is None else (await symbols.resolve_symbol(info.context, ticker)).ticker
-    return VerdictAccuracyType.from_rows(await store.accuracy(since, name))
-
-
-async def signal_performance(
-    info: Ctx, since: datetime | None = None, ticker: str | None = None
-) -> list[SymbolPerformanceType]:
-    store = history.store_of(info.context.services)
-    since = _aware(since)
-    info.context.meta.cacheable = False
-    name = None if ticker is None else (await symbols.resolve_symbol(info.context, ticker)).ticker
-    return [SymbolPerformanceType.from_row(r) for r in await store.performance(since, name)]
-
-
-async def record_signal(
-    info: Ctx,
-    ticker: str,
-    mode: SignalMode = SignalMode.AGGRESSIVE,
-    idempotency_key: Annotated[
-        str | None,
-        strawberry.argument(
-            description="The same key (1-128 characters) always names the same record: "
-            "retries of a request are recorded once."
-        ),
-    ] = None,
-) -> RecordedSignalType:
-    history.store_of(info.context.services)  # NOT_CONFIGURED before any upstream call
-    if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_KEY_CHARS:
-        raise InvalidArgument(
-            "BAD_ARGUMENT", f"idempotencyKey must be 1 to {MAX_KEY_CHARS} characters"
-        )
-    ref = await symbols.resolve_symbol(info.context, ticker)
-    recorded = await history.record(
-        info.context,
-        ref,
-        mode.to_engine(),
-        "mutation",
-        MUTATION_BUCKET,
-        idempotency_key=idempotency_key,
-    )
-    return RecordedSignalType.from_entry(HistoryEntry(recorded.signal, recorded.verdict))
-
-
 __all__ = [
     "RecordedSignalType",
     "SignalHistoryFilter",
     "SignalHistoryType",
     "SymbolPerformanceType",
     "VerdictAccuracyType",
-    "record_signal",
-    "signal_history",
-    "signal_performance",
-    "verdict_accuracy",
 ]

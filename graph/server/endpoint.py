@@ -12,7 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -23,21 +23,17 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 from graph.errors import present
-from graph.response_cache import cache_key, is_query
+from graph.server.response_cache import ResponseStore, cache_key, is_query
 from providers.http import collect_calls
-from resolvers.context import Context, RequestMeta, Services
-from resolvers.loaders import Loaders
+from resolvers.context import Context, fresh_context
+from resolvers.loaders import RequestMeta
+from resolvers.services import Services
 
-log = logging.getLogger("perpgraph.endpoint")
+log = logging.getLogger("perpgraph.server.endpoint")
 
 META_KEY = "perpgraph.meta"
 DEBUG_HEADER = b"x-perpgraph-debug"
 MIN_CACHE_S = 0.05
-
-
-class ResponseStore(Protocol):
-    async def get(self, key: str) -> bytes | None: ...
-    async def set(self, key: str, body: bytes, ttl_s: float) -> None: ...
 
 
 class PerpGraphQL(GraphQL[Context, None]):
@@ -52,7 +48,7 @@ class PerpGraphQL(GraphQL[Context, None]):
         if not isinstance(meta, RequestMeta):
             meta = RequestMeta()
         debug = request.headers.get(DEBUG_HEADER.decode()) not in (None, "", "0", "false")
-        return Context(self.services, Loaders(self.services, meta), meta, debug)
+        return fresh_context(self.services, meta, debug=debug)
 
     async def process_result(
         self, request: Request, result: ExecutionResult

@@ -15,7 +15,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 from graphql import OperationDefinitionNode, OperationType, parse
 from graphql.error import GraphQLError
@@ -42,6 +42,11 @@ def is_query(document: str, operation_name: str | None, max_tokens: int) -> bool
     if operation_name is not None:
         ops = [o for o in ops if o.name is not None and o.name.value == operation_name]
     return len(ops) == 1 and ops[0].operation is OperationType.QUERY
+
+
+class ResponseStore(Protocol):
+    async def get(self, key: str) -> bytes | None: ...
+    async def set(self, key: str, body: bytes, ttl_s: float) -> None: ...
 
 
 class MemoryResponseStore:
@@ -86,4 +91,4 @@ class RedisResponseStore:
             await self._client.set(self._prefix + key, body, px=ttl_ms)
 
 
-__all__ = ["MemoryResponseStore", "RedisResponseStore", "cache_key", "is_query"]
+__all__ = ["MemoryResponseStore", "RedisResponseStore", "ResponseStore", "cache_key", "is_query"]

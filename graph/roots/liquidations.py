@@ -1,0 +1,65 @@
+"""``liquidationStats`` and the ``liquidations`` subscription, from the ingested streams."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+import strawberry
+
+from graph.types import Ctx
+from graph.types.liquidation import (
+    LiquidatedSide,
+    LiquidationStatsType,
+    LiquidationType,
+    StatsWindow,
+)
+from resolvers import liquidations, symbols
+from resolvers.arguments import check_ticker_count
+from resolvers.live.hub import LiquidationFilter
+
+
+@strawberry.type
+class LiquidationQuery:
+    @strawberry.field(
+        description="Rolling liquidation statistics from the ingested streams (1h/4h/12h/24h)."
+    )
+    async def liquidation_stats(
+        self, info: Ctx, ticker: str, window: StatsWindow = StatsWindow.H24
+    ) -> LiquidationStatsType | None:
+        info.context.meta.cacheable = False  # the stream moves every second
+        ref = await symbols.resolve_symbol(info.context, ticker)
+        stats, source = await liquidations.stats(info.context, ref, window.value)
+        return LiquidationStatsType.from_window(ref.ticker, window, stats, source)
+
+
+@strawberry.type
+class LiquidationSubscription:
+    @strawberry.subscription(
+        description="Live liquidations as the venues report them, filtered before they are "
+        "queued. Binance pushes at most one liquidation per symbol per second, so its stream "
+        "is a sample, not the full tape."
+    )
+    async def liquidations(
+        self,
+        info: Ctx,
+        tickers: list[str] | None = None,
+        side: LiquidatedSide | None = None,
+        min_notional_usd: float = 0.0,
+    ) -> AsyncGenerator[LiquidationType, None]:
+        hub = liquidations.running_hub(info.context)
+        names: frozenset[str] = frozenset()
+        if tickers:
+            check_ticker_count(tickers, info.context.services.limits.max_symbols)
+            refs = [await symbols.resolve_symbol(info.context, t) for t in tickers]
+            names = frozenset().union(*(liquidations.venue_symbols(r) for r in refs))
+        wants = LiquidationFilter(
+            symbols=names,
+            side=side.to_domain() if side else None,
+            min_notional_usd=min_notional_usd,
+        )
+        async with hub.subscribe(wants) as sub:
+            async for event in sub:
+                yield LiquidationType.from_domain(event)
+
+
+__all__ = ["LiquidationQuery", "LiquidationSubscription"]

@@ -1,0 +1,174 @@
+"""The ASGI application: its routes and its lifespan, which opens the services
+(``open_services``) and starts the background jobs.
+
+Routes: ``/graphql`` (POST queries, GET GraphiQL, WebSocket), ``/healthz`` (process alive),
+``/readyz`` (services built and Redis reachable when configured), ``/metrics`` (Prometheus).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
+
+from engine.signal import check_weights
+from graph.schema import build_schema
+from graph.server.endpoint import GraphQLEndpoint, PerpGraphQL
+from graph.server.jobs import recorder
+from graph.server.jobs.background import run_in_background
+from graph.server.jobs.ingest import Ingest, feed_names
+from graph.server.response_cache import MemoryResponseStore, RedisResponseStore, ResponseStore
+from graph.server.services import open_services
+from graph.server.settings import Settings
+from graph.server.subscriptions import SubscriptionServer
+from providers.errors import ProviderError
+from providers.metrics import Metrics
+from resolvers import symbols
+from resolvers.services import Services
+
+log = logging.getLogger("perpgraph.app")
+
+
+async def _warm(services: Services) -> None:
+    try:
+        await symbols.warm_symbols(services)
+    except ProviderError as exc:  # the first query will try again
+        log.warning("symbol list not loaded at start-up: %s (%s)", exc.message, exc.code)
+    # Everything built so far (modules, schema, symbol list) lives as long as the process:
+    # move it out of the collector's sight so full collections stay short on the hot path.
+    gc.collect()
+    gc.freeze()
+
+
+class _Running:
+    """What the lifespan built; empty before start-up and after shutdown."""
+
+    def __init__(self) -> None:
+        self.endpoint: GraphQLEndpoint | None = None
+        self.services: Services | None = None
+
+
+class _Deferred:
+    """ASGI app that forwards to the endpoint the lifespan built (503 before that)."""
+
+    def __init__(self, running: _Running) -> None:
+        self._running = running
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        endpoint = self._running.endpoint
+        if endpoint is None:
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1013})
+                return
+            await JSONResponse({"error": "starting up"}, status_code=503)(scope, receive, send)
+            return
+        await endpoint(scope, receive, send)
+
+
+def _response_store(settings: Settings, services: Services) -> ResponseStore | None:
+    if not settings.response_cache:
+        return None
+    if services.cache.redis is not None:
+        return RedisResponseStore(services.cache.redis, settings.cache_namespace)
+    return MemoryResponseStore(settings.response_cache_max_entries)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """The API. Everything with I/O is built in the lifespan and closed after it."""
+    settings = settings or Settings()
+    check_weights()  # the eight factor weights must sum to exactly 100
+    feed_names(settings)  # an unknown liquidation stream name fails here, not at first use
+    metrics = Metrics()
+    schema = build_schema(
+        max_depth=settings.max_query_depth,
+        max_aliases=settings.max_aliases,
+        max_tokens=settings.max_tokens,
+        parser_cache_size=settings.parser_cache_size,
+        validation_cache_size=settings.validation_cache_size,
+    )
+    running = _Running()
+
+    def on_request(status: int, seconds: float) -> None:
+        metrics.http_requests.labels("/graphql", f"{status // 100}xx").inc()
+        metrics.http_latency.labels("/graphql").observe(seconds)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with (
+            open_services(settings, metrics=metrics) as services,
+            contextlib.AsyncExitStack() as jobs,  # stopped before the services close
+        ):
+            if services.bus is not None:  # liquidations arrive over Redis, from any ingest
+                run_in_background(jobs, services.bus.relay(services.hub), "perpgraph-relay")
+            recorder.start_in_serve(settings, services, jobs)
+            ingest = Ingest(settings, services)
+            await ingest.start()
+            jobs.push_async_callback(ingest.stop)
+            run_in_background(jobs, _warm(services), "perpgraph-warm-symbols")
+            view = PerpGraphQL(
+                services, schema=schema, graphql_ide="graphiql" if settings.graphiql else None
+            )  # WebSockets are served by SubscriptionServer below, with the limits
+            running.endpoint = GraphQLEndpoint(
+                view,
+                _response_store(settings, services),
+                max_body_bytes=settings.max_body_bytes,
+                max_cached_bytes=settings.response_cache_max_bytes,
+                max_tokens=settings.max_tokens,
+                max_connections_per_client=settings.max_connections_per_client,
+                on_request=on_request,
+                subscriptions=SubscriptionServer(
+                    schema,
+                    lambda ws: view.get_context(ws, None),
+                    metrics,
+                    max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+                    connection_init_timeout_s=settings.connection_init_timeout_s,
+                    queue_size=settings.subscriber_queue_size,
+                ),
+            )
+            running.services = services
+            log.info("perpgraph ready", extra={"redis": services.cache.redis is not None})
+            try:
+                yield
+            finally:
+                running.endpoint = running.services = None
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        services = running.services
+        if services is None:
+            return JSONResponse({"status": "starting"}, status_code=503)
+        if services.cache.redis is not None:
+            try:
+                await services.cache.redis.ping()
+            except Exception as exc:  # any failure means not ready; say which kind
+                return JSONResponse(
+                    {"status": "redis unreachable", "error": type(exc).__name__}, status_code=503
+                )
+        return JSONResponse({"status": "ready"})
+
+    async def metrics_endpoint(request: Request) -> Response:
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    graphql = _Deferred(running)
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
+        ],
+        lifespan=lifespan,
+    )
+
+
+__all__ = ["create_app"]
