@@ -2,9 +2,10 @@
 
 Keys are ``provider:dataset:params``. Entries keep the time they were stored, and the
 backend keeps them ``ttl + stale_if_error_s`` so that an expired value can still be served,
-marked stale, when the upstream fails. The backend is aiocache's in-memory cache by default
-and Redis when ``PERPGRAPH_REDIS_URL`` is set; with Redis, the single-flight lock is a Redis
-key too, so concurrent misses in several processes make one upstream call.
+marked stale, when the upstream fails. The backend, built by ``graph.server.services``, is
+aiocache's in-memory cache by default and Redis when ``PERPGRAPH_REDIS_URL`` is set; with
+Redis, the single-flight lock is a Redis key too, so concurrent misses in several processes
+make one upstream call.
 """
 
 from __future__ import annotations
@@ -17,11 +18,8 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
-from urllib.parse import urlsplit
 
-from aiocache import Cache
 from aiocache.base import BaseCache
-from aiocache.serializers import PickleSerializer
 
 from providers.errors import ProviderBadData, ProviderError, ProviderUnavailable, SymbolNotServed
 from providers.metrics import Metrics
@@ -70,29 +68,6 @@ class DatasetStats:
     hits: int = 0
     misses: int = 0
     stale: int = 0
-
-
-# Cached values are pickled domain objects: a release that changes their shape bumps this,
-# so that it never reads what an older release (still running beside it) stored.
-VALUE_FORMAT = 2  # 2: Sourced carries provider and via
-
-
-def build_backend(redis_url: str | None, namespace: str) -> BaseCache:
-    """aiocache in memory, or on Redis (values pickled: only our own processes write them)."""
-    namespace = f"{namespace}:v{VALUE_FORMAT}"
-    if not redis_url:
-        return Cache(Cache.MEMORY, namespace=namespace)
-    url = urlsplit(redis_url)
-    return Cache(
-        Cache.REDIS,
-        endpoint=url.hostname or "127.0.0.1",
-        port=url.port or 6379,
-        db=int(url.path.lstrip("/") or 0),
-        password=url.password,
-        ssl=url.scheme == "rediss",
-        serializer=PickleSerializer(),
-        namespace=namespace,
-    )
 
 
 class SharedCache:
@@ -362,4 +337,4 @@ return 0
 """
 
 
-__all__ = ["Cached", "SharedCache", "build_backend"]
+__all__ = ["Cached", "SharedCache"]

@@ -16,7 +16,6 @@ from graph.types.discovery import (
     NewListingsType,
     UniverseConnectionType,
     UniverseFilterInput,
-    UniverseSort,
 )
 from graph.types.smart_money import SmartMoneyCriteria, SmartMoneyScan
 from resolvers import discovery
@@ -35,12 +34,12 @@ class DiscoveryQuery:
         self,
         info: Ctx,
         filter: UniverseFilterInput | None = None,
-        sort: UniverseSort = UniverseSort.QUOTE_VOLUME_DESC,
+        sort: disco.UniverseSort = disco.UniverseSort.QUOTE_VOLUME_DESC,
         first: int = 50,
         after: str | None = None,
     ) -> UniverseConnectionType | None:
         wanted = filter.to_engine() if filter else disco.UniverseFilter()
-        got = await discovery.futures_universe(info.context, wanted, sort.to_engine(), first, after)
+        got = await discovery.futures_universe(info.context, wanted, sort, first, after)
         return UniverseConnectionType.from_page(got)
 
     @strawberry.field(

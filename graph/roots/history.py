@@ -10,6 +10,7 @@ from typing import Annotated
 
 import strawberry
 
+from engine.signal.model import Mode
 from graph.types import Ctx
 from graph.types.history import (
     RecordedSignalType,
@@ -18,7 +19,6 @@ from graph.types.history import (
     SymbolPerformanceType,
     VerdictAccuracyType,
 )
-from graph.types.signal import SignalMode
 from providers.history import HistoryEntry
 from resolvers import history, symbols
 from resolvers.errors import InvalidArgument
@@ -95,7 +95,7 @@ class HistoryMutation:
         self,
         info: Ctx,
         ticker: str,
-        mode: SignalMode = SignalMode.AGGRESSIVE,
+        mode: Mode = Mode.AGGRESSIVE,
         idempotency_key: Annotated[
             str | None,
             strawberry.argument(
@@ -113,7 +113,7 @@ class HistoryMutation:
         recorded = await history.record(
             info.context,
             ref,
-            mode.to_engine(),
+            mode,
             "mutation",
             MUTATION_BUCKET,
             idempotency_key=idempotency_key,

@@ -6,9 +6,9 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
+from engine.domain import PositionSide
 from graph.types import Ctx
 from graph.types.liquidation import (
-    LiquidatedSide,
     LiquidationStatsType,
     LiquidationType,
     StatsWindow,
@@ -43,7 +43,7 @@ class LiquidationSubscription:
         self,
         info: Ctx,
         tickers: list[str] | None = None,
-        side: LiquidatedSide | None = None,
+        side: PositionSide | None = None,
         min_notional_usd: float = 0.0,
     ) -> AsyncGenerator[LiquidationType, None]:
         hub = liquidations.running_hub(info.context)
@@ -54,7 +54,7 @@ class LiquidationSubscription:
             names = frozenset().union(*(liquidations.venue_symbols(r) for r in refs))
         wants = LiquidationFilter(
             symbols=names,
-            side=side.to_domain() if side else None,
+            side=side,
             min_notional_usd=min_notional_usd,
         )
         async with hub.subscribe(wants) as sub:

@@ -7,9 +7,10 @@ import asyncio
 import strawberry
 
 from engine.signal import CoinSignal, summarize
+from engine.signal.model import Mode
 from graph.errors import describe
 from graph.types import Ctx
-from graph.types.signal import FailedCoinType, MarketSummaryType, SignalMode
+from graph.types.signal import FailedCoinType, MarketSummaryType
 from resolvers import signals
 from resolvers.arguments import check_ticker_count
 
@@ -25,14 +26,13 @@ class MarketSummaryQuery:
         self,
         info: Ctx,
         tickers: list[str] | None = None,
-        mode: SignalMode = SignalMode.AGGRESSIVE,
+        mode: Mode = Mode.AGGRESSIVE,
     ) -> MarketSummaryType:
         info.context.meta.cacheable = False  # its text is built from many sources' states
         chosen = tickers if tickers is not None else list(SUMMARY_DEFAULT)
         check_ticker_count(chosen, info.context.services.limits.max_symbols)
-        engine_mode = mode.to_engine()
         results = await asyncio.gather(
-            *(signals.signal_or_error(info.context, t, engine_mode) for t in chosen)
+            *(signals.signal_or_error(info.context, t, mode) for t in chosen)
         )
         coins: dict[tuple[str, str], CoinSignal] = {}  # one row per market, however spelled
         failed: list[FailedCoinType] = []

@@ -8,8 +8,9 @@ from typing import Any
 
 import strawberry
 
+from engine.signal.model import Mode
 from graph.types import Ctx
-from graph.types.signal import SignalMode, SignalType
+from graph.types.signal import SignalType
 from resolvers import signals, symbols
 from resolvers.arguments import check_ticker_count
 
@@ -18,10 +19,10 @@ from resolvers.arguments import check_ticker_count
 class SignalQuery:
     @strawberry.field(description="The signal of one symbol.")
     async def signal(
-        self, info: Ctx, ticker: str, mode: SignalMode = SignalMode.AGGRESSIVE
+        self, info: Ctx, ticker: str, mode: Mode = Mode.AGGRESSIVE
     ) -> SignalType | None:
         ref = await symbols.resolve_symbol(info.context, ticker)
-        computed = await signals.signal(info.context, ref, mode.to_engine())
+        computed = await signals.signal(info.context, ref, mode)
         return SignalType.from_computed(computed)
 
     @strawberry.field(
@@ -29,11 +30,11 @@ class SignalQuery:
         "null entry with its error."
     )
     async def signals(
-        self, info: Ctx, tickers: list[str], mode: SignalMode = SignalMode.AGGRESSIVE
+        self, info: Ctx, tickers: list[str], mode: Mode = Mode.AGGRESSIVE
     ) -> list[SignalType | None]:
         check_ticker_count(tickers, info.context.services.limits.max_symbols)
         results = await asyncio.gather(
-            *(signals.signal_or_error(info.context, t, mode.to_engine()) for t in tickers)
+            *(signals.signal_or_error(info.context, t, mode) for t in tickers)
         )
         # an Exception entry is nulled by graphql-core and reported at that index
         out: list[Any] = [
@@ -50,12 +51,12 @@ class SignalSubscription:
         "current signal comes first."
     )
     async def signal_updates(
-        self, info: Ctx, tickers: list[str], mode: SignalMode = SignalMode.AGGRESSIVE
+        self, info: Ctx, tickers: list[str], mode: Mode = Mode.AGGRESSIVE
     ) -> AsyncGenerator[SignalType, None]:
         check_ticker_count(tickers, info.context.services.limits.max_symbols)
         refs = [await symbols.resolve_symbol(info.context, t) for t in tickers]
         updates = info.context.services.signal_updates
-        async with updates.subscribe(refs, mode.to_engine()) as inbox:
+        async with updates.subscribe(refs, mode) as inbox:
             while True:
                 yield SignalType.from_computed(await inbox.get())
 

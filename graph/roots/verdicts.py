@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
+from engine.signal.model import Mode
 from graph.types import Ctx
-from graph.types.signal import SignalMode
 from graph.types.verdict import VerdictType
 from resolvers import symbols, verdicts
 
@@ -21,11 +21,11 @@ class VerdictQuery:
         self,
         info: Ctx,
         ticker: str,
-        mode: SignalMode = SignalMode.AGGRESSIVE,
+        mode: Mode = Mode.AGGRESSIVE,
         account_risk_pct: float | None = None,
     ) -> VerdictType | None:
         ref = await symbols.resolve_symbol(info.context, ticker)
-        judged = await verdicts.verdict(info.context, ref, mode.to_engine(), account_risk_pct)
+        judged = await verdicts.verdict(info.context, ref, mode, account_risk_pct)
         return VerdictType.from_judged(judged)
 
 

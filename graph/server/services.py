@@ -16,8 +16,12 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
+from aiocache import Cache
+from aiocache.base import BaseCache
+from aiocache.serializers import PickleSerializer
 
 from engine.signal.model import Mode
 from engine.symbols import SymbolRef
@@ -31,7 +35,7 @@ from providers.http import HostPolicy, UpstreamHttp
 from providers.metrics import Metrics
 from providers.telegram import TelegramClient
 from resolvers import signals
-from resolvers.cache import SharedCache, build_backend
+from resolvers.cache import SharedCache
 from resolvers.context import fresh_context
 from resolvers.live.bus import LiquidationBus
 from resolvers.live.hub import LiquidationHub
@@ -106,6 +110,29 @@ def policies(s: Settings) -> dict[str, HostPolicy]:
             read_timeout_s=s.coingecko_read_timeout_s, deadline_s=s.coingecko_deadline_s, **common
         ),
     }
+
+
+# Cached values are pickled domain objects: a release that changes their shape bumps this,
+# so that it never reads what an older release (still running beside it) stored.
+VALUE_FORMAT = 2  # 2: Sourced carries provider and via
+
+
+def build_backend(redis_url: str | None, namespace: str) -> BaseCache:
+    """aiocache in memory, or on Redis (values pickled: only our own processes write them)."""
+    namespace = f"{namespace}:v{VALUE_FORMAT}"
+    if not redis_url:
+        return Cache(Cache.MEMORY, namespace=namespace)
+    url = urlsplit(redis_url)
+    return Cache(
+        Cache.REDIS,
+        endpoint=url.hostname or "127.0.0.1",
+        port=url.port or 6379,
+        db=int(url.path.lstrip("/") or 0),
+        password=url.password,
+        ssl=url.scheme == "rediss",
+        serializer=PickleSerializer(),
+        namespace=namespace,
+    )
 
 
 def _ai_judge(settings: Settings, metrics: Metrics) -> AiJudgeClient | None:
@@ -256,4 +283,4 @@ async def open_services(
         yield services
 
 
-__all__ = ["open_services", "policies", "ttls"]
+__all__ = ["build_backend", "open_services", "policies", "ttls"]

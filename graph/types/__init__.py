@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from strawberry.types import Info
 
+from graph.types import enums as enums  # registers the engine's enums first
 from resolvers.context import Context
 
 Ctx = Info[Context, None]  # what every resolver of this package receives

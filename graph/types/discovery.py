@@ -4,7 +4,6 @@ every number)."""
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 from typing import Any
 
 import strawberry
@@ -18,18 +17,6 @@ from resolvers import discovery
 from resolvers.cache import Cached
 
 # -- futures universe ----------------------------------------------------------------------
-
-
-@strawberry.enum(description="Universe order; rows lacking the sorted value come last.")
-class UniverseSort(Enum):
-    QUOTE_VOLUME_DESC = "QUOTE_VOLUME_DESC"
-    GAINERS = "GAINERS"
-    LOSERS = "LOSERS"
-    FUNDING_HIGH = "FUNDING_HIGH"
-    FUNDING_LOW = "FUNDING_LOW"
-
-    def to_engine(self) -> disco.UniverseSort:
-        return disco.UniverseSort(self.value)
 
 
 @strawberry.input(
@@ -217,5 +204,4 @@ __all__ = [
     "PageInfo",
     "UniverseConnectionType",
     "UniverseFilterInput",
-    "UniverseSort",
 ]

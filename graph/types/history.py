@@ -9,8 +9,8 @@ from datetime import datetime
 import strawberry
 from strawberry.scalars import JSON
 
-from graph.types.signal import Direction, SignalMode
-from graph.types.verdict import Judge, RiskMode, VerdictKind
+from engine.signal.model import Direction, Mode
+from engine.verdict.model import Judge, RiskMode, VerdictKind
 from providers.history import (
     AccuracyRow,
     HistoryEntry,
@@ -81,7 +81,7 @@ class RecordedVerdictType:
 class RecordedSignalType:
     id: str = strawberry.field(description="Stable: the same move recorded twice is one row.")
     ticker: str
-    mode: SignalMode
+    mode: Mode
     direction: Direction
     score: float
     confidence: str
@@ -99,7 +99,7 @@ class RecordedSignalType:
         return cls(
             id=s.id,
             ticker=s.ticker,
-            mode=SignalMode(s.mode),
+            mode=Mode(s.mode),
             direction=Direction(s.direction),
             score=s.score,
             confidence=str(s.confidence),
@@ -138,7 +138,7 @@ class SignalHistoryType:
 class SignalHistoryFilter:
     ticker: str | None = None
     direction: Direction | None = None
-    mode: SignalMode | None = None
+    mode: Mode | None = None
     since: datetime | None = None
     until: datetime | None = None
 

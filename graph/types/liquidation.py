@@ -13,15 +13,6 @@ from engine.symbols import parse
 from graph.types.market import ms_to_dt
 
 
-@strawberry.enum(description="The side of the position that was liquidated.")
-class LiquidatedSide(Enum):
-    LONG = "LONG"
-    SHORT = "SHORT"
-
-    def to_domain(self) -> PositionSide:
-        return PositionSide(self.value)
-
-
 @strawberry.enum(description="Rolling window of liquidation statistics.")
 class StatsWindow(Enum):
     H1 = 3_600_000
@@ -42,7 +33,7 @@ class LiquidationType:
     ticker: str
     venue_symbol: str
     venue: str
-    side: LiquidatedSide = strawberry.field(description="A SELL order liquidates a LONG.")
+    side: PositionSide = strawberry.field(description="A SELL order liquidates a LONG.")
     price: float
     quantity: float = strawberry.field(description="Base-asset units.")
     notional_usd: float
@@ -54,7 +45,7 @@ class LiquidationType:
             ticker=ticker_of(e.symbol),
             venue_symbol=e.symbol,
             venue=e.venue,
-            side=LiquidatedSide(e.side.value),
+            side=e.side,
             price=e.price,
             quantity=e.quantity,
             notional_usd=e.notional_usd,
@@ -94,4 +85,4 @@ class LiquidationStatsType:
         )
 
 
-__all__ = ["LiquidatedSide", "LiquidationStatsType", "LiquidationType", "StatsWindow", "ticker_of"]
+__all__ = ["LiquidationStatsType", "LiquidationType", "StatsWindow", "ticker_of"]

@@ -7,7 +7,6 @@ Every market object says where it came from (``source``), when the venue says it
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import Enum
 from typing import Any
 
 import strawberry
@@ -53,16 +52,6 @@ class MarketData:
     stale: bool = strawberry.field(
         description="True when served past its TTL because the upstream failed."
     )
-
-
-@strawberry.enum(description="Which long/short ratio Binance reports.")
-class LongShortKind(Enum):
-    GLOBAL_ACCOUNTS = "global_accounts"
-    TOP_ACCOUNTS = "top_accounts"
-    TOP_POSITIONS = "top_positions"
-
-    def to_domain(self) -> RatioKind:
-        return RatioKind(self.value)
 
 
 @strawberry.type(name="FundingRecord")
@@ -137,7 +126,7 @@ class LongShortPointType:
 
 @strawberry.type(name="LongShortRatio")
 class LongShortRatioType(MarketData):
-    kind: LongShortKind
+    kind: RatioKind
     period: str
     data: strawberry.Private[LongShortRatio]
 
@@ -147,8 +136,7 @@ class LongShortRatioType(MarketData):
 
     @classmethod
     def from_cached(cls, c: Cached[LongShortRatio]) -> LongShortRatioType:
-        kind = LongShortKind(c.value.kind.value)
-        return cls(kind=kind, period=c.value.period, data=c.value, **origin(c))
+        return cls(kind=c.value.kind, period=c.value.period, data=c.value, **origin(c))
 
 
 @strawberry.type(name="TakerVolumePoint")
@@ -334,7 +322,6 @@ __all__ = [
     "CandlesType",
     "FearGreedType",
     "FundingHistoryType",
-    "LongShortKind",
     "LongShortRatioType",
     "MarketData",
     "OpenInterestHistoryType",

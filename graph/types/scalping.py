@@ -11,21 +11,19 @@ own selection when it resolves (``selection_of``).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping
-from enum import Enum
 from typing import Any
 
 import strawberry
-from strawberry.types.nodes import SelectedField, Selection
 
 from engine import scalping as rules
 from engine import scalping_inputs as readings
+from engine.domain import RatioKind
+from engine.signal.model import Direction
 from engine.symbols import SymbolRef
 from graph.types import Ctx
 from graph.types.liquidation import StatsWindow
-from graph.types.market import FearGreedType, LongShortKind, ms_to_dt, origin
+from graph.types.market import FearGreedType, ms_to_dt, origin
 from graph.types.scalping_layers import (
-    RsiZone,
     ScalpingFundingType,
     ScalpingLargeTradesType,
     ScalpingLiquidationsType,
@@ -38,7 +36,7 @@ from graph.types.scalping_layers import (
     ScalpingVolumeDeltaType,
     layer_origin,
 )
-from graph.types.signal import Direction
+from graph.types.selection import selected_fields
 from graph.types.whales import ScalpingWhalesType
 from resolvers import scalping as layers
 from resolvers import scalping_summary
@@ -47,18 +45,9 @@ from resolvers.arguments import check_interval
 # --- summary ---------------------------------------------------------------------------------
 
 
-@strawberry.enum(name="ScalpingLevelKind")
-class LevelKind(Enum):
-    RECENT_HIGH = "RECENT_HIGH"
-    RECENT_LOW = "RECENT_LOW"
-    VWAP = "VWAP"
-    BID_WALL = "BID_WALL"
-    ASK_WALL = "ASK_WALL"
-
-
 @strawberry.type(name="ScalpingKeyLevel")
 class KeyLevelType:
-    kind: LevelKind
+    kind: rules.LevelKind
     price: float
     layer: str = strawberry.field(description="The layer it comes from.")
     distance_pct: float | None = strawberry.field(
@@ -68,7 +57,7 @@ class KeyLevelType:
     @classmethod
     def from_engine(cls, k: rules.KeyLevel) -> KeyLevelType:
         return cls(
-            kind=LevelKind(k.kind.value),
+            kind=k.kind,
             price=k.price,
             layer=k.layer.value,
             distance_pct=k.distance_pct,
@@ -106,7 +95,7 @@ class ScalpingSummaryType:
     def from_result(cls, r: scalping_summary.SummaryResult) -> ScalpingSummaryType:
         s = r.summary
         return cls(
-            bias=Direction(s.bias.value),
+            bias=s.bias,
             score=s.score,
             coverage_pct=s.coverage_pct,
             based_on=[layer.value for layer in s.based_on],
@@ -157,7 +146,7 @@ class ScalpingSnapshotType:
     @strawberry.field(description="RSI of the interval's closes (the candle layers' klines).")
     async def rsi(self, info: Ctx, period: int = layers.RSI_PERIOD) -> ScalpingRsiType | None:
         r = await layers.rsi(info.context, self.ref, self.interval, period)
-        zone = RsiZone(readings.rsi_zone(r.value).value)
+        zone = readings.rsi_zone(r.value)
         return ScalpingRsiType(value=r.value, period=period, zone=zone, **layer_origin(r))
 
     @strawberry.field(
@@ -194,18 +183,14 @@ class ScalpingSnapshotType:
     async def long_short_ratio(
         self, info: Ctx, period: str = layers.RATIO_PERIOD
     ) -> ScalpingRatioType | None:
-        c = await layers.ratio(
-            info.context, self.ref, LongShortKind.GLOBAL_ACCOUNTS.to_domain(), period
-        )
+        c = await layers.ratio(info.context, self.ref, RatioKind.GLOBAL_ACCOUNTS, period)
         return ScalpingRatioType.from_cached(c)
 
     @strawberry.field(description="Binance's top traders' long/short ratio by position.")
     async def smart_money(
         self, info: Ctx, period: str = layers.RATIO_PERIOD
     ) -> ScalpingRatioType | None:
-        c = await layers.ratio(
-            info.context, self.ref, LongShortKind.TOP_POSITIONS.to_domain(), period
-        )
+        c = await layers.ratio(info.context, self.ref, RatioKind.TOP_POSITIONS, period)
         return ScalpingRatioType.from_cached(c)
 
     @strawberry.field(description="Hyperliquid whales: positions and large prints in this coin.")
@@ -259,90 +244,37 @@ def _now_ms() -> int:
 # --- reading the snapshot's own selection ------------------------------------------------------
 
 
-def _included(directives: Mapping[str, Mapping[str, Any]]) -> bool:
-    """@skip / @include as GraphQL applies them (their ``if`` is already resolved)."""
-    skip, include = directives.get("skip"), directives.get("include")
-    return not (skip is not None and skip.get("if") is True) and not (
-        include is not None and include.get("if") is False
-    )
-
-
-def _fields(selections: Iterable[Selection]) -> Iterator[SelectedField]:
-    """The fields selected, fragments flattened, skipped ones left out, in document order."""
-    for s in selections:
-        if not _included(s.directives):
-            continue
-        if isinstance(s, SelectedField):
-            yield s
-        else:  # fragment spread or inline fragment: on ScalpingSnapshot, as validation ensures
-            yield from _fields(s.selections)
-
-
-def _int(args: Mapping[str, Any], name: str, default: int) -> int:
-    value = args.get(name)  # literals arrive as their text, variables as coerced values
-    return default if value is None else int(value)
-
-
-def _float(args: Mapping[str, Any], name: str, default: float) -> float:
-    value = args.get(name)
-    return default if value is None else float(value)
-
-
-def _str(args: Mapping[str, Any], name: str, default: str) -> str:
-    value = args.get(name)
-    return default if value is None else str(value)
-
-
-def _window_ms(args: Mapping[str, Any]) -> int:
-    value = args.get("window")
-    if value is None:
-        return StatsWindow.H1.value
-    if isinstance(value, StatsWindow):
-        return value.value
-    if isinstance(value, str):  # a literal: the enum's name
-        return StatsWindow[value].value
-    return int(value)
-
-
 def selection_of(info: Ctx) -> scalping_summary.Selection:
-    """The layers selected on the snapshot field being resolved, with their arguments."""
-    first: dict[str, SelectedField] = {}
-    whale_positions = False
-    for node in info.selected_fields:  # one per field node merged under this response key
-        for f in _fields(node.selections):
-            first.setdefault(f.name, f)
-            if f.name == "whales":
-                whale_positions |= any(x.name == "positions" for x in _fields(f.selections))
+    """The layers selected on the snapshot field being resolved, with their arguments as
+    the layer fields receive them (the schema's defaults applied)."""
+    chosen = selected_fields(info)
 
-    def args(name: str) -> Mapping[str, Any] | None:
-        f = first.get(name)
-        return None if f is None else f.arguments
+    def args(layer: str) -> dict[str, Any] | None:
+        found = chosen.get(layer)
+        return None if found is None else found.arguments
 
-    book, rsi, delta = args("orderbook"), args("rsi"), args("volumeDelta")
-    liq, ls, sm, large = (
+    book, rsi, delta, liq = (
+        args("orderbook"),
+        args("rsi"),
+        args("volume_delta"),
         args("liquidations"),
-        args("longShortRatio"),
-        args("smartMoney"),
-        args("largeTrades"),
     )
+    ls, sm, large = args("long_short_ratio"), args("smart_money"), args("large_trades")
+    whales = chosen.get("whales")
     return scalping_summary.Selection(
-        price="price" in first,
-        orderbook_depth=None if book is None else _int(book, "depth", layers.BOOK_DEPTH),
-        rsi_period=None if rsi is None else _int(rsi, "period", layers.RSI_PERIOD),
-        volume_delta_last=None
-        if delta is None
-        else _int(delta, "last", layers.VOLUME_DELTA_CANDLES),
-        liquidations_window_ms=None if liq is None else _window_ms(liq),
-        funding="funding" in first,
-        long_short_period=None if ls is None else _str(ls, "period", layers.RATIO_PERIOD),
-        smart_money_period=None if sm is None else _str(sm, "period", layers.RATIO_PERIOD),
-        whale_positions=whale_positions,
-        fear_greed="fearGreed" in first,
-        trend="trend" in first,
-        large_trades=None
-        if large is None
-        else (_int(large, "first", layers.LARGE_TRADES), _float(large, "minNotional", 0.0)),
-        social="social" in first,
+        price="price" in chosen,
+        orderbook_depth=None if book is None else book["depth"],
+        rsi_period=None if rsi is None else rsi["period"],
+        volume_delta_last=None if delta is None else delta["last"],
+        liquidations_window_ms=None if liq is None else liq["window"].value,
+        funding="funding" in chosen,
+        long_short_period=None if ls is None else ls["period"],
+        smart_money_period=None if sm is None else sm["period"],
+        whale_positions=whales is not None and "positions" in whales.subfields(),
+        fear_greed="fear_greed" in chosen,
+        trend="trend" in chosen,
+        large_trades=None if large is None else (large["first"], large["min_notional"]),
+        social="social" in chosen,
     )
 
 

@@ -8,21 +8,18 @@ computed from (a candle layer: the klines; a whale layer: the Hyperliquid answer
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import Enum
 from typing import Any
 
 import strawberry
 
 from engine import orderbook as book_math
 from engine import scalping_inputs as readings
-from engine.domain import Trade
+from engine.domain import RatioKind, Trade
 from engine.indicators import Alignment, Structure
 from engine.signal.model import LiquidationWindow
-from graph.types.analysis import EmaAlignment, PriceStructure
 from graph.types.liquidation import LiquidationType, StatsWindow
 from graph.types.market import (
     CandleType,
-    LongShortKind,
     MarketData,
     OrderBookType,
     origin,
@@ -128,18 +125,11 @@ class ScalpingOrderBookType(OrderBookType):
 # --- candle indicators -----------------------------------------------------------------------
 
 
-@strawberry.enum(name="ScalpingRsiZone", description="OVERBOUGHT >= 70, OVERSOLD <= 30.")
-class RsiZone(Enum):
-    OVERBOUGHT = "OVERBOUGHT"
-    OVERSOLD = "OVERSOLD"
-    NEUTRAL = "NEUTRAL"
-
-
 @strawberry.type(name="ScalpingRsi")
 class ScalpingRsiType(MarketData):
     value: float = strawberry.field(description="RSI 0..100 at the newest candle (may be open).")
     period: int
-    zone: RsiZone
+    zone: readings.RsiZone
 
 
 @strawberry.type(name="ScalpingVolumeDelta")
@@ -173,10 +163,10 @@ class EmaType:
 
 @strawberry.type(name="ScalpingTrend")
 class ScalpingTrendType(MarketData):
-    ema_alignment: EmaAlignment | None = strawberry.field(
+    ema_alignment: Alignment | None = strawberry.field(
         description="Null with fewer candles than the slowest EMA (50)."
     )
-    structure: PriceStructure | None = strawberry.field(description="Null under 30 candles.")
+    structure: Structure | None = strawberry.field(description="Null under 30 candles.")
     higher_highs: bool | None
     higher_lows: bool | None
     lower_highs: bool | None
@@ -190,8 +180,8 @@ class ScalpingTrendType(MarketData):
         align: Alignment | None = t.ema_alignment
         struct: Structure | None = t.structure
         return cls(
-            ema_alignment=EmaAlignment(align.value) if align else None,
-            structure=PriceStructure(struct.value) if struct else None,
+            ema_alignment=align,
+            structure=struct,
             higher_highs=t.higher_highs,
             higher_lows=t.higher_lows,
             lower_highs=t.lower_highs,
@@ -286,7 +276,7 @@ class ScalpingFundingType(MarketData):
 
 @strawberry.type(name="ScalpingRatio")
 class ScalpingRatioType(MarketData):
-    kind: LongShortKind
+    kind: RatioKind
     period: str
     ratio: float = strawberry.field(description="Newest long/short ratio.")
     long_fraction: float | None
@@ -300,7 +290,7 @@ class ScalpingRatioType(MarketData):
         pts = c.value.points
         newest = pts[-1]
         return cls(
-            kind=LongShortKind(c.value.kind.value),
+            kind=c.value.kind,
             period=c.value.period,
             ratio=newest.long_short_ratio,
             long_fraction=newest.long_fraction,
@@ -320,7 +310,7 @@ class ScalpingSocialType(MarketData):
 
 
 __all__ = [
-    "LargeTradeType", "OrderBookWallType", "RsiZone", "ScalpingFundingType",
+    "LargeTradeType", "OrderBookWallType", "ScalpingFundingType",
     "ScalpingLargeTradesType", "ScalpingLiquidationsType", "ScalpingOrderBookType",
     "ScalpingPriceType", "ScalpingRatioType", "ScalpingRsiType", "ScalpingSocialType",
     "ScalpingTrendType", "ScalpingVolumeDeltaType", "layer_origin", "to_dt",

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from engine.signal.model import (
+    Confidence,
     DataQuality,
+    Direction,
     FactorResult,
+    Mode,
     ModeInfo,
     SignalResult,
     SourceStatus,
-)
-from engine.signal.model import (
-    Mode as EngineMode,
 )
 from engine.signal.quality import SOURCES
 from engine.signal.summary import MarketSummary
@@ -27,33 +26,9 @@ if TYPE_CHECKING:
     from graph.types.verdict import VerdictType
 
 
-@strawberry.enum(description="Thresholds: CONSERVATIVE 35/65, AGGRESSIVE 45/55, ULTRA 49/51.")
-class SignalMode(Enum):
-    CONSERVATIVE = "CONSERVATIVE"
-    AGGRESSIVE = "AGGRESSIVE"
-    ULTRA = "ULTRA"
-
-    def to_engine(self) -> EngineMode:
-        return EngineMode(self.value)
-
-
-@strawberry.enum
-class Direction(Enum):
-    LONG = "LONG"
-    SHORT = "SHORT"
-    NEUTRAL = "NEUTRAL"
-
-
-@strawberry.enum
-class Confidence(Enum):
-    HIGH = "HIGH"
-    MEDIUM = "MEDIUM"
-    LOW = "LOW"
-
-
 @strawberry.type
 class ModeInfoType:
-    mode: SignalMode
+    mode: Mode
     short_at_or_below: float
     long_at_or_above: float
     risk_level: str
@@ -63,7 +38,7 @@ class ModeInfoType:
     @classmethod
     def from_engine(cls, m: ModeInfo) -> ModeInfoType:
         return cls(
-            mode=SignalMode(m.mode.value),
+            mode=m.mode,
             short_at_or_below=m.short_at_or_below,
             long_at_or_above=m.long_at_or_above,
             risk_level=m.risk_level,
@@ -150,7 +125,7 @@ class SignalType:
     direction: Direction
     score: float = strawberry.field(description="0-100 weighted score; 50 = no edge.")
     confidence: Confidence
-    mode: SignalMode
+    mode: Mode
     mode_info: ModeInfoType
     price: float
     factors: list[FactorType] = strawberry.field(description="All eight, in weight order.")
@@ -194,10 +169,10 @@ class SignalType:
         return cls(
             ticker=c.ref.ticker,
             computed=c,
-            direction=Direction(r.direction.value),
+            direction=r.direction,
             score=r.score,
-            confidence=Confidence(r.confidence.value),
-            mode=SignalMode(r.mode.mode.value),
+            confidence=r.confidence,
+            mode=r.mode.mode,
             mode_info=ModeInfoType.from_engine(r.mode),
             price=price,
             factors=[FactorType.from_engine(f) for f in r.factors],
@@ -243,7 +218,7 @@ class FailedCoinType:
 @strawberry.type(name="MarketSummary")
 class MarketSummaryType:
     sentiment: str = strawberry.field(description="BULLISH, BEARISH, NEUTRAL or MIXED.")
-    mode: SignalMode
+    mode: Mode
     coins: list[SummaryCoinType]
     failed: list[FailedCoinType] = strawberry.field(
         description="Tickers whose signal could not be computed, with the reason."
@@ -259,7 +234,7 @@ class MarketSummaryType:
 
     @classmethod
     def from_engine(
-        cls, s: MarketSummary, mode: SignalMode, failed: list[FailedCoinType]
+        cls, s: MarketSummary, mode: Mode, failed: list[FailedCoinType]
     ) -> MarketSummaryType:
         p = s.liquidation_pressure
         return cls(
@@ -268,9 +243,9 @@ class MarketSummaryType:
             coins=[
                 SummaryCoinType(
                     ticker=c.ticker,
-                    direction=Direction(c.direction.value),
+                    direction=c.direction,
                     score=c.score,
-                    confidence=Confidence(c.confidence.value),
+                    confidence=c.confidence,
                     price=c.price,
                 )
                 for c in s.coins
@@ -294,4 +269,4 @@ class MarketSummaryType:
         )
 
 
-__all__ = ["Direction", "FailedCoinType", "MarketSummaryType", "SignalMode", "SignalType"]
+__all__ = ["FailedCoinType", "MarketSummaryType", "SignalType"]

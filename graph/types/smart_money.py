@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 
 import strawberry
 
@@ -14,23 +13,6 @@ from graph.errors import describe
 from graph.types.market import origin
 from graph.types.symbol import SymbolType, symbol_type
 from resolvers import discovery
-
-
-@strawberry.enum(description="Which end of the score the scan ranks first.")
-class SmartMoneyDirection(Enum):
-    ACCUMULATION = "ACCUMULATION"
-    DISTRIBUTION = "DISTRIBUTION"
-    EITHER = "EITHER"
-
-
-@strawberry.enum(
-    description="From the score: at or above 25 ACCUMULATION, at or below -25 DISTRIBUTION; "
-    "NEUTRAL between, and whenever less than 50 % of the factor weight is present."
-)
-class SmartMoneyBias(Enum):
-    ACCUMULATION = "ACCUMULATION"
-    DISTRIBUTION = "DISTRIBUTION"
-    NEUTRAL = "NEUTRAL"
 
 
 @strawberry.input
@@ -46,7 +28,7 @@ class SmartMoneyCriteria:
     )
     period: str = strawberry.field(default="1h", description="Statistics period.")
     points: int = strawberry.field(default=24, description="Periods in the window (2-500).")
-    direction: SmartMoneyDirection = SmartMoneyDirection.EITHER
+    direction: disco.ScanDirection = disco.ScanDirection.EITHER
 
     def to_resolver(self) -> discovery.ScanCriteria:
         return discovery.ScanCriteria(
@@ -78,7 +60,7 @@ class SmartMoneyCandidate:
     rank: int
     ticker: str = strawberry.field(description="Canonical ticker; the text asked if unknown.")
     venue_symbol: str | None = strawberry.field(description="The Binance contract scanned.")
-    bias: SmartMoneyBias
+    bias: disco.FlowBias
     score: float | None = strawberry.field(description="-100..100 over the present factors.")
     weighted_score: float | None = strawberry.field(
         description="-100..100 with missing factors as 0 (ranks the scan)."
@@ -97,7 +79,7 @@ class SmartMoneyCandidate:
 
 @strawberry.type
 class SmartMoneyScan:
-    direction: SmartMoneyDirection
+    direction: disco.ScanDirection
     period: str
     points: int
     scanned: int
@@ -108,7 +90,7 @@ class SmartMoneyScan:
         cls, wanted: discovery.ScanCriteria, result: discovery.ScanResult
     ) -> SmartMoneyScan:
         return cls(
-            direction=SmartMoneyDirection(wanted.direction.value),
+            direction=wanted.direction,
             period=wanted.period,
             points=wanted.points,
             scanned=result.scanned,
@@ -144,7 +126,7 @@ def _candidate(rank: int, item: discovery.Scanned) -> SmartMoneyCandidate:
         rank=rank,
         ticker=item.ref.ticker if item.ref else item.label,
         venue_symbol=item.ref.venues.binance if item.ref else None,
-        bias=SmartMoneyBias(s.bias.value) if s else SmartMoneyBias.NEUTRAL,
+        bias=s.bias if s else disco.FlowBias.NEUTRAL,
         score=s.score if s else None,
         weighted_score=s.weighted_score if s and s.score is not None else None,
         coverage_pct=s.coverage_pct if s else 0.0,

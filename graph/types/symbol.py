@@ -11,15 +11,15 @@ from datetime import datetime
 
 import strawberry
 
-from engine.domain import FundingSnapshot, PremiumIndex, PriceQuote, Ticker24h
+from engine.domain import FundingSnapshot, PremiumIndex, PriceQuote, RatioKind, Ticker24h
+from engine.signal.model import Mode
 from engine.symbols import SymbolRef
 from graph.types import Ctx
-from graph.types.analysis import IndicatorsType, SmcType
+from graph.types.indicators import IndicatorsType
 from graph.types.liquidation import LiquidationStatsType, StatsWindow
 from graph.types.market import (
     CandlesType,
     FundingHistoryType,
-    LongShortKind,
     LongShortRatioType,
     MarketData,
     OpenInterestHistoryType,
@@ -30,7 +30,8 @@ from graph.types.market import (
     origin,
 )
 from graph.types.scalping import ScalpingSnapshotType, scalping_snapshot
-from graph.types.signal import SignalMode, SignalType
+from graph.types.signal import SignalType
+from graph.types.smc import SmcType
 from resolvers import analysis, liquidations, market, signals
 from resolvers.cache import Cached
 
@@ -245,11 +246,11 @@ class SymbolType:
     async def long_short_ratio(
         self,
         info: Ctx,
-        kind: LongShortKind = LongShortKind.GLOBAL_ACCOUNTS,
+        kind: RatioKind = RatioKind.GLOBAL_ACCOUNTS,
         period: str = "1h",
         limit: int = 30,
     ) -> LongShortRatioType | None:
-        c = await market.long_short_ratio(info.context, self.ref, kind.to_domain(), period, limit)
+        c = await market.long_short_ratio(info.context, self.ref, kind, period, limit)
         return LongShortRatioType.from_cached(c)
 
     @strawberry.field
@@ -306,10 +307,8 @@ class SymbolType:
         description="LONG/SHORT/NEUTRAL from the 8-factor score; shares every fetch with the "
         "other fields of this symbol."
     )
-    async def signal(
-        self, info: Ctx, mode: SignalMode = SignalMode.AGGRESSIVE
-    ) -> SignalType | None:
-        computed = await signals.signal(info.context, self.ref, mode.to_engine())
+    async def signal(self, info: Ctx, mode: Mode = Mode.AGGRESSIVE) -> SignalType | None:
+        computed = await signals.signal(info.context, self.ref, mode)
         return SignalType.from_computed(computed)
 
     @strawberry.field(description="Rolling liquidation statistics from the ingested streams.")

@@ -2,48 +2,12 @@
 
 from __future__ import annotations
 
-from enum import Enum
-
 import strawberry
 
 from engine.verdict import LayerCheck, SizeHint, TradePlan
+from engine.verdict.model import CheckKind, Judge, RiskMode, VerdictKind
 from graph.types.signal import SignalType
 from resolvers.verdicts import Judged
-
-
-@strawberry.enum(
-    description="CONFIRM: trade it at positionMultiplier x the size hint. DOWNSIZE: trade "
-    "it smaller, for the warnings raised. SKIP: it has a direction but should not be traded. "
-    "WAIT: no direction yet."
-)
-class VerdictKind(Enum):
-    CONFIRM = "CONFIRM"
-    DOWNSIZE = "DOWNSIZE"
-    SKIP = "SKIP"
-    WAIT = "WAIT"
-
-
-@strawberry.enum(
-    description="NORMAL: no risk warning, follow the whole plan. REDUCED: one warning, "
-    "consider taking profit earlier. DEFENSIVE: no new position, or take profit at the "
-    "first target and keep the stop."
-)
-class RiskMode(Enum):
-    NORMAL = "NORMAL"
-    REDUCED = "REDUCED"
-    DEFENSIVE = "DEFENSIVE"
-
-
-@strawberry.enum(description="AI: the model decided. RULES: the documented rule judge did.")
-class Judge(Enum):
-    AI = "AI"
-    RULES = "RULES"
-
-
-@strawberry.enum(description="SUPPORT: a factor read for or against. WARNING: a risk check.")
-class CheckKind(Enum):
-    SUPPORT = "SUPPORT"
-    WARNING = "WARNING"
 
 
 @strawberry.type(name="LayerCheck")
@@ -55,7 +19,7 @@ class LayerCheckType:
 
     @classmethod
     def from_engine(cls, c: LayerCheck) -> LayerCheckType:
-        return cls(name=c.name, kind=CheckKind(c.kind.value), passed=c.passed, detail=c.detail)
+        return cls(name=c.name, kind=c.kind, passed=c.passed, detail=c.detail)
 
 
 @strawberry.type(
@@ -137,13 +101,13 @@ class VerdictType:
     def from_judged(cls, j: Judged) -> VerdictType:
         v = j.verdict
         return cls(
-            verdict=VerdictKind(v.verdict.value),
-            risk_mode=RiskMode(v.risk_mode.value),
+            verdict=v.verdict,
+            risk_mode=v.risk_mode,
             position_multiplier=v.position_multiplier,
             summary=v.summary,
             layer_checks=[LayerCheckType.from_engine(c) for c in v.checks],
             volatility=None if v.plan is None else VolatilityType.from_engine(v.plan),
-            judge=Judge(v.judge.value),
+            judge=v.judge,
             model=v.model,
             latency_ms=v.latency_ms,
             fallback_reason=v.fallback_reason,

@@ -11,9 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
+from graph.server.services import build_backend
 from providers.errors import UpstreamServerError
 from providers.metrics import Metrics
-from resolvers.cache import SharedCache, build_backend
+from resolvers.cache import SharedCache
 from tests.support import REDIS_URL, ApiServer, Replay, ServerProcess, gql
 
 

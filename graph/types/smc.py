@@ -1,25 +1,22 @@
-"""GraphQL types of indicators and Smart Money Concepts, built from ``resolvers.analysis``.
+"""GraphQL types of Smart Money Concepts, built from ``resolvers.analysis``.
 
-Definitions live in the engine's docstrings (``engine.indicators``, ``engine.smc``); the
-descriptions here say them briefly. Prices are in the quote currency, volumes in base units,
-times are candle open times (UTC).
+Definitions live in the engine's docstrings (``engine.smc``); the descriptions here say them
+briefly. Prices are in the quote currency, times are candle open times (UTC).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from enum import Enum
 from functools import partial
 from typing import TypeVar
 
 import strawberry
 
-from engine import indicators as ind
 from engine import smc as smc_engine
 from engine.domain import Candle
 from graph.types.market import MarketData, ms_to_dt, origin
-from resolvers.analysis import IndicatorSet, SmcResult, SmcTimeframe, newest
+from resolvers.analysis import SmcResult, SmcTimeframe, newest
 
 Z = TypeVar("Z")
 R = TypeVar("R")
@@ -33,205 +30,13 @@ def _opt(build: Callable[[Z], R], value: Z | None) -> R | None:
     return None if value is None else build(value)
 
 
-# --- indicators ------------------------------------------------------------------------------
-
-
-@strawberry.type(name="Macd", description="MACD (TA-Lib MACD), quote currency.")
-class MacdType:
-    macd: float = strawberry.field(description="EMA(fast) - EMA(slow) of closes.")
-    signal: float = strawberry.field(description="EMA of the MACD line over `signal` candles.")
-    histogram: float = strawberry.field(description="macd - signal.")
-
-    @classmethod
-    def from_engine(cls, m: ind.Macd | None) -> MacdType | None:
-        return None if m is None else cls(macd=m.macd, signal=m.signal, histogram=m.histogram)
-
-
-@strawberry.type(
-    name="Bollinger", description="Bollinger bands (TA-Lib BBANDS, simple average), quote currency."
-)
-class BollingerType:
-    upper: float
-    middle: float = strawberry.field(description="SMA of closes over the period.")
-    lower: float
-    bandwidth: float | None = strawberry.field(
-        description="(upper - lower) / middle, a fraction of the price; null when middle is 0."
-    )
-
-    @classmethod
-    def from_engine(cls, b: ind.Bands | None) -> BollingerType | None:
-        if b is None:
-            return None
-        return cls(upper=b.upper, middle=b.middle, lower=b.lower, bandwidth=b.bandwidth)
-
-
-@strawberry.type(name="Adx", description="Wilder's ADX with +DI and -DI (TA-Lib), each 0..100.")
-class AdxType:
-    adx: float = strawberry.field(description="Trend strength, not direction.")
-    plus_di: float
-    minus_di: float
-
-    @classmethod
-    def from_engine(cls, a: ind.Adx | None) -> AdxType | None:
-        return None if a is None else cls(adx=a.adx, plus_di=a.plus_di, minus_di=a.minus_di)
-
-
-@strawberry.enum(description="BULLISH: close > EMA 9 > EMA 21 > EMA 50; BEARISH the mirror.")
-class EmaAlignment(Enum):
-    BULLISH = "BULLISH"
-    BEARISH = "BEARISH"
-    MIXED = "MIXED"
-
-
-@strawberry.enum(description="UP: higher highs and higher lows; DOWN: lower highs and lows.")
-class PriceStructure(Enum):
-    UP = "UP"
-    DOWN = "DOWN"
-    MIXED = "MIXED"
-
-
-@strawberry.type(
-    name="Trend",
-    description="EMA alignment and the high/low structure of the last 3 windows of 10 candles "
-    "(engine.indicators.trend); null fields: too few candles.",
-)
-class TrendType:
-    ema_alignment: EmaAlignment | None
-    structure: PriceStructure | None
-    higher_highs: bool | None = strawberry.field(
-        description="Each window's highest high is above the previous window's."
-    )
-    higher_lows: bool | None
-    lower_highs: bool | None
-    lower_lows: bool | None
-
-    @classmethod
-    def from_engine(cls, t: ind.Trend) -> TrendType:
-        return cls(
-            ema_alignment=None if t.ema_alignment is None else EmaAlignment(t.ema_alignment.value),
-            structure=None if t.structure is None else PriceStructure(t.structure.value),
-            higher_highs=t.higher_highs,
-            higher_lows=t.higher_lows,
-            lower_highs=t.lower_highs,
-            lower_lows=t.lower_lows,
-        )
-
-
-@strawberry.type(
-    name="Indicators",
-    description="Indicators at the newest candle (which may still be open), all computed from "
-    "one fetch of the candles. A value is null until there are enough candles for it. EMA, RSI, "
-    "ATR and ADX are recursive: they read slightly differently over a longer `limit`. A "
-    "period out of range nulls its field with BAD_PERIOD (Bollinger `stddev`: BAD_ARGUMENT, "
-    "volumeDelta `last`: BAD_LIMIT).",
-)
-class IndicatorsType(MarketData):
-    interval: str
-    candle_count: int = strawberry.field(description="Candles the indicators were computed on.")
-    data: strawberry.Private[IndicatorSet]
-
-    @strawberry.field(description="Wilder's RSI of closes (TA-Lib RSI), 0..100; period >= 2.")
-    def rsi(self, period: int = ind.WILDER_PERIOD) -> float | None:
-        return self.data.rsi(period)
-
-    @strawberry.field(description="EMA of closes (TA-Lib EMA, seeded with the SMA).")
-    def ema(self, period: int) -> float | None:
-        return self.data.ema(period)
-
-    @strawberry.field(description="Simple average of the last `period` closes (TA-Lib SMA).")
-    def sma(self, period: int) -> float | None:
-        return self.data.sma(period)
-
-    @strawberry.field(description="Wilder's average true range (TA-Lib ATR), quote currency.")
-    def atr(self, period: int = ind.WILDER_PERIOD) -> float | None:
-        return self.data.atr(period)
-
-    @strawberry.field(description="MACD line, signal and histogram; fast must be below slow.")
-    def macd(
-        self, fast: int = ind.MACD_FAST, slow: int = ind.MACD_SLOW, signal: int = ind.MACD_SIGNAL
-    ) -> MacdType | None:
-        return MacdType.from_engine(self.data.macd(fast, slow, signal))
-
-    @strawberry.field(description="Bands `stddev` population deviations around the SMA.")
-    def bollinger(
-        self, period: int = ind.BOLLINGER_PERIOD, stddev: float = ind.BOLLINGER_STDDEV
-    ) -> BollingerType | None:
-        return BollingerType.from_engine(self.data.bollinger(period, stddev))
-
-    @strawberry.field(description="ADX, +DI and -DI; ADX needs 2 x period candles.")
-    def adx(self, period: int = ind.WILDER_PERIOD) -> AdxType | None:
-        return AdxType.from_engine(self.data.adx(period))
-
-    @strawberry.field(
-        description="Volume-weighted average of the typical price (high + low + close) / 3 over "
-        "all the candles fetched (not anchored to a session or day)."
-    )
-    def vwap(self) -> float | None:
-        return self.data.vwap()
-
-    @strawberry.field(
-        description="Taker buy minus taker sell volume over the last `last` candles, base units. "
-        "Null when the venue's candles carry no taker volume (OKX candles, replayed derived "
-        "OHLCV): it is never estimated. Null too with fewer than `last` candles."
-    )
-    def volume_delta(self, last: int = 20) -> float | None:
-        return self.data.volume_delta(last)
-
-    @strawberry.field(description="EMA alignment and higher highs / lower lows.")
-    def trend(self) -> TrendType:
-        return TrendType.from_engine(self.data.trend())
-
-    @classmethod
-    def from_set(cls, s: IndicatorSet) -> IndicatorsType:
-        return cls(interval=s.interval, candle_count=s.candle_count, data=s, **origin(s.candles))
-
-
-# --- Smart Money Concepts --------------------------------------------------------------------
-
-
-@strawberry.enum(
-    description="A timeframe's bias is the direction of its latest structure break (NEUTRAL "
-    "before any); the combined bias is the sign of the weighted score."
-)
-class SmcBias(Enum):
-    BULLISH = "BULLISH"
-    BEARISH = "BEARISH"
-    NEUTRAL = "NEUTRAL"
-
-
-@strawberry.enum
-class SmcDirection(Enum):
-    BULLISH = "BULLISH"
-    BEARISH = "BEARISH"
-
-
-@strawberry.enum
-class SwingKind(Enum):
-    HIGH = "HIGH"
-    LOW = "LOW"
-
-
-@strawberry.enum(
-    description="BOS: a break with the current trend; CHOCH (change of character): against it."
-)
-class StructureBreakKind(Enum):
-    BOS = "BOS"
-    CHOCH = "CHOCH"
-
-
-@strawberry.enum
-class LiquidityKind(Enum):
-    EQUAL_HIGHS = "EQUAL_HIGHS"
-    EQUAL_LOWS = "EQUAL_LOWS"
-
-
 @strawberry.type(
     name="SmcSwing",
     description="A candle whose high (low) is strictly above (below) those of the `swingLength` "
     "candles on each side; known only `swingLength` candles later.",
 )
 class SwingType:
-    kind: SwingKind
+    kind: smc_engine.SwingKind
     time: datetime
     price: float = strawberry.field(description="The candle's high (HIGH) or low (LOW).")
     confirmed_time: datetime = strawberry.field(description="The candle that confirmed it.")
@@ -239,7 +44,7 @@ class SwingType:
     @classmethod
     def from_engine(cls, s: smc_engine.Swing, candles: tuple[Candle, ...]) -> SwingType:
         return cls(
-            kind=SwingKind(s.kind.value),
+            kind=s.kind,
             time=_dt(s.open_time_ms),
             price=s.price,
             confirmed_time=_dt(candles[s.confirmed_index].open_time_ms),
@@ -252,8 +57,8 @@ class SwingType:
     "or low (bearish).",
 )
 class StructureBreakType:
-    kind: StructureBreakKind
-    direction: SmcDirection
+    kind: smc_engine.BreakKind
+    direction: smc_engine.Direction
     level: float = strawberry.field(description="The broken swing's price.")
     swing_time: datetime
     time: datetime = strawberry.field(description="The candle whose close broke the level.")
@@ -262,8 +67,8 @@ class StructureBreakType:
     @classmethod
     def from_engine(cls, b: smc_engine.StructureBreak) -> StructureBreakType:
         return cls(
-            kind=StructureBreakKind(b.kind.value),
-            direction=SmcDirection(b.direction.value),
+            kind=b.kind,
+            direction=b.direction,
             level=b.level,
             swing_time=_dt(b.swing_time_ms),
             time=_dt(b.open_time_ms),
@@ -278,7 +83,7 @@ class StructureBreakType:
     "the first later candle that trades through the whole gap.",
 )
 class FairValueGapType:
-    direction: SmcDirection
+    direction: smc_engine.Direction
     time: datetime = strawberry.field(description="The middle candle.")
     top: float
     bottom: float
@@ -288,7 +93,7 @@ class FairValueGapType:
     @classmethod
     def from_engine(cls, g: smc_engine.FairValueGap) -> FairValueGapType:
         return cls(
-            direction=SmcDirection(g.direction.value),
+            direction=g.direction,
             time=_dt(g.open_time_ms),
             top=g.top,
             bottom=g.bottom,
@@ -304,7 +109,7 @@ class FairValueGapType:
     "later candle trading beyond the level.",
 )
 class LiquidityZoneType:
-    kind: LiquidityKind
+    kind: smc_engine.LiquidityKind
     level: float = strawberry.field(description="Highest of the equal highs, lowest of the lows.")
     swing_times: list[datetime] = strawberry.field(description="Two or more, oldest first.")
     swept: bool
@@ -313,7 +118,7 @@ class LiquidityZoneType:
     @classmethod
     def from_engine(cls, p: smc_engine.LiquidityPool) -> LiquidityZoneType:
         return cls(
-            kind=LiquidityKind(p.kind.value),
+            kind=p.kind,
             level=p.level,
             swing_times=[_dt(t) for t in p.swing_times_ms],
             swept=p.swept,
@@ -328,7 +133,7 @@ class LiquidityZoneType:
     "Mitigated by the first later candle that trades through it.",
 )
 class OrderBlockType:
-    direction: SmcDirection = strawberry.field(description="The break's direction.")
+    direction: smc_engine.Direction = strawberry.field(description="The break's direction.")
     time: datetime
     top: float
     bottom: float
@@ -339,7 +144,7 @@ class OrderBlockType:
     @classmethod
     def from_engine(cls, o: smc_engine.OrderBlock, candles: tuple[Candle, ...]) -> OrderBlockType:
         return cls(
-            direction=SmcDirection(o.direction.value),
+            direction=o.direction,
             time=_dt(o.open_time_ms),
             top=o.top,
             bottom=o.bottom,
@@ -356,7 +161,7 @@ class OrderBlockType:
     "close. Zones containing the close are listed in the *AtClose fields.",
 )
 class SmcSummaryType:
-    bias: SmcBias
+    bias: smc_engine.Bias
     last_close: float | None
     last_break: StructureBreakType | None
     last_swing_high: SwingType | None
@@ -373,7 +178,7 @@ class SmcSummaryType:
         swing = partial(SwingType.from_engine, candles=candles)
         block = partial(OrderBlockType.from_engine, candles=candles)
         return cls(
-            bias=SmcBias(s.bias.value),
+            bias=s.bias,
             last_close=s.last_close,
             last_break=_opt(StructureBreakType.from_engine, s.last_break),
             last_swing_high=_opt(swing, s.last_swing_high),
@@ -396,7 +201,7 @@ class SmcTimeframeType(MarketData):
     interval: str
     candle_count: int
     weight: int = strawberry.field(description="Weight in the combined bias (n-th shortest: n).")
-    bias: SmcBias
+    bias: smc_engine.Bias
     last_close: float | None
     data: strawberry.Private[SmcTimeframe]
 
@@ -447,7 +252,7 @@ class SmcTimeframeType(MarketData):
             interval=t.interval,
             candle_count=len(t.candles.value.candles),
             weight=t.weight,
-            bias=SmcBias(summary.bias.value),
+            bias=summary.bias,
             last_close=summary.last_close,
             data=t,
             **origin(t.candles),
@@ -460,7 +265,7 @@ class SmcTimeframeType(MarketData):
     "(engine.smc.combine_timeframes): the n-th shortest interval weighs n.",
 )
 class SmcType:
-    bias: SmcBias = strawberry.field(description="The sign of the score.")
+    bias: smc_engine.Bias = strawberry.field(description="The sign of the score.")
     score: float = strawberry.field(
         description="Weighted mean of the timeframes' biases (+1 bullish, -1 bearish, 0 neutral)."
     )
@@ -473,7 +278,7 @@ class SmcType:
     def from_result(cls, r: SmcResult) -> SmcType:
         c = r.combined
         return cls(
-            bias=SmcBias(c.bias.value),
+            bias=c.bias,
             score=c.score,
             aligned=c.aligned,
             conflict=c.conflict,
@@ -482,12 +287,4 @@ class SmcType:
         )
 
 
-__all__ = [
-    "AdxType",
-    "BollingerType",
-    "IndicatorsType",
-    "MacdType",
-    "SmcTimeframeType",
-    "SmcType",
-    "TrendType",
-]
+__all__ = ["SmcTimeframeType", "SmcType"]
