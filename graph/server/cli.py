@@ -13,7 +13,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 import uvicorn
 
@@ -70,17 +71,22 @@ def _replay(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ingest(_: argparse.Namespace) -> int:
+def _until_stopped(job: Callable[[Settings], Coroutine[Any, Any, None]]) -> int:
+    """Run a job of ``perpgraph ingest`` / ``watch`` until Ctrl-C or SIGTERM."""
     import asyncio
     import contextlib
-
-    from graph.server.jobs.ingest import run_ingest
 
     settings = Settings()
     configure(settings.log_level)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_ingest(settings))
+        asyncio.run(job(settings))
     return 0
+
+
+def _ingest(_: argparse.Namespace) -> int:
+    from graph.server.jobs.ingest import run_ingest
+
+    return _until_stopped(run_ingest)
 
 
 def _migrate(_: argparse.Namespace) -> int:
@@ -100,16 +106,9 @@ def _migrate(_: argparse.Namespace) -> int:
 
 
 def _watch(_: argparse.Namespace) -> int:
-    import asyncio
-    import contextlib
-
     from graph.server.jobs.recorder import run_watch
 
-    settings = Settings()
-    configure(settings.log_level)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_watch(settings))
-    return 0
+    return _until_stopped(run_watch)
 
 
 def _export_schema(_: argparse.Namespace) -> int:
