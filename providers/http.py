@@ -1,6 +1,6 @@
 """The shared HTTP layer every provider goes through.
 
-One ``httpx.AsyncClient`` per process (built by the app's lifespan and injected here).
+One ``httpx.AsyncClient`` per process (built by ``open_services`` and injected here).
 Per call:
 
 * an overall deadline (``HostPolicy.deadline_s``) on top of httpx's connect/read/pool

@@ -1,4 +1,4 @@
-"""Prometheus metrics of one process, in one registry built by the app's lifespan.
+"""Prometheus metrics of one process, in one registry built by the composition root.
 
 Upstream calls are counted here by the HTTP layer; the cache and the GraphQL view record
 into the same object so ``/metrics`` shows everything side by side.

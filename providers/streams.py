@@ -38,7 +38,7 @@ from websockets.exceptions import ConnectionClosed, InvalidURI, WebSocketExcepti
 from providers.errors import ProviderBadData
 from providers.metrics import Metrics
 
-log = logging.getLogger("perpgraph.server.jobs.ingest")
+log = logging.getLogger("perpgraph.ingest")
 
 EventT = TypeVar("EventT")
 

@@ -16,9 +16,8 @@
 
 ``graph.errors`` maps both trees to ``extensions.code`` in one place and masks everything
 else. The engine refuses in its own pure terms (``ValueError`` for an argument out of range,
-``engine.symbols.NotListed``, ``engine.discovery.InvalidCursor``): the resolver that called
-it converts the refusal into this tree, chained with ``from``, so no bare built-in exception
-crosses a resolver.
+``engine.discovery.InvalidCursor``): the resolver that called it converts the refusal into
+this tree, chained with ``from``, so no bare built-in exception crosses a resolver.
 """
 
 from __future__ import annotations

@@ -80,14 +80,26 @@ def _walk(node: ast.AST, lazy: bool) -> Iterator[tuple[ast.AST, bool]]:
         yield from _walk(child, inner)
 
 
+def _absolute(path: Path, node: ast.ImportFrom) -> str:
+    """The module a ``from`` import names, relative ones (``from ..server import x``)
+    resolved against the importing module's package."""
+    if node.level == 0:
+        return node.module or ""
+    parts = module_name(path).split(".")
+    package = parts if path.name == "__init__.py" else parts[:-1]
+    base = package[: len(package) - (node.level - 1)]
+    return ".".join([*base, node.module] if node.module else base)
+
+
 def project_imports(path: Path) -> list[Import]:
     tree = ast.parse(path.read_text(), filename=str(path))
     found: list[Import] = []
     for node, lazy in _walk(tree, False):
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names = [_target(node.module, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            module = _absolute(path, node)
+            names = [_target(module, alias.name) for alias in node.names]
         else:
             continue
         found += [Import(n, lazy) for n in names if n in PROJECT]
@@ -119,8 +131,8 @@ def _top_imports(path: Path) -> set[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
+        elif isinstance(node, ast.ImportFrom):
+            names.add(_absolute(path, node).split(".")[0])
     return names
 
 
@@ -177,12 +189,21 @@ def import_graph(package: str) -> dict[str, set[str]]:
 
 
 def io_builder_calls(path: Path) -> list[str]:
+    """Calls of an I/O builder, also under another name (``import X as Y``)."""
     tree = ast.parse(path.read_text(), filename=str(path))
+    renamed = {
+        alias.asname: alias.name.split(".")[-1]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+        if alias.asname
+    }
     calls = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            name = renamed.get(name or "", name)
             if name in IO_BUILDERS:
                 calls.append(f"{name}() line {node.lineno}")
     return calls
@@ -269,6 +290,10 @@ def test_the_checkers_see_imports_circles_and_builders() -> None:
     # the TYPE_CHECKING and function-local imports of the lazy pair are seen, and lazy
     signal = project_imports(ROOT / "graph" / "types" / "signal.py")
     assert {i.lazy for i in signal if i.module == LAZY_PAIR[1]} == {True}
+    # relative imports resolve against the importing module's package
+    replay = {i.module for i in project_imports(ROOT / "providers" / "replay" / "binance.py")}
+    assert {"providers.replay.binance_data", "providers.replay.klines"} <= replay
+    assert "providers" in _top_imports(ROOT / "providers" / "replay" / "binance.py")
     # a circle is found, with its members
     assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert circles({"a": {"a"}}) == [["a"]]
@@ -279,3 +304,9 @@ def test_the_checkers_see_imports_circles_and_builders() -> None:
     # the composition root is seen building the I/O
     built = " ".join(io_builder_calls(ROOT / "graph" / "server" / "services.py"))
     assert "AsyncClient()" in built and "SharedCache()" in built and "HistoryStore()" in built
+
+
+def test_a_builder_under_another_name_is_still_seen(tmp_path: Path) -> None:
+    module = tmp_path / "sneaky.py"
+    module.write_text("from httpx import AsyncClient as _C\n\nclient = _C()\n")
+    assert io_builder_calls(module) == ["AsyncClient() line 3"]

@@ -29,7 +29,7 @@ from resolvers.context import Context, fresh_context
 from resolvers.loaders import RequestMeta
 from resolvers.services import Services
 
-log = logging.getLogger("perpgraph.server.endpoint")
+log = logging.getLogger("perpgraph.endpoint")
 
 META_KEY = "perpgraph.meta"
 DEBUG_HEADER = b"x-perpgraph-debug"

@@ -1,6 +1,6 @@
 """The one settings object, parsed once from the environment (prefix ``PERPGRAPH_``).
 
-Nothing else in the project reads ``os.environ``; the lifespan builds everything from
+Nothing else in the project reads ``os.environ``; ``open_services`` builds everything from
 this frozen object and tests build it from a dict (``Settings(**values)``).
 ``.env.example`` lists every field; a test keeps the two in step.
 """

@@ -3,7 +3,7 @@
 A layer fetches only its own data when asked (``resolvers.scalping``); every layer is
 nullable, and a failed one is null with a coded error while the others are served. Each
 layer object says where its data came from (``source``, ``asOf``, ``stale``; the layer
-types are in ``types_scalping_layers`` and ``types_whales``). ``summary`` reads the layers
+types are in ``graph.types.scalping_layers`` and ``graph.types.whales``). ``summary`` reads the layers
 selected beside it on the same snapshot, and only those: the snapshot field records its
 own selection when it resolves (``selection_of``).
 """

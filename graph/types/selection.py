@@ -70,17 +70,21 @@ def _python_arguments(raw: Raw, field: GraphQLField, node: FieldNode) -> dict[st
 
 
 class Selected:
-    """One selected field: its arguments (Python names, defaults applied) and what was
-    selected under it."""
+    """One selected field: its arguments (Python names, defaults applied; the first
+    selection's when it is selected several times) and what was selected under any of
+    its selections."""
 
     def __init__(self, raw: Raw, field: GraphQLField, node: FieldNode) -> None:
         self._raw = raw
         self._field = field
-        self._node = node
+        self._nodes = [node]
         self.arguments = _python_arguments(raw, field, node)
 
+    def also(self, node: FieldNode) -> None:
+        self._nodes.append(node)
+
     def subfields(self) -> dict[str, Selected]:
-        return _selected(self._raw, get_named_type(self._field.type), [self._node])
+        return _selected(self._raw, get_named_type(self._field.type), self._nodes)
 
 
 def _selected(raw: Raw, parent: Any, nodes: Iterable[FieldNode]) -> dict[str, Selected]:
@@ -92,13 +96,17 @@ def _selected(raw: Raw, parent: Any, nodes: Iterable[FieldNode]) -> dict[str, Se
         if field is None:  # __typename
             continue
         name = field.extensions[_DEFINITION].python_name
-        out.setdefault(name, Selected(raw, field, node))  # the first, when selected twice
+        if name in out:  # selected twice (or under several aliases): one entry, all nodes
+            out[name].also(node)
+        else:
+            out[name] = Selected(raw, field, node)
     return out
 
 
 def selected_fields(info: Info[Any, Any]) -> dict[str, Selected]:
-    """The fields selected under the field being resolved, by Python name (the first
-    selection of each when a field is selected twice, under several aliases)."""
+    """The fields selected under the field being resolved, by Python name (one entry for a
+    field selected twice or under several aliases: the first one's arguments, every
+    selection's subfields)."""
     raw: Raw = info._raw_info  # Strawberry exposes no field nodes otherwise
     return _selected(raw, get_named_type(raw.return_type), raw.field_nodes)
 

@@ -62,7 +62,7 @@ class AiJudgeClient:
     not configured, and every call raises ``JudgeUnavailable("no key")`` without sending
     anything. The key is kept inside the ``openai`` client and left out of ``repr``.
     ``http_client`` is an ``openai.DefaultAsyncHttpxClient`` owned by the caller (the
-    lifespan); without one the ``openai`` client makes its own, closed by ``aclose()``.
+    composition root); without one the ``openai`` client makes its own, closed by ``aclose()``.
     """
 
     def __init__(

@@ -37,7 +37,7 @@ from providers.streams import (
 
 PROVIDER = VENUE.provider  # "okx"
 
-log = logging.getLogger("perpgraph.server.jobs.ingest")
+log = logging.getLogger("perpgraph.ingest")
 
 
 @dataclass(frozen=True, slots=True)

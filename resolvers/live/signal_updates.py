@@ -1,8 +1,8 @@
 """Signal updates: one computation per (symbol, mode) on an interval, however many
 subscribers, pushed only when the direction or the score band changes.
 
-Updates of a (symbol, mode) start with its first subscriber and stops with its last. Each run computes the
-signal with the ``compute`` it was given (the server passes one that makes a fresh request
+Updates of a (symbol, mode) start with its first subscriber and stop with its last. Each
+run computes the signal with the ``compute`` it was given (the server passes one that makes a fresh request
 context over the shared cache), so its fetches are shared with every query in the same
 cache TTLs.
 """
