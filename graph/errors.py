@@ -11,12 +11,14 @@ point 8).
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 from graphql import GraphQLError, GraphQLSyntaxError
 
 from providers.errors import ProviderError
-from resolvers.errors import FallbackExhausted, RequestError, UnknownSymbol
+from resolvers.errors import FallbackExhausted, Refused, RequestError, UnknownSymbol
 
 log = logging.getLogger("perpgraph.errors")
 
@@ -47,6 +49,11 @@ def classify(error: GraphQLError) -> tuple[str, dict[str, Any]] | None:
         return original.message, ext
     if isinstance(original, UnknownSymbol):
         return original.message, {"code": original.code, "suggestions": list(original.suggestions)}
+    if isinstance(original, Refused):
+        ext = {"code": original.code, **original.details}
+        if original.retry_after_s is not None:
+            ext["retryAfter"] = original.retry_after_s
+        return original.message, ext
     if isinstance(original, RequestError):
         return original.message, {"code": original.code}
     return None
@@ -77,19 +84,57 @@ def describe(exc: Exception) -> tuple[str, str]:
     unexpected one is logged whole and masked."""
     known = classify(GraphQLError(str(exc), original_error=exc))
     if known is None:
-        log.error("unexpected error", exc_info=exc)
+        left_out = _UNEXPECTED.take()
+        if left_out is not None:
+            more = f" ({left_out} similar lines left out)" if left_out else ""
+            log.error("unexpected error%s", more, exc_info=exc)
         return "Internal server error", "INTERNAL"
     return known[0], str(known[1]["code"])
 
 
+class LogBudget:
+    """At most ``burst`` lines per ``window_s`` seconds; the lines left out are counted and
+    said in the next line written, so no client can flood the log with its errors."""
+
+    def __init__(self, burst: int, window_s: float, clock: Callable[[], float] = time.monotonic):
+        self._burst = burst
+        self._window_s = window_s
+        self._clock = clock
+        self._window_start = -window_s
+        self._written = 0
+        self.suppressed = 0
+
+    def take(self) -> int | None:
+        """None: leave the line out; else the lines left out since the last one written."""
+        now = self._clock()
+        if now - self._window_start >= self._window_s:
+            self._window_start, self._written = now, 0
+        if self._written >= self._burst:
+            self.suppressed += 1
+            return None
+        self._written += 1
+        left_out, self.suppressed = self.suppressed, 0
+        return left_out
+
+
+_UNEXPECTED = LogBudget(burst=10, window_s=60.0)  # tracebacks
+_EXPECTED = LogBudget(burst=100, window_s=10.0)  # one-line coded errors
+
+
 def log_errors(errors: list[GraphQLError]) -> None:
-    """Expected errors in one line each; unexpected ones with their whole traceback."""
+    """Expected errors in one line each; unexpected ones with their whole traceback; both
+    within their log budget."""
     for error in errors:
         known = classify(error)
+        budget = _UNEXPECTED if known is None else _EXPECTED
+        left_out = budget.take()
+        if left_out is None:
+            continue
+        more = f" ({left_out} similar lines left out)" if left_out else ""
         if known is None:
-            log.error("unexpected error at %s", error.path, exc_info=error.original_error)
+            log.error("unexpected error at %s%s", error.path, more, exc_info=error.original_error)
         else:
-            log.info("%s at %s: %s", known[1]["code"], error.path, known[0])
+            log.info("%s at %s: %s%s", known[1]["code"], error.path, known[0], more)
 
 
-__all__ = ["classify", "describe", "log_errors", "present"]
+__all__ = ["LogBudget", "classify", "describe", "log_errors", "present"]

@@ -9,17 +9,12 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from graph.errors import log_errors
+from graph.guard.document import Limits
+from graph.guard.extension import DocumentCache, DocumentGuard
 from graph.roots.cache import CacheQuery
 from graph.roots.discovery import DiscoveryQuery
 from graph.roots.history import HistoryMutation, HistoryQuery
@@ -61,22 +56,25 @@ def build_schema(
     *,
     max_depth: int = 10,
     max_aliases: int = 50,
+    max_fragments: int = 100,
+    max_fields: int = 2000,
     max_tokens: int = 5000,
-    parser_cache_size: int = 1024,
-    validation_cache_size: int = 1024,
+    max_cost: int = 1000,
+    document_cache_bytes: int = 256 * 1024,
 ) -> strawberry.Schema:
+    limits = Limits(
+        max_depth=max_depth,
+        max_aliases=max_aliases,
+        max_fragments=max_fragments,
+        max_fields=max_fields,
+    )
+    documents = DocumentCache(document_cache_bytes)  # shared by every request of this schema
     return PerpSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=[
-            # factories: Strawberry builds fresh extensions per request; the parser and
-            # validation LRU caches themselves are shared module-wide, keyed by size
-            lambda: MaxTokensLimiter(max_token_count=max_tokens),
-            lambda: ParserCache(maxsize=parser_cache_size),
-            lambda: ValidationCache(maxsize=validation_cache_size),
-            lambda: QueryDepthLimiter(max_depth=max_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        extensions=[  # a factory: Strawberry builds the extension afresh for each request
+            lambda: DocumentGuard(documents, limits, max_tokens=max_tokens, max_cost=max_cost)
         ],
     )
 

@@ -114,6 +114,7 @@ class CallRecord:
     endpoint: str
     outcome: str
     latency_ms: float
+    weight: int = 0  # the request weight the call spent (0: skipped, never sent)
 
 
 _collected: ContextVar[list[CallRecord] | None] = ContextVar("perpgraph_calls", default=None)
@@ -229,7 +230,16 @@ class UpstreamHttp:
             trial = self._pass_gates(state, policy, endpoint, weight)
             try:
                 return await self._attempt(
-                    state, policy, endpoint, method, url, params, json_body, headers, deadline
+                    state,
+                    policy,
+                    endpoint,
+                    method,
+                    url,
+                    params,
+                    json_body,
+                    headers,
+                    deadline,
+                    weight,
                 )
             except ProviderError as err:
                 if not err.transient or isinstance(err, UpstreamRateLimited):
@@ -302,6 +312,7 @@ class UpstreamHttp:
         json_body: Any,
         headers: Mapping[str, str] | None,
         deadline: float,
+        weight: int,
     ) -> Fetched:
         provider = policy.provider
         remaining = deadline - self._monotonic()
@@ -318,31 +329,51 @@ class UpstreamHttp:
                     method, url, params=params, json=json_body, headers=headers, timeout=timeout
                 )
         except httpx.PoolTimeout as exc:  # our own pool is full: not the venue's fault
-            self._finish(state, policy, endpoint, "pool_timeout", started, transient_failure=False)
+            self._finish(
+                state,
+                policy,
+                endpoint,
+                "pool_timeout",
+                started,
+                weight=weight,
+                transient_failure=False,
+            )
             raise UpstreamTimeout(
                 f"no free connection to {provider} in time", provider=provider, endpoint=endpoint
             ) from exc
         except (TimeoutError, httpx.TimeoutException) as exc:
-            self._finish(state, policy, endpoint, "timeout", started, transient_failure=True)
+            self._finish(
+                state, policy, endpoint, "timeout", started, weight=weight, transient_failure=True
+            )
             raise UpstreamTimeout(
                 f"{provider} did not answer in time", provider=provider, endpoint=endpoint
             ) from exc
         except httpx.DecodingError as exc:  # e.g. a corrupt gzip body
-            self._finish(state, policy, endpoint, "bad_data", started, transient_failure=False)
+            self._finish(
+                state, policy, endpoint, "bad_data", started, weight=weight, transient_failure=False
+            )
             raise ProviderBadData(
                 f"{provider} sent a body that could not be decoded",
                 provider=provider,
                 endpoint=endpoint,
             ) from exc
         except httpx.HTTPError as exc:  # connection refused/reset, protocol errors, the rest
-            self._finish(state, policy, endpoint, "unreachable", started, transient_failure=True)
+            self._finish(
+                state,
+                policy,
+                endpoint,
+                "unreachable",
+                started,
+                weight=weight,
+                transient_failure=True,
+            )
             raise UpstreamUnreachable(
                 f"{provider} connection failed ({type(exc).__name__})",
                 provider=provider,
                 endpoint=endpoint,
             ) from exc
         self._note_weight(state, policy, response)
-        return self._interpret(state, policy, endpoint, response, started)
+        return self._interpret(state, policy, endpoint, response, started, weight)
 
     def _interpret(
         self,
@@ -351,13 +382,16 @@ class UpstreamHttp:
         endpoint: str,
         response: httpx.Response,
         started: float,
+        weight: int,
     ) -> Fetched:
         outcome, body, error = self._classify(policy, endpoint, response)
         if isinstance(error, UpstreamRateLimited):  # pause the whole host until Retry-After
             wait = error.retry_after_s or 0.0
             state.blocked_until = max(state.blocked_until, self._monotonic() + wait)
         transient = isinstance(error, UpstreamServerError)
-        self._finish(state, policy, endpoint, outcome, started, transient_failure=transient)
+        self._finish(
+            state, policy, endpoint, outcome, started, weight=weight, transient_failure=transient
+        )
         if error is not None:
             raise error
         return Fetched(
@@ -421,12 +455,13 @@ class UpstreamHttp:
         outcome: str,
         started: float,
         *,
+        weight: int,
         transient_failure: bool,
     ) -> None:
         elapsed = self._monotonic() - started
         self._metrics.upstream_calls.labels(policy.provider, endpoint, outcome).inc()
         self._metrics.upstream_latency.labels(policy.provider, endpoint).observe(elapsed)
-        self._record(policy.provider, endpoint, outcome, elapsed * 1000)
+        self._record(policy.provider, endpoint, outcome, elapsed * 1000, weight)
         state.trial_in_flight = False
         if transient_failure:
             state.failures += 1
@@ -437,10 +472,12 @@ class UpstreamHttp:
             state.open_until = 0.0
 
     @staticmethod
-    def _record(provider: str, endpoint: str, outcome: str, latency_ms: float) -> None:
+    def _record(
+        provider: str, endpoint: str, outcome: str, latency_ms: float, weight: int = 0
+    ) -> None:
         calls = _collected.get()
         if calls is not None:
-            calls.append(CallRecord(provider, endpoint, outcome, round(latency_ms, 2)))
+            calls.append(CallRecord(provider, endpoint, outcome, round(latency_ms, 2), weight))
 
 
 __all__ = [

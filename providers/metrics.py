@@ -47,6 +47,12 @@ class Metrics:
             ["route", "status"],
             registry=self.registry,
         )
+        self.http_refused = Counter(
+            "perpgraph_http_refused",
+            "API requests refused before they ran, by reason (overloaded, ...).",
+            ["reason"],
+            registry=self.registry,
+        )
         self.http_latency = Histogram(
             "perpgraph_http_request_seconds",
             "API request latency.",

@@ -8,7 +8,12 @@
     ├── NotActionable             a NEUTRAL signal: nothing to record        NEUTRAL_SIGNAL
     ├── NotConfigured             this deployment has no key or setting      NOT_CONFIGURED
     │                             for the source asked
-    └── IngestNotRunning          no liquidation stream runs here            INGEST_NOT_RUNNING
+    ├── IngestNotRunning          no liquidation stream runs here            INGEST_NOT_RUNNING
+    └── Refused                   refused before or while it runs: the       GRAPHQL_VALIDATION_FAILED,
+                                  document's shape, its cost, the caller's   QUERY_TOO_COSTLY, TIMEOUT,
+                                  access, its rate, the server's load        RESPONSE_TOO_LARGE,
+                                                                             UNAUTHENTICATED, FORBIDDEN,
+                                                                             RATE_LIMITED, OVERLOADED
 
     ProviderError                 an upstream failed or refused (its own tree, providers/errors.py)
     └── FallbackExhausted         the primary venue failed, then the         the primary's code
@@ -21,6 +26,8 @@ this tree, chained with ``from``, so no bare built-in exception crosses a resolv
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from providers.errors import ProviderError
 
@@ -81,6 +88,25 @@ class IngestNotRunning(RequestError):
         )
 
 
+class Refused(RequestError):
+    """The request is refused as a whole: a limit, the caller's access or the server's
+    load. ``retry_after_s`` says when trying again can succeed; ``details`` join the
+    error's ``extensions`` (e.g. the computed cost)."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        retry_after_s: float | None = None,
+        details: Mapping[str, object] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.retry_after_s = retry_after_s
+        self.details = dict(details or {})
+
+
 class FallbackExhausted(ProviderError):
     """The primary venue failed and so did the fallback venue: reported as the primary
     (its code, provider, endpoint and retry-after), with the fallback beside it."""
@@ -105,6 +131,7 @@ __all__ = [
     "InvalidArgument",
     "NotActionable",
     "NotConfigured",
+    "Refused",
     "RequestError",
     "UnknownSymbol",
 ]

@@ -34,11 +34,13 @@ T = TypeVar("T")
 
 @dataclass(slots=True)
 class RequestMeta:
-    """Per request: freshness of the data used, whether the response may be cached."""
+    """Per request: freshness of the data used, whether the response may be cached, the
+    upstream calls made and the cost the request was admitted at (``graph.guard``)."""
 
     min_fresh_s: float | None = None
     cacheable: bool = True
     calls: list[CallRecord] = field(default_factory=list)
+    cost: int | None = None
 
     def used(self, fresh_for_s: float, stale: bool) -> None:
         if stale:

@@ -135,8 +135,13 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(64 * 1024, ge=1024)
     max_symbols_per_query: int = Field(50, ge=1)
     max_candles: int = Field(1500, ge=1)
-    parser_cache_size: int = Field(1024, ge=1)
-    validation_cache_size: int = Field(1024, ge=1)
+    max_fragments: int = Field(100, ge=1)
+    max_fields: int = Field(2000, ge=1)  # fields with every fragment spread in place
+    max_in_flight: int = Field(64, ge=1)  # HTTP requests at once; past it 503 OVERLOADED
+    max_cost: int = Field(1000, ge=1)  # points per request (graph/guard/cost.py)
+    max_response_bytes: int = Field(4 * 1024 * 1024, ge=1024)
+    request_timeout_s: float = Field(20.0, gt=0)  # execution deadline per operation
+    document_cache_bytes: int = Field(256 * 1024, ge=0)  # document text kept parsed
     response_cache: bool = True
     response_cache_max_entries: int = Field(10_000, ge=1)
     response_cache_max_bytes: int = Field(256 * 1024, ge=1024)  # larger answers are not kept

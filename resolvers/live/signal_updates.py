@@ -67,8 +67,12 @@ class SignalUpdateFeed:
     @contextlib.asynccontextmanager
     async def subscribe(self, refs: Sequence[SymbolRef], mode: Mode) -> AsyncIterator[Inbox]:
         inbox = Inbox()
-        keys = [(r.ticker, r.quote, mode) for r in refs]
-        for ref, key in zip(refs, keys, strict=True):
+        # one entry per (symbol, mode): a ticker named twice (or by two spellings) would
+        # otherwise be released twice on the way out, and the second release would fail
+        # before the later symbols' updates were stopped
+        by_key = {(r.ticker, r.quote, mode): r for r in refs}
+        keys = list(by_key)
+        for key, ref in by_key.items():
             updates = self._updates.setdefault(key, _Updates())
             updates.inboxes.add(inbox)
             if updates.last is not None:
@@ -79,10 +83,12 @@ class SignalUpdateFeed:
             yield inbox
         finally:
             for key in keys:
-                updates = self._updates[key]
-                updates.inboxes.discard(inbox)
-                if not updates.inboxes and updates.task is not None:
-                    updates.task.cancel()
+                running = self._updates.get(key)
+                if running is None:
+                    continue
+                running.inboxes.discard(inbox)
+                if not running.inboxes and running.task is not None:
+                    running.task.cancel()
                     del self._updates[key]
 
     async def _run(self, ref: SymbolRef, mode: Mode, updates: _Updates) -> None:

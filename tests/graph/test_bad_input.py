@@ -121,7 +121,7 @@ async def test_body_over_the_limit_gets_413(api: Callable[..., ApiServer]) -> No
     assert big.status_code == 413
     assert big.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
     assert chunked.status_code == 413
-    assert fine == {"data": {"__typename": "Query"}}
+    assert fine["data"] == {"__typename": "Query"}
 
 
 async def test_malformed_requests_are_4xx_not_500(api: Callable[..., ApiServer]) -> None:

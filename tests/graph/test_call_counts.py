@@ -11,11 +11,16 @@ from collections.abc import Callable
 
 import httpx
 
+from providers.binance import venue as binance_venue
 from tests.support import ApiServer, Replay, gql
 
 PRICE = "/fapi/v2/ticker/price"
 PREMIUM = "/fapi/v1/premiumIndex"
 INFO = "/fapi/v1/exchangeInfo"
+# the request weights of one symbol's price and premium index (a batch of one symbol asks
+# for that symbol alone), with the exchange info's when the start-up warm-up did not fetch it
+ONE_SYMBOL = binance_venue.weight(PRICE) + binance_venue.weight(PREMIUM)
+SPENT = (ONE_SYMBOL, ONE_SYMBOL + binance_venue.weight(INFO))
 
 # Twenty Binance perpetuals listed in the replay's exchange info.
 TWENTY = [
@@ -37,7 +42,8 @@ async def test_ticker_only_costs_nothing_once_exchange_info_is_cached(
         await _warm_exchange_info(client, server)
         assert replay.calls() == {INFO: 1}
         result = await gql(client, server.url, '{ symbol(ticker: "BTC") { ticker base } }')
-    assert result == {"data": {"symbol": {"ticker": "BTC", "base": "BTC"}}}
+    assert result["data"] == {"symbol": {"ticker": "BTC", "base": "BTC"}}
+    assert result["extensions"]["cost"]["actual"] == 0
     assert replay.calls() == {INFO: 1}
 
 
@@ -109,8 +115,12 @@ async def test_fifty_concurrent_cold_queries_make_one_call_per_endpoint(
     async with httpx.AsyncClient(limits=httpx.Limits(max_connections=60)) as client:
         results = await asyncio.gather(*(gql(client, server.url, query) for _ in range(50)))
     assert replay.calls() == {INFO: 1, PRICE: 1, PREMIUM: 1}
-    assert all(r == results[0] for r in results)
+    assert all(r["data"] == results[0]["data"] for r in results)
     assert "errors" not in results[0]
+    # the three calls are spent once between the fifty, at their request weights
+    spent = [r["extensions"]["cost"]["actual"] for r in results]
+    assert sum(spent) in SPENT
+    assert spent.count(0) >= 47
 
 
 async def test_response_cache_answers_a_hot_query_without_executing(
@@ -126,7 +136,9 @@ async def test_response_cache_answers_a_hot_query_without_executing(
         after_second = await gql(client, server.url, stats_query)
     assert first.headers["x-response-cache"] == "miss"
     assert second.headers["x-response-cache"] == "hit"
-    assert second.json() == first.json()
+    assert second.json()["data"] == first.json()["data"]
+    assert first.json()["extensions"]["cost"]["actual"] in SPENT
+    assert second.json()["extensions"]["cost"]["actual"] == 0
     # the hit never reached the resolvers: no shared-cache lookup happened for it
     assert after_second == after_first
     assert after_first["data"]["cacheStats"]["misses"] >= 2
