@@ -25,6 +25,7 @@ from graph.roots.scalping import ScalpingQuery
 from graph.roots.signals import SignalQuery, SignalSubscription
 from graph.roots.symbols import SymbolQuery
 from graph.roots.verdicts import VerdictQuery
+from resolvers.access import Role
 
 Query = merge_types(
     "Query",
@@ -61,6 +62,7 @@ def build_schema(
     max_tokens: int = 5000,
     max_cost: int = 1000,
     document_cache_bytes: int = 256 * 1024,
+    private_role: Role = Role.NONE,
 ) -> strawberry.Schema:
     limits = Limits(
         max_depth=max_depth,
@@ -74,7 +76,13 @@ def build_schema(
         mutation=Mutation,
         subscription=Subscription,
         extensions=[  # a factory: Strawberry builds the extension afresh for each request
-            lambda: DocumentGuard(documents, limits, max_tokens=max_tokens, max_cost=max_cost)
+            lambda: DocumentGuard(
+                documents,
+                limits,
+                max_tokens=max_tokens,
+                max_cost=max_cost,
+                private_role=private_role,
+            )
         ],
     )
 

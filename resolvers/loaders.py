@@ -16,7 +16,7 @@ late.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -25,6 +25,7 @@ from strawberry.dataloader import DataLoader
 from providers.errors import SymbolNotServed
 from providers.http import CallRecord
 from resolvers import datasets
+from resolvers.access import Caller
 from resolvers.cache import Cached
 from resolvers.datasets import Batch, Job
 from resolvers.services import Services
@@ -41,6 +42,12 @@ class RequestMeta:
     cacheable: bool = True
     calls: list[CallRecord] = field(default_factory=list)
     cost: int | None = None
+    caller: Caller | None = None  # None: work of the server's own (full access)
+    # takes the operation's cost from the caller's budget; what is left (throttleStatus)
+    charge: Callable[[int], Awaitable[dict[str, float]]] | None = None
+    throttle: dict[str, float] | None = None
+    status: int | None = None  # an HTTP status the answer must carry (429 when throttled)
+    headers: dict[str, str] = field(default_factory=dict)  # and its headers
 
     def used(self, fresh_for_s: float, stale: bool) -> None:
         if stale:

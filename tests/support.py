@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import threading
 import time
 from pathlib import Path
@@ -11,9 +13,16 @@ import httpx
 import uvicorn
 
 from graph.server.app import create_app
+from graph.server.cli import uvicorn_options
 from graph.server.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
+# API keys of the test servers, one per role, made afresh for each run; the servers are
+# given only their digests (PERPGRAPH_API_KEYS), as a stateless deploy would be
+KEYS = {role: f"test-{role}-{secrets.token_urlsafe(24)}" for role in ("read", "write", "admin")}
+STATIC_KEYS = ",".join(
+    f"sha256:{hashlib.sha256(key.encode()).hexdigest()}:{role}:test" for role, key in KEYS.items()
+)
 RECORDED = ROOT / "providers" / "replay" / "data"
 
 
@@ -39,6 +48,15 @@ def replay_settings(replay_url: str, **overrides: Any) -> Settings:
         "http_backoff_max_s": 0.05,
         "graphiql": True,
         "liquidation_streams": "",  # the stream tests turn it on
+        "api_keys": STATIC_KEYS,
+        # tests send hundreds of requests from one address; the rate-limit tests set their own
+        **{
+            f"rate_limit_{who}": "1000000/minute" for who in ("anonymous", "read", "write", "admin")
+        },
+        **{
+            f"cost_budget_{who}": "100000000/minute"
+            for who in ("anonymous", "read", "write", "admin")
+        },
     }
     values.update(overrides)
     return Settings(**values)
@@ -82,7 +100,8 @@ class ApiServer(LoopbackServer):
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        super().__init__(create_app(settings), lifespan="on", ws="websockets-sansio")
+        options = uvicorn_options(settings) | {"lifespan": "on"}  # as `perpgraph serve` runs it
+        super().__init__(create_app(settings), **options)
 
 
 class Replay:
@@ -114,9 +133,18 @@ class Replay:
 
 
 async def gql(
-    client: httpx.AsyncClient, url: str, query: str, *, debug: bool = False, **variables: Any
+    client: httpx.AsyncClient,
+    url: str,
+    query: str,
+    *,
+    debug: bool = False,
+    role: str | None = None,
+    **variables: Any,
 ) -> dict[str, Any]:
+    """POST ``query``; ``role`` names the role whose test key is sent (``KEYS``)."""
     headers = {"x-perpgraph-debug": "1"} if debug else {}
+    if role is not None:
+        headers["authorization"] = f"Bearer {KEYS[role]}"
     body: dict[str, Any] = {"query": query}
     if variables:
         body["variables"] = variables

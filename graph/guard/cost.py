@@ -26,17 +26,26 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLIncludeDirective,
     GraphQLObjectType,
     GraphQLSchema,
+    GraphQLSkipDirective,
     InlineFragmentNode,
     OperationDefinitionNode,
+    SelectionNode,
     SelectionSetNode,
     get_named_type,
 )
-from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
+from graphql.execution.values import (
+    VariableValues,
+    get_argument_values,
+    get_directive_values,
+    get_variable_values,
+)
 
 from graph.roots.market_summary import SUMMARY_DEFAULT
 from providers.binance import venue as binance
+from providers.hyperliquid import venue as hyperliquid
 from resolvers import discovery, scalping, signals, verdicts
 from resolvers.analysis import MAX_ITEMS, MAX_TIMEFRAMES
 from resolvers.market import candle_fetch_size
@@ -47,12 +56,15 @@ UNPAGED = 100  # symbols assumed for a list without a size argument (new listing
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """One upstream call a field may make: its key (dataset and parameters), its points,
-    and whether it is made once per symbol or once for all (an all-symbol ticker)."""
+    """One upstream call (or computation) a field may make: its key (dataset and
+    parameters), its points, whether it is made once per symbol or once for all (an
+    all-symbol ticker), and whether fields asking the same share it (a loader's call) or
+    each pays its own (a computation, an AI verdict under another alias)."""
 
     key: tuple[object, ...]
     points: int = 1
     per_symbol: bool = True
+    shared: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,17 +122,22 @@ SIGNAL = (
     SOCIAL,
     FEAR_GREED,
 )
-VERDICT = (*SIGNAL, klines(*verdicts.PLAN_CANDLES), Call(("ai_judge",)))
+VERDICT = (*SIGNAL, klines(*verdicts.PLAN_CANDLES), Call(("ai_judge",), shared=False))
+TICKER = Call(("ticker_24h",), binance.weight("/fapi/v1/ticker/24hr"))  # one symbol's
+WHALES = Call(  # the recent trades, and the positions of up to 10 configured accounts
+    ("whales",),
+    hyperliquid.weight("recentTrades") + 10 * hyperliquid.weight("clearinghouseState"),
+)
 
 
 def computed(name: str, a: Args, candles: int, per_point: int, timeframes: int = 1) -> Call:
-    """The CPU an analysis spends: a point per ``per_point`` candles per timeframe, once per
-    symbol and distinct arguments (the upstream call is shared; the computation is not).
+    """The CPU an analysis spends: a point per ``per_point`` candles per timeframe, paid by
+    every field that asks (the upstream call is shared; the computation is not).
     Measured warm on this machine: SMC ~5 ms per 1,500-candle timeframe (pure Python, a
     point per 100 candles), TA-Lib's indicators ~1 ms (a point per 500)."""
     candles = min(max(candles, 0), MAX_ITEMS)  # beyond: BAD_LIMIT when it resolves
     points = -(-candles // per_point) * timeframes
-    return Call(("compute", name, repr(sorted(a.items()))), points)
+    return Call(("compute", name), points, shared=False)
 
 
 def _intervals(a: Args) -> Iterable[object]:
@@ -141,6 +158,13 @@ FIELDS: dict[str, FieldCost] = {
     "Symbol.indexPrice": lambda a, s: (PREMIUM,),
     "Symbol.premiumIndex": lambda a, s: (PREMIUM,),
     "Symbol.funding": lambda a, s: (PREMIUM,),
+    "Funding.intervalHours": lambda a, s: (Call(("funding_history", 3)),),
+    "OpenInterest.usd": lambda a, s: (PREMIUM,),
+    "Symbol.change24hPct": lambda a, s: (TICKER,),
+    "Symbol.quoteVolume24h": lambda a, s: (TICKER,),
+    "Symbol.high24h": lambda a, s: (TICKER,),
+    "Symbol.low24h": lambda a, s: (TICKER,),
+    "Symbol.stats24h": lambda a, s: (TICKER,),
     "Symbol.fundingHistory": lambda a, s: (Call(("funding_history", a["limit"])),),
     "Symbol.openInterest": lambda a, s: (Call(("open_interest",)),),
     "Symbol.openInterestHistory": lambda a, s: (Call(("oi_history", a["period"], a["limit"])),),
@@ -182,7 +206,7 @@ FIELDS: dict[str, FieldCost] = {
     "ScalpingSnapshot.smartMoney": lambda a, s: (
         ratio("TOP_POSITIONS", a["period"], scalping.RATIO_POINTS),
     ),
-    "ScalpingSnapshot.whales": lambda a, s: (Call(("whales",), 5),),
+    "ScalpingSnapshot.whales": lambda a, s: (WHALES,),
     "ScalpingSnapshot.fearGreed": lambda a, s: (FEAR_GREED,),
     "ScalpingSnapshot.largeTrades": lambda a, s: (trades(scalping.TRADES_SCANNED),),
     "ScalpingSnapshot.social": lambda a, s: (SOCIAL,),
@@ -193,6 +217,12 @@ FIELDS: dict[str, FieldCost] = {
     "Query.marketSummary": lambda a, s: SIGNAL,
     "Query.futuresUniverse": lambda a, s: (EXCHANGE_INFO, TICKERS, PREMIUM),
     "Query.newListings": lambda a, s: (EXCHANGE_INFO,),
+    "NewListing.stats24h": lambda a, s: (TICKERS,),
+    "UniverseNode.fundingRate": lambda a, s: (PREMIUM,),
+    "DiscoveredCoin.futures": lambda a, s: (EXCHANGE_INFO,),
+    "DiscoveredCoin.futuresTicker": lambda a, s: (EXCHANGE_INFO,),
+    "TrendingCoin.futures": lambda a, s: (EXCHANGE_INFO,),
+    "TrendingCoin.futuresTicker": lambda a, s: (EXCHANGE_INFO,),
     "Query.discoverCoins": lambda a, s: (Call(("coingecko", a["page"]), per_symbol=False),),
     "Query.trending": lambda a, s: (Call(("coingecko_trending",), per_symbol=False),),
     "Query.smartMoneyScan": lambda a, s: (
@@ -225,9 +255,11 @@ def _tickers(values: object) -> tuple[str, ...]:
     return tuple(dict.fromkeys(str(v).strip().upper() for v in values))
 
 
-def _placeholders(field: str, count: object) -> tuple[str, ...]:
+def _placeholders(field: str, count: object, most: int = UNPAGED) -> tuple[str, ...]:
+    """Stand-ins for the symbols a list may return: ``count`` of them (at most ``most``,
+    the list's own cap; an unpaged list is assumed to hold ``UNPAGED``)."""
     n = count if isinstance(count, int) and count > 0 else UNPAGED
-    return tuple(f"?{field}#{i}" for i in range(min(n, UNPAGED)))
+    return tuple(f"?{field}#{i}" for i in range(min(n, most)))
 
 
 # fields whose selection is about other symbols than their parent's
@@ -242,7 +274,9 @@ SCOPES: dict[str, Callable[[Args, Scope], Scope]] = {
     "Query.liquidationStats": lambda a, s: Scope(_tickers(a["ticker"])),
     "Query.futuresUniverse": lambda a, s: Scope(_placeholders("universe", a["first"])),
     "Query.newListings": lambda a, s: Scope(_placeholders("listings", None)),
-    "Query.discoverCoins": lambda a, s: Scope(_placeholders("coins", a["first"])),
+    "Query.discoverCoins": lambda a, s: Scope(
+        _placeholders("coins", a["first"], discovery.COINS_PER_PAGE)
+    ),
     "Query.trending": lambda a, s: Scope(_placeholders("trending", None)),
     "Query.smartMoneyScan": lambda a, s: Scope(_placeholders("scan", a["first"])),
     "Mutation.recordSignal": lambda a, s: Scope(_tickers(a["ticker"])),
@@ -303,6 +337,7 @@ class _Walk:
         self._variables = variables
         self._maximum = maximum
         self._seen: set[tuple[object, ...]] = set()
+        self._occurrence = 0
         self.points = 0
 
     def _charge(self, key: tuple[object, ...], points: int) -> None:
@@ -330,12 +365,14 @@ class _Walk:
                 self._charge(EXCHANGE_INFO.key, EXCHANGE_INFO.points)  # resolving tickers
             cost = FIELDS.get(coordinate)
             if cost is not None:
+                self._occurrence += 1  # what each asking field pays for itself
                 for call in cost(args, inner):
+                    key = call.key if call.shared else (*call.key, self._occurrence)
                     if call.per_symbol:
                         for symbol in inner.symbols:
-                            self._charge((symbol, *call.key), call.points)
+                            self._charge((symbol, *key), call.points)
                     else:
-                        self._charge(call.key, call.points)
+                        self._charge(key, call.points)
             child = get_named_type(definition.type)
             if isinstance(child, GraphQLObjectType):
                 nested = [f.selection_set for f in fields if f.selection_set is not None]
@@ -351,6 +388,8 @@ class _Walk:
         pending = list(selection_sets)
         while pending:
             for selection in pending.pop(0).selections:
+                if _skipped(selection, self._variables):
+                    continue  # @skip(if: true) / @include(if: false): it will not run
                 if isinstance(selection, FieldNode):
                     key = selection.alias.value if selection.alias else selection.name.value
                     by_key.setdefault(key, []).append(selection)
@@ -368,6 +407,14 @@ class _Walk:
         return by_key
 
 
+def _skipped(node: SelectionNode, variables: VariableValues) -> bool:
+    skip = get_directive_values(GraphQLSkipDirective, node, variables)
+    if skip is not None and skip.get("if") is True:
+        return True
+    include = get_directive_values(GraphQLIncludeDirective, node, variables)
+    return include is not None and include.get("if") is False
+
+
 def _applies(
     fragment: InlineFragmentNode | FragmentDefinitionNode,
     parent: GraphQLObjectType,
@@ -376,8 +423,8 @@ def _applies(
     condition = fragment.type_condition
     if condition is None or condition.name.value == parent.name:
         return True
-    target = schema.get_type(condition.name.value)
-    return target is not None and not isinstance(target, GraphQLObjectType)  # an interface
+    target = schema.get_type(condition.name.value)  # no field returns an abstract type today:
+    return target is not None and not isinstance(target, GraphQLObjectType)  # an upper bound
 
 
 __all__ = ["FIELDS", "SCOPES", "Call", "Scope", "TooCostly", "document_cost"]

@@ -21,6 +21,7 @@ from graphql import (
     OperationDefinitionNode,
     SelectionNode,
     SelectionSetNode,
+    VariableDefinitionNode,
 )
 
 from resolvers.errors import Refused
@@ -29,7 +30,7 @@ INVALID = "GRAPHQL_VALIDATION_FAILED"  # the code GraphQL's own validation error
 # Beyond these, graphql-core's own validation turns quadratic (measured: 4,900 ``__typename``
 # in one selection took 196 ms to validate, 380 ``candles { interval }`` 1.6 s, 1,000
 # unused variables 440 ms), and no client needs more.
-MAX_REPEATS = 20  # the same response key in one written selection set
+MAX_REPEATS = 20  # the same response key in one selection set, its fragments merged
 MAX_DIRECTIVES = 10  # directives on one field, fragment or operation
 MAX_VARIABLES = 100  # variables of one operation
 MAX_INTROSPECTION = 3  # __schema and __type fields in a document (GraphiQL sends one)
@@ -48,13 +49,14 @@ class _Measure:
     depth: int  # deepest field nesting below the selection set (introspection not counted)
     aliases: int  # aliased fields, counted at every place they are spread
     fields: int  # fields, counted at every place they are spread
+    keys: Counter[str]  # response keys of the selection, inline and spread fragments merged
 
 
-def check_shape(document: DocumentNode, limits: Limits) -> None:
+def check_shape(document: DocumentNode, limits: Limits) -> int:
     """Raise ``Refused`` (GRAPHQL_VALIDATION_FAILED) when the document is too deep, has too
     many aliases, fragments or fields (fragments spread in place: a chain of fragments that
     each spread the next twice doubles at every link), or spreads a fragment that is
-    unknown or spreads itself."""
+    unknown or spreads itself. Returns how many introspection fields it has."""
     fragments: dict[str, FragmentDefinitionNode] = {}
     operations: list[OperationDefinitionNode] = []
     for definition in document.definitions:
@@ -70,6 +72,8 @@ def check_shape(document: DocumentNode, limits: Limits) -> None:
         if len(operation.variable_definitions or ()) > MAX_VARIABLES:
             raise Refused(INVALID, f"more than {MAX_VARIABLES} variables in one operation")
         _check_directives(operation)
+        for variable in operation.variable_definitions or ():
+            _check_directives(variable)
         measured = walk.selections(operation.selection_set)
         if measured.depth > limits.max_depth:
             name = operation.name.value if operation.name else "anonymous"
@@ -86,11 +90,19 @@ def check_shape(document: DocumentNode, limits: Limits) -> None:
                 f"the document spreads to {fields:,} fields (a fragment counts wherever it is"
                 f" spread). Allowed: {limits.max_fields:,}",
             )
+    return walk.introspection
 
 
-def _check_directives(node: OperationDefinitionNode | SelectionNode) -> None:
+def _check_directives(
+    node: OperationDefinitionNode | SelectionNode | FragmentDefinitionNode | VariableDefinitionNode,
+) -> None:
     if len(node.directives or ()) > MAX_DIRECTIVES:
         raise Refused(INVALID, f"more than {MAX_DIRECTIVES} directives in one place")
+
+
+def _check_repeats(keys: Counter[str], key: str) -> None:
+    if keys[key] > MAX_REPEATS:
+        raise Refused(INVALID, f"'{key}' is selected more than {MAX_REPEATS} times in one place")
 
 
 class _Walk:
@@ -98,7 +110,7 @@ class _Walk:
         self._fragments = fragments
         self._measured: dict[str, _Measure] = {}
         self._open: set[str] = set()  # fragments being measured: spreading one is a cycle
-        self._introspection = 0
+        self.introspection = 0
 
     def selections(self, selection_set: SelectionSetNode) -> _Measure:
         depth = aliases = fields = 0
@@ -109,13 +121,10 @@ class _Walk:
                 fields += 1
                 key = (selection.alias or selection.name).value
                 keys[key] += 1
-                if keys[key] > MAX_REPEATS:
-                    raise Refused(
-                        INVALID, f"'{key}' is selected more than {MAX_REPEATS} times in one place"
-                    )
+                _check_repeats(keys, key)
                 if selection.name.value in ("__schema", "__type"):
-                    self._introspection += 1
-                    if self._introspection > MAX_INTROSPECTION:
+                    self.introspection += 1
+                    if self.introspection > MAX_INTROSPECTION:
                         raise Refused(
                             INVALID, f"more than {MAX_INTROSPECTION} introspection fields"
                         )
@@ -136,7 +145,11 @@ class _Walk:
                 continue
             aliases += inner.aliases
             fields += inner.fields
-        return _Measure(depth, aliases, fields)
+            if not isinstance(selection, FieldNode):  # a fragment's fields merge into this one
+                keys.update(inner.keys)
+                for key in inner.keys:
+                    _check_repeats(keys, key)
+        return _Measure(depth, aliases, fields, keys)
 
     def fragment(self, name: str) -> _Measure:
         known = self._measured.get(name)
@@ -148,6 +161,7 @@ class _Walk:
         if name in self._open:
             raise Refused(INVALID, f"Cannot spread fragment '{name}' within itself.")
         self._open.add(name)
+        _check_directives(definition)
         measured = self.selections(definition.selection_set)
         self._open.discard(name)
         self._measured[name] = measured

@@ -3,8 +3,8 @@
 One Strawberry extension replaces its parser cache, validation cache, depth and alias
 limiters: a document is parsed once (token limit), its shape checked in one linear walk
 (``document.check_shape``), validated once, and the three results are kept in one LRU
-bounded by the bytes of the documents it holds. A parsed document takes about 100 bytes
-of memory per byte of its text (measured with tracemalloc on graphql-core 3.3), so a
+bounded by the characters of the documents it holds. A parsed document takes about 100 bytes
+of memory per character of its text (measured with tracemalloc on graphql-core 3.3), so a
 256 KiB budget keeps ~26 MiB however many distinct documents arrive; a document larger
 than a sixteenth of the budget is never kept (it would push out the hot ones).
 
@@ -16,19 +16,23 @@ per-request maximum (QUERY_TOO_COSTLY, with the cost) and kept in the request's
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 
-from graphql import DocumentNode, GraphQLError, Token
+from graphql import DocumentNode, GraphQLError, Token, validate
 from graphql.language.parser import Parser, nested_too_deeply_error
 from strawberry.extensions import SchemaExtension
-from strawberry.schema.schema import validate_document  # with its MaybeNull and OneOf rules
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types.graphql import OperationType
 
 from graph.guard.cost import TooCostly, document_cost
 from graph.guard.document import INVALID, Limits, check_shape
+from resolvers.access import Caller, Role, require
 from resolvers.errors import Refused
 from resolvers.loaders import RequestMeta
+
+STRAWBERRY_RULES = (MaybeNullValidationRule, OneOfInputValidationRule)  # as Strawberry adds
 
 
 @dataclass(slots=True)
@@ -36,7 +40,9 @@ class _Entry:
     document: DocumentNode
     shape: Refused | None = None
     shape_checked: bool = False
-    errors: list[GraphQLError] | None = None  # None: not validated yet
+    introspection: int = 0  # __schema and __type fields
+    # validation errors, with and without field suggestions ("Did you mean ...?")
+    errors: dict[bool, list[GraphQLError]] = field(default_factory=dict)
     size: int = 0
 
 
@@ -94,7 +100,7 @@ def parse_unlinked(query: str, max_tokens: int) -> DocumentNode:
             token.prev, token.next, token = None, None, token.prev
 
 
-def _refusal(refused: Refused) -> GraphQLError:
+def _as_error(refused: Refused) -> GraphQLError:
     return GraphQLError(refused.message, original_error=refused)
 
 
@@ -112,14 +118,25 @@ class DocumentGuard(SchemaExtension):
     """Parse, check the shape, validate: each once per distinct document."""
 
     def __init__(
-        self, cache: DocumentCache, limits: Limits, *, max_tokens: int, max_cost: int
+        self,
+        cache: DocumentCache,
+        limits: Limits,
+        *,
+        max_tokens: int,
+        max_cost: int,
+        private_role: Role = Role.NONE,
     ) -> None:
         super().__init__()
         self._cache = cache
         self._limits = limits
         self._max_tokens = max_tokens
         self._max_cost = max_cost
+        self._private_role = private_role  # introspection and suggestions need it
         self._entry: _Entry | None = None
+
+    def _caller(self) -> Caller | None:
+        meta = getattr(self.execution_context.context, "meta", None)
+        return meta.caller if isinstance(meta, RequestMeta) else None
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
@@ -149,30 +166,48 @@ class DocumentGuard(SchemaExtension):
             entry = _Entry(context.graphql_document)
         if not entry.shape_checked:
             try:
-                check_shape(entry.document, self._limits)
+                entry.introspection = check_shape(entry.document, self._limits)
             except Refused as refused:  # kept without its traceback: the frames would
                 entry.shape = refused.with_traceback(None)  # hold the entry in a cycle
             except RecursionError:
                 entry.shape = Refused(INVALID, "Document is nested too deeply.")
             entry.shape_checked = True
+        caller = self._caller()
+        private = caller is not None and caller.role < self._private_role
         if entry.shape is not None:  # set, not raised: a raise would end a subscription
-            context.pre_execution_errors = [_refusal(entry.shape)]
+            context.pre_execution_errors = [_as_error(entry.shape)]
+        elif private and entry.introspection:
+            disabled = Refused(INVALID, "introspection is disabled for this caller")
+            context.pre_execution_errors = [_as_error(disabled)]
         else:
-            if entry.errors is None:
+            errors = entry.errors.get(private)
+            if errors is None:
                 try:
-                    errors = validate_document(
-                        context.schema._schema, entry.document, context.validation_rules
+                    found = validate(
+                        context.schema._schema,
+                        entry.document,
+                        (*context.validation_rules, *STRAWBERRY_RULES),
+                        hide_suggestions=private,
                     )
                 except RecursionError:
-                    errors = [_refusal(Refused(INVALID, "Document is nested too deeply."))]
-                entry.errors = [_as_validation_error(e) for e in errors]
-            context.pre_execution_errors = entry.errors
+                    found = [_as_error(Refused(INVALID, "Document is nested too deeply."))]
+                errors = entry.errors[private] = [_as_validation_error(e) for e in found]
+            context.pre_execution_errors = errors
         yield
 
-    def on_execute(self) -> Iterator[None]:
+    async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context
         meta = getattr(context.context, "meta", None)
         assert context.graphql_document is not None
+        if context.operation_type is OperationType.MUTATION:
+            caller = self._caller()
+            if caller is not None and caller.anonymous:  # whatever the anonymous role
+                raise Refused(
+                    "UNAUTHENTICATED",
+                    "a mutation needs an API key with the write role: send Authorization:"
+                    " Bearer <key>",
+                )
+            require(caller, Role.WRITE, "a mutation")
         try:
             cost = document_cost(
                 context.schema._schema,
@@ -191,6 +226,8 @@ class DocumentGuard(SchemaExtension):
             ) from None
         if isinstance(meta, RequestMeta):
             meta.cost = cost
+            if meta.charge is not None:
+                meta.throttle = await meta.charge(cost)
         yield
 
 

@@ -20,18 +20,24 @@ from starlette.types import Receive, Scope, Send
 
 from engine.signal import check_weights
 from graph.schema import build_schema
-from graph.server.endpoint import GraphQLEndpoint, PerpGraphQL
+from graph.server import web
+from graph.server.auth import Authenticator, presented_key
+from graph.server.endpoint import GraphQLEndpoint, refusal_response
 from graph.server.jobs import recorder
 from graph.server.jobs.background import run_in_background
 from graph.server.jobs.ingest import Ingest, feed_names
 from graph.server.response_cache import MemoryResponseStore, RedisResponseStore, ResponseStore
-from graph.server.services import open_services
+from graph.server.services import open_access, open_services
 from graph.server.settings import Settings
-from graph.server.shedding import InFlightLimit
+from graph.server.shedding import Slots
 from graph.server.subscriptions import SubscriptionServer
+from graph.server.view import PerpGraphQL
+from graph.server.web import Origins
 from providers.errors import ProviderError
 from providers.metrics import Metrics
 from resolvers import symbols
+from resolvers.access import Role, require
+from resolvers.errors import Refused
 from resolvers.services import Services
 
 log = logging.getLogger("perpgraph.app")
@@ -63,6 +69,7 @@ class _Running:
     def __init__(self) -> None:
         self.endpoint: GraphQLEndpoint | None = None
         self.services: Services | None = None
+        self.auth: Authenticator | None = None
 
 
 class _Deferred:
@@ -93,6 +100,7 @@ def _response_store(settings: Settings, services: Services) -> ResponseStore | N
 def create_app(settings: Settings | None = None) -> Starlette:
     """The API. Everything with I/O is built in the lifespan and closed after it."""
     settings = settings or Settings()
+    production = settings.env == "production"
     check_weights()  # the eight factor weights must sum to exactly 100
     feed_names(settings)  # an unknown liquidation stream name fails here, not at first use
     metrics = Metrics()
@@ -104,7 +112,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         max_tokens=settings.max_tokens,
         max_cost=settings.max_cost,
         document_cache_bytes=settings.document_cache_bytes,
+        private_role=Role.ADMIN if production else Role.NONE,
     )
+    origins = Origins(settings)
     running = _Running()
 
     def on_request(status: int, seconds: float) -> None:
@@ -115,6 +125,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with (
             open_services(settings, metrics=metrics) as services,
+            open_access(settings) as access,
             contextlib.AsyncExitStack() as jobs,  # stopped before the services close
         ):
             if services.bus is not None:  # liquidations arrive over Redis, from any ingest
@@ -129,11 +140,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 deadline_s=settings.request_timeout_s,
                 max_cost=settings.max_cost,
                 schema=schema,
-                graphql_ide="graphiql" if settings.graphiql else None,
+                graphql_ide="graphiql" if settings.graphiql and not production else None,
             )  # WebSockets are served by SubscriptionServer below, with the limits
             running.endpoint = GraphQLEndpoint(
                 view,
                 _response_store(settings, services),
+                auth=access.auth,
+                limiter=access.limiter,
+                slots=Slots(settings.max_in_flight, metrics),
+                origins=origins,
+                body_timeout_s=settings.body_timeout_s,
                 max_body_bytes=settings.max_body_bytes,
                 max_cached_bytes=settings.response_cache_max_bytes,
                 max_response_bytes=settings.max_response_bytes,
@@ -142,19 +158,22 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 on_request=on_request,
                 subscriptions=SubscriptionServer(
                     schema,
-                    lambda ws: view.get_context(ws, None),
+                    view.subscription_context,
                     metrics,
+                    authenticate=access.auth.caller,
+                    max_message_bytes=settings.max_body_bytes,
                     max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
                     connection_init_timeout_s=settings.connection_init_timeout_s,
                     queue_size=settings.subscriber_queue_size,
                 ),
             )
             running.services = services
+            running.auth = access.auth
             log.info("perpgraph ready", extra={"redis": services.cache.redis is not None})
             try:
                 yield
             finally:
-                running.endpoint = running.services = None
+                running.endpoint = running.services = running.auth = None
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -173,10 +192,22 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return JSONResponse({"status": "ready"})
 
     async def metrics_endpoint(request: Request) -> Response:
+        """Prometheus text, for admins (an anonymous caller is one only in development)."""
+        auth = running.auth
+        if auth is None:
+            return JSONResponse({"status": "starting"}, status_code=503)
+        try:
+            caller = await auth.caller(
+                presented_key(request.headers), request.client.host if request.client else "unknown"
+            )
+            require(caller, Role.ADMIN, "/metrics")
+        except Refused as refused:
+            return refusal_response(refused)
         return Response(metrics.render(), media_type="text/plain; version=0.0.4")
 
-    graphql = InFlightLimit(_Deferred(running), settings.max_in_flight, metrics)
+    graphql = _Deferred(running)
     return Starlette(
+        middleware=web.middleware(settings, origins),
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),

@@ -5,6 +5,7 @@ perpgraph replay [--host H] [--port P]
 perpgraph ingest            (the liquidation streams alone, publishing to Redis)
 perpgraph migrate           (the history database's SQL migrations)
 perpgraph watch             (the signal recorder alone)
+perpgraph keys create --role read|write|admin --name N | keys list | keys revoke ID
 perpgraph export-schema
 """
 
@@ -23,6 +24,21 @@ from graph.server.logs import configure, log_config
 from graph.server.settings import Settings
 
 _REPLAYED = ("BINANCE", "OKX", "FEARGREED", "HYPERLIQUID", "COINGECKO")
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How uvicorn serves the app (``serve``, and the tests' servers, use these)."""
+    proxies = settings.trusted_proxies.strip()
+    return {
+        "access_log": False,
+        "ws": "websockets-sansio",
+        "ws_max_size": settings.max_body_bytes,  # a WebSocket message as large as a body
+        "server_header": False,  # no banner
+        # X-Forwarded-For is believed from the listed proxies only (uvicorn believes
+        # loopback by default, so anyone local could pose as any address)
+        "proxy_headers": bool(proxies),
+        "forwarded_allow_ips": proxies or "",
+    }
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -54,8 +70,7 @@ def _serve(args: argparse.Namespace) -> int:
             port=port,
             workers=workers,
             log_config=log_config(settings.log_level),
-            access_log=False,
-            ws="websockets-sansio",
+            **uvicorn_options(settings),
         )
     finally:
         if replay is not None:
@@ -111,6 +126,51 @@ def _watch(_: argparse.Namespace) -> int:
     return _until_stopped(run_watch)
 
 
+def _keys(args: argparse.Namespace) -> int:
+    """``perpgraph keys create|list|revoke``: the API keys in PostgreSQL. A new key is
+    printed once, on stdout, and never again (only its digest is stored)."""
+    import asyncio
+
+    from providers.errors import ProviderError
+    from providers.history.keys import KeyStore
+
+    settings = Settings()
+    if settings.database_url is None:
+        raise SystemExit(
+            "perpgraph keys needs PERPGRAPH_DATABASE_URL (or give digests in PERPGRAPH_API_KEYS)"
+        )
+
+    dsn = settings.database_url.get_secret_value()
+
+    async def run() -> str:
+        store = KeyStore(dsn)
+        try:
+            if args.action == "create":
+                made = await store.create(args.name, args.role)
+                return f"{made.key}\nid {made.record.id}, role {made.record.role}: keep the key now, it is not shown again"
+            if args.action == "revoke":
+                if await store.revoke(args.id):
+                    return f"revoked {args.id}"
+                raise SystemExit(f"no live key with id {args.id}")
+            rows = await store.all()
+            return (
+                "\n".join(
+                    f"{r.id}  {r.role:<5}  {r.created_at:%Y-%m-%d %H:%M}  "
+                    f"{'revoked ' + format(r.revoked_at, '%Y-%m-%d %H:%M') if r.revoked_at else 'live':<24}  {r.name}"
+                    for r in rows
+                )
+                or "no keys"
+            )
+        finally:
+            await store.close()
+
+    try:
+        print(asyncio.run(run()))
+    except (ProviderError, ValueError) as exc:
+        raise SystemExit(f"perpgraph keys: {getattr(exc, 'message', exc)}") from None
+    return 0
+
+
 def _export_schema(_: argparse.Namespace) -> int:
     sys.stdout.write(build_schema().as_str() + "\n")
     return 0
@@ -141,6 +201,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "watch", help="record the watchlist's signals and score their outcomes, no server"
     )
     watch.set_defaults(run=_watch)
+    keys = sub.add_parser("keys", help="make, list and revoke API keys (PostgreSQL)")
+    actions = keys.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="make a key; it is printed once")
+    create.add_argument("--role", choices=("read", "write", "admin"), default="read")
+    create.add_argument("--name", required=True)
+    actions.add_parser("list", help="every key: id, role, made, revoked, name (never the key)")
+    revoke = actions.add_parser("revoke", help="refuse a key from now on, on every instance")
+    revoke.add_argument("id")
+    keys.set_defaults(run=_keys)
     export = sub.add_parser("export-schema", help="print the GraphQL SDL to stdout")
     export.set_defaults(run=_export_schema)
     args = parser.parse_args(argv)

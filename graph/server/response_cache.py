@@ -17,9 +17,11 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, Protocol
 
-from graphql import OperationDefinitionNode, OperationType, parse
+from graphql import OperationDefinitionNode, OperationType
 from graphql.error import GraphQLError
 from redis.asyncio import Redis
+
+from graph.guard.extension import parse_unlinked
 
 
 def cache_key(body: dict[str, Any]) -> str:
@@ -31,17 +33,28 @@ def cache_key(body: dict[str, Any]) -> str:
     return "resp:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
-@lru_cache(maxsize=1024)
+CACHED_DOCUMENT_CHARS = 4096  # hot queries are small; a larger one is looked at afresh
+
+
 def is_query(document: str, operation_name: str | None, max_tokens: int) -> bool:
     """True when the operation to run is a query (not a mutation or subscription)."""
+    if len(document) > CACHED_DOCUMENT_CHARS:
+        return _is_query(document, operation_name, max_tokens)
+    return _is_query_cached(document, operation_name, max_tokens)
+
+
+def _is_query(document: str, operation_name: str | None, max_tokens: int) -> bool:
     try:
-        ast = parse(document, max_tokens=max_tokens)
+        ast = parse_unlinked(document, max_tokens)
     except GraphQLError:
         return False
     ops = [d for d in ast.definitions if isinstance(d, OperationDefinitionNode)]
     if operation_name is not None:
         ops = [o for o in ops if o.name is not None and o.name.value == operation_name]
     return len(ops) == 1 and ops[0].operation is OperationType.QUERY
+
+
+_is_query_cached = lru_cache(maxsize=1024)(_is_query)  # at most 4 MiB of document text
 
 
 class ResponseStore(Protocol):

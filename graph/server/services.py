@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,12 +26,15 @@ from aiocache.serializers import PickleSerializer
 
 from engine.signal.model import Mode
 from engine.symbols import SymbolRef
+from graph.server.auth import Authenticator
 from graph.server.jobs.alerts import Alerts
+from graph.server.ratelimit import RateLimiter, from_settings
 from graph.server.settings import Settings
 from providers import binance, coingecko, coinglass, feargreed, hyperliquid, lunarcrush, okx
 from providers.aijudge import AiJudgeClient, JudgeMetrics
 from providers.errors import UpstreamTimeout, UpstreamUnreachable
 from providers.history import HistoryStore, migrate
+from providers.history.keys import KeyStore
 from providers.http import HostPolicy, UpstreamHttp
 from providers.metrics import Metrics
 from providers.telegram import TelegramClient
@@ -283,4 +287,42 @@ async def open_services(
         yield services
 
 
-__all__ = ["build_backend", "open_services", "policies", "ttls"]
+@dataclass(frozen=True, slots=True)
+class Access:
+    """Who may call, and how much: the server's own pair, beside the resolvers' services."""
+
+    auth: Authenticator
+    limiter: RateLimiter
+
+
+@contextlib.asynccontextmanager
+async def open_access(settings: Settings) -> AsyncIterator[Access]:
+    """The authenticator (over the key table when PostgreSQL is configured) and the rate
+    limiter (over Redis when configured), closed on exit."""
+    store = None
+    if settings.database_url is not None:
+        store = KeyStore(settings.database_url.get_secret_value())
+    rates = {n: getattr(settings, f"rate_limit_{n}") for n in ROLE_LIMITS}
+    budgets = {n: getattr(settings, f"cost_budget_{n}") for n in ROLE_LIMITS}
+    limiter = RateLimiter(
+        from_settings(rates, budgets), _key(settings.redis_url), settings.cache_namespace
+    )
+    try:
+        yield Access(
+            Authenticator(
+                anonymous=settings.anonymous,
+                static_keys=_key(settings.api_keys) or "",
+                store=store,
+                cache_s=settings.key_cache_s,
+            ),
+            limiter,
+        )
+    finally:
+        await limiter.close()
+        if store is not None:
+            await store.close()
+
+
+ROLE_LIMITS = ("anonymous", "read", "write", "admin")
+
+__all__ = ["Access", "build_backend", "open_access", "open_services", "policies", "ttls"]

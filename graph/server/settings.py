@@ -8,20 +8,46 @@ this frozen object and tests build it from a dict (``Settings(**values)``).
 from __future__ import annotations
 
 import re
+from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+import limits
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="PERPGRAPH_", frozen=True, extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="PERPGRAPH_", env_file=".env", frozen=True, extra="ignore"
+    )
 
     # -- server --------------------------------------------------------------------------
+    env: Literal["development", "production"] = "development"
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     workers: int = Field(1, ge=1, le=64)
     log_level: str = "INFO"
-    graphiql: bool = True
+    graphiql: bool = True  # in production, GraphiQL is off whatever this says
+    behind_tls: bool = False  # HSTS: set it when a TLS proxy serves the API
+    cors_origins: str = (
+        ""  # comma list; empty: localhost origins in development, none in production
+    )
+    trusted_proxies: str = ""  # comma list of proxy addresses whose X-Forwarded-For is believed
+
+    # -- access: API keys, roles, rate limits ----------------------------------------------
+    # keys given hashed, for deploys without a database: "sha256:<hex>:<role>[:<name>]", comma list
+    api_keys: SecretStr | None = None
+    anonymous_role: Literal["none", "read", "admin"] | None = (
+        None  # None: admin in development, read in production
+    )
+    key_cache_s: float = Field(1.0, gt=0, le=60)  # a revoked key is refused after at most this
+    rate_limit_anonymous: str = "120/minute"  # requests per client address
+    rate_limit_read: str = "600/minute"
+    rate_limit_write: str = "600/minute"
+    rate_limit_admin: str = "6000/minute"
+    cost_budget_anonymous: str = "3000/minute"  # cost points per client address
+    cost_budget_read: str = "20000/minute"
+    cost_budget_write: str = "20000/minute"
+    cost_budget_admin: str = "100000/minute"
 
     # -- upstream base URLs --------------------------------------------------------------
     binance_base_url: str = "https://fapi.binance.com"
@@ -138,6 +164,7 @@ class Settings(BaseSettings):
     max_fragments: int = Field(100, ge=1)
     max_fields: int = Field(2000, ge=1)  # fields with every fragment spread in place
     max_in_flight: int = Field(64, ge=1)  # HTTP requests at once; past it 503 OVERLOADED
+    body_timeout_s: float = Field(10.0, gt=0)  # a request body not in by then: 408
     max_cost: int = Field(1000, ge=1)  # points per request (graph/guard/cost.py)
     max_response_bytes: int = Field(4 * 1024 * 1024, ge=1024)
     request_timeout_s: float = Field(20.0, gt=0)  # execution deadline per operation
@@ -145,6 +172,38 @@ class Settings(BaseSettings):
     response_cache: bool = True
     response_cache_max_entries: int = Field(10_000, ge=1)
     response_cache_max_bytes: int = Field(256 * 1024, ge=1024)  # larger answers are not kept
+
+    @field_validator(
+        "rate_limit_anonymous", "rate_limit_read", "rate_limit_write", "rate_limit_admin",
+        "cost_budget_anonymous", "cost_budget_read", "cost_budget_write", "cost_budget_admin",
+    )  # fmt: skip
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        """Checked at start-up: ``limits``' own notation, e.g. ``600/minute``."""
+        try:
+            limits.parse(value)
+        except ValueError:
+            raise ValueError(f"not a rate such as '600/minute': {value!r}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _production(self) -> Settings:
+        if self.env == "production":
+            if self.anonymous_role == "admin":
+                raise ValueError("PERPGRAPH_ANONYMOUS_ROLE=admin is refused in production")
+            if self.api_keys is None and self.database_url is None:
+                raise ValueError(
+                    "production needs API keys: set PERPGRAPH_API_KEYS (hashed) or"
+                    " PERPGRAPH_DATABASE_URL (keys made with `perpgraph keys create`)"
+                )
+        return self
+
+    @property
+    def anonymous(self) -> str:
+        """What a caller without a key may do: none, read or admin."""
+        if self.anonymous_role is not None:
+            return self.anonymous_role
+        return "read" if self.env == "production" else "admin"
 
     @field_validator("hyperliquid_whale_addresses")
     @classmethod

@@ -8,8 +8,13 @@ oldest frame and counts it) and one sender task, so a client that stops reading 
 nobody else.
 
 Both protocols on one path: ``graphql-transport-ws`` and the legacy ``graphql-ws``.
-Close codes: 4400 bad message, 4406 unsupported subprotocol, 4408 no ``connection_init``
-in time, 4409 duplicate id, 4429 repeated ``connection_init``.
+Close codes: 4400 bad message, 4403 a key that is not valid (or none where one is needed)
+in ``connection_init``, 4406 unsupported subprotocol, 4408 no ``connection_init`` in time,
+4409 duplicate id, 4429 repeated ``connection_init``, 1009 a message over the body limit.
+
+The caller is decided once per connection, from the ``connection_init`` payload
+(``{"Authorization": "Bearer <key>"}`` or ``{"apiKey": "<key>"}``). A group runs under the
+caller of its first member; each member's connection has at least the read role.
 """
 
 from __future__ import annotations
@@ -27,11 +32,14 @@ import strawberry
 from graphql import GraphQLError
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
 from graph.errors import log_errors, present
 from providers.metrics import Metrics
+from resolvers.access import Caller
+from resolvers.errors import Refused
 
 log = logging.getLogger("perpgraph.subscriptions")
 TRANSPORT_WS = "graphql-transport-ws"
@@ -106,15 +114,19 @@ class SubscriptionServer:
     def __init__(
         self,
         schema: strawberry.Schema,
-        make_context: Callable[[WebSocket], Awaitable[Any]],
+        make_context: Callable[[Caller], Any],
         metrics: Metrics,
         *,
+        authenticate: Callable[[str | None, str], Awaitable[Caller]],
         max_subscriptions_per_connection: int,
         connection_init_timeout_s: float,
         queue_size: int,
+        max_message_bytes: int = 64 * 1024,
     ) -> None:
         self._schema = schema
         self._make_context = make_context
+        self._authenticate = authenticate
+        self._max_message_bytes = max_message_bytes
         self._metrics = metrics
         self._max_subs = max_subscriptions_per_connection
         self._init_timeout_s = connection_init_timeout_s
@@ -135,13 +147,13 @@ class SubscriptionServer:
     # -- groups ----------------------------------------------------------------------------
 
     def join(
-        self, member: Member, query: str, variables: dict[str, Any], op: str | None, ws: WebSocket
+        self, member: Member, query: str, variables: dict[str, Any], op: str | None, caller: Caller
     ) -> None:
         key = (query, json.dumps(variables, sort_keys=True), op)
         group = self._groups.get(key)
         if group is None:
             group = self._groups[key] = Group(key)
-            group.task = asyncio.create_task(self._run_group(group, query, variables, op, ws))
+            group.task = asyncio.create_task(self._run_group(group, query, variables, op, caller))
         group.members.add(member)
         self._count()
 
@@ -164,12 +176,20 @@ class SubscriptionServer:
         query: str,
         variables: dict[str, Any],
         op: str | None,
-        ws: WebSocket,
+        caller: Caller,
     ) -> None:
         try:
-            await self._stream_group(group, query, variables, op, ws)
+            await self._stream_group(group, query, variables, op, caller)
         except asyncio.CancelledError:
             raise
+        except (InvalidOperationTypeError, CannotGetOperationTypeError) as exc:
+            reason = (
+                "only subscriptions run over this WebSocket: send queries and mutations by POST"
+                if isinstance(exc, InvalidOperationTypeError)
+                else exc.as_http_error_reason()
+            )
+            refused = [{"message": reason, "extensions": {"code": "BAD_REQUEST"}}]
+            self._end(group, lambda m: m.error(refused))
         except Exception as exc:  # a bug: tell the members, log it whole, free the group
             log.error("subscription group failed", exc_info=exc)
             internal = [{"message": "Internal server error", "extensions": {"code": "INTERNAL"}}]
@@ -181,9 +201,9 @@ class SubscriptionServer:
         query: str,
         variables: dict[str, Any],
         op: str | None,
-        ws: WebSocket,
+        caller: Caller,
     ) -> None:
-        context = await self._make_context(ws)
+        context = self._make_context(caller)
         result = await self._schema.subscribe(query, variables or None, context, None, op)
         if isinstance(result, PreExecutionError):
             if result.errors:
@@ -226,6 +246,7 @@ class _Connection:
         self.protocol = protocol
         self.members: dict[str, Member] = {}
         self.outbox = Outbox(ws, server._queue_size, self._dropped)
+        self.caller: Caller | None = None
 
     def _dropped(self) -> None:
         self.server._metrics.hub_dropped.labels("frames").inc()
@@ -236,8 +257,8 @@ class _Connection:
             if not await self._handshake():
                 return
             while True:
-                message = await self.ws.receive_json()
-                if not await self._handle(message):
+                message = await self._receive()
+                if message is None or not await self._handle(message):
                     return
         except (WebSocketDisconnect, RuntimeError, json.JSONDecodeError, KeyError, TypeError):
             pass
@@ -251,15 +272,34 @@ class _Connection:
                 with contextlib.suppress(Exception):
                     await self.ws.close()
 
+    async def _receive(self) -> Any:
+        """The next message as JSON; None (the socket closed with 1009) when it is larger
+        than the body limit of HTTP requests."""
+        text = await self.ws.receive_text()
+        if len(text) > self.server._max_message_bytes:
+            await self.ws.close(1009, "Message too big")
+            return None
+        return json.loads(text)
+
     async def _handshake(self) -> bool:
         try:
             async with asyncio.timeout(self.server._init_timeout_s):
-                message = await self.ws.receive_json()
+                message = await self._receive()
         except TimeoutError:
             await self.ws.close(4408, "Connection initialisation timeout")
             return False
+        if message is None:
+            return False
         if not isinstance(message, dict) or message.get("type") != "connection_init":
             await self.ws.close(4400, "Expected connection_init")
+            return False
+        payload = message.get("payload")
+        key = _presented(payload if isinstance(payload, dict) else {})
+        address = str((self.ws.client or ("unknown", 0))[0])
+        try:
+            self.caller = await self.server._authenticate(key, address)
+        except Refused as refused:
+            await self.ws.close(4403, refused.message[:120])
             return False
         await self.ws.send_text('{"type":"connection_ack"}')
         return True
@@ -290,20 +330,47 @@ class _Connection:
     async def _start(self, message: dict[str, Any]) -> None:
         op_id = str(message.get("id"))
         payload = message.get("payload") or {}
+        if not isinstance(payload, dict):
+            await self.ws.close(4400, "The payload must be an object")
+            return
         member = Member(self.outbox, op_id, self.protocol, self.members)
         if op_id in self.members:
             await self.ws.close(4409, f"Subscriber for {op_id} already exists")
             return
         if len(self.members) >= self.server._max_subs:
-            self.outbox.put(member.error([{"message": "Subscription limit reached"}]))
+            limit = {
+                "message": "Subscription limit reached",
+                "extensions": {"code": "TOO_MANY_SUBSCRIPTIONS"},
+            }
+            self.outbox.put(member.error([limit]))
             return
         query = payload.get("query")
         if not isinstance(query, str):
-            self.outbox.put(member.error([{"message": "A subscription needs a query"}]))
+            missing = {
+                "message": "A subscription needs a query",
+                "extensions": {"code": "BAD_REQUEST"},
+            }
+            self.outbox.put(member.error([missing]))
             return
         variables = payload.get("variables") or {}
+        op = payload.get("operationName")
+        if not isinstance(variables, dict) or not (op is None or isinstance(op, str)):
+            bad = [{"message": "variables must be an object and operationName a string",
+                    "extensions": {"code": "BAD_REQUEST"}}]  # fmt: skip
+            self.outbox.put(member.error(bad))
+            return
+        assert self.caller is not None  # the handshake decided it
         self.members[op_id] = member
-        self.server.join(member, query, variables, payload.get("operationName"), self.ws)
+        self.server.join(member, query, variables, op, self.caller)
+
+
+def _presented(payload: dict[str, Any]) -> str | None:
+    """The key in a ``connection_init`` payload: ``Authorization: Bearer``, else ``apiKey``."""
+    authorization = payload.get("Authorization") or payload.get("authorization")
+    if isinstance(authorization, str) and authorization[:7].lower() == "bearer ":
+        return authorization[7:].strip() or None
+    key = payload.get("apiKey") or payload.get("x-api-key")
+    return key.strip() or None if isinstance(key, str) else None
 
 
 __all__ = ["SubscriptionServer"]

@@ -6,8 +6,7 @@ signalPerformance."""
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,19 +36,6 @@ RECORD = """mutation($t: String!, $key: String) { recordSignal(ticker: $t, idemp
 HISTORY = """query($first: Int!, $after: String) { signalHistory(first: $first, after: $after) {
   entries { id ticker direction verdict { verdict } outcomes { horizon } }
   pageInfo { hasNextPage endCursor } } }"""
-
-
-@pytest.fixture
-async def database() -> AsyncIterator[str]:
-    """A fresh database for one test; its DSN."""
-    name = f"perpgraph_t_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(ADMIN_DSN)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 class BotApi:
@@ -91,7 +77,7 @@ async def test_without_a_database_history_is_not_configured_and_the_rest_serves(
     server = api(response_cache=False)
     async with httpx.AsyncClient() as client:
         listed = await gql(client, server.url, HISTORY, first=5)
-        recorded = await gql(client, server.url, RECORD, t="SOL")
+        recorded = await gql(client, server.url, RECORD, role="write", t="SOL")
         price = await gql(client, server.url, '{ symbol(ticker: "SOL") { price } }')
     assert [e["extensions"]["code"] for e in listed["errors"]] == ["NOT_CONFIGURED"]
     assert [e["extensions"]["code"] for e in recorded["errors"]] == ["NOT_CONFIGURED"]
@@ -111,9 +97,11 @@ async def test_record_signal_is_durable_idempotent_alerted_and_listed(
         telegram_base_url=bot_url,
     )
     async with httpx.AsyncClient() as client:
-        first = await gql(client, server.url, RECORD, t="SOL", key="order-7")
-        again = await gql(client, server.url, RECORD, t="SOL", key="order-7")  # a retry
-        neutral = await gql(client, server.url, RECORD, t="BTC")
+        first = await gql(client, server.url, RECORD, role="write", t="SOL", key="order-7")
+        again = await gql(
+            client, server.url, RECORD, role="write", t="SOL", key="order-7"
+        )  # a retry
+        neutral = await gql(client, server.url, RECORD, role="write", t="BTC")
         listed = await gql(client, server.url, HISTORY, first=10)
         signal = await gql(client, server.url, '{ signal(ticker: "SOL") { score price } }')
         for _ in range(100):  # the alert is sent in the background
@@ -160,7 +148,7 @@ async def test_a_failing_bot_api_never_loses_the_record(
         telegram_max_attempts=2,
     )
     async with httpx.AsyncClient() as client:
-        recorded = await gql(client, server.url, RECORD, t="ETH")
+        recorded = await gql(client, server.url, RECORD, role="write", t="ETH")
         for _ in range(100):
             if len(bot_api.messages) >= 2:
                 break

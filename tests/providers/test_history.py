@@ -43,6 +43,8 @@ from providers.history import (
 from providers.history.outbox import Outbox
 from tests.providers.history_writer import TICKERS, candles, record_for, sample
 
+# the versions of the migrations in the repository (0001 history, 0002 API keys, ...)
+RELEASED = sorted(p.name[:4] for p in MIGRATIONS.glob("*.sql"))
 DSN = "postgresql://postgres@127.0.0.1:5432/test"
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2025, 4, 20, tzinfo=UTC)  # after every recorded candle used here
@@ -73,7 +75,7 @@ async def schema(admin: asyncpg.Connection) -> AsyncIterator[str]:
 
 @pytest.fixture
 async def migrated(schema: str) -> str:
-    assert await migrate(DSN, server_settings={"search_path": schema}) == ["0001"]
+    assert await migrate(DSN, server_settings={"search_path": schema}) == RELEASED
     return schema
 
 
@@ -220,11 +222,11 @@ async def test_migrations_apply_once_and_are_idempotent(
     admin: asyncpg.Connection, schema: str
 ) -> None:
     settings = {"search_path": schema}
-    assert await migrate(DSN, server_settings=settings) == ["0001"]
+    assert await migrate(DSN, server_settings=settings) == RELEASED
     assert await migrate(DSN, server_settings=settings) == []
 
     ledger = await admin.fetch(f"SELECT version, name, applied_at FROM {schema}.schema_migrations")
-    assert [(r["version"], r["name"]) for r in ledger] == [("0001", "history")]
+    assert [(r["version"], r["name"]) for r in ledger] == [("0001", "history"), ("0002", "api_keys")]
     tables = await admin.fetch(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = $1", schema
     )
@@ -233,6 +235,7 @@ async def test_migrations_apply_once_and_are_idempotent(
         "signals",
         "verdicts",
         "outcomes",
+        "api_keys",
     }
     indexes = await admin.fetch(
         "SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'signals'", schema
@@ -274,8 +277,8 @@ async def test_concurrent_migrations_from_two_pools_serialize(
     other = f"{schema}_b"
     await admin.execute(f"CREATE SCHEMA {other}")
     try:
-        assert sorted(await race(other, MIGRATIONS)) == [[], ["0001"]]
-        assert await count(admin, other, "schema_migrations") == 1
+        assert sorted(await race(other, MIGRATIONS)) == [[], RELEASED]
+        assert await count(admin, other, "schema_migrations") == len(RELEASED)
     finally:
         await admin.execute(f"DROP SCHEMA {other} CASCADE")
 
@@ -493,7 +496,7 @@ async def test_a_store_started_before_its_database_migrates_once_it_is_back(
         await proxy.restore()
         assert await store.wait_drained(5)
         assert len((await store.history()).entries) == 5
-    assert await count(admin, schema, "schema_migrations") == 1
+    assert await count(admin, schema, "schema_migrations") == len(RELEASED)
     assert await count(admin, schema, "signals") == 5
 
 

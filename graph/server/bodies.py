@@ -1,0 +1,156 @@
+"""A POST body, read and checked before anything parses it.
+
+``read_body`` stops reading at the size limit (413); ``check_body`` says why a body is not a
+GraphQL request (400): not UTF-8, JSON nested deeper than ``MAX_JSON_NESTING`` (checked
+without recursion, before ``json.loads`` could recurse), not an object with a ``query``
+string, a field of the wrong type, a lone surrogate that could not be encoded to answer.
+"""
+
+from __future__ import annotations
+
+import json
+
+from starlette.responses import Response
+from starlette.types import Message, Receive, Scope
+
+MAX_JSON_NESTING = 32
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    headers: dict[str, str] | None = None,
+    extensions: dict[str, object] | None = None,
+) -> Response:
+    """A request refused before GraphQL runs, in GraphQL's error shape."""
+    body = {"errors": [{"message": message, "extensions": {"code": code, **(extensions or {})}}]}
+    return Response(
+        json.dumps(body), status_code=status, headers=headers, media_type="application/json"
+    )
+
+
+def check_body(body: bytes) -> str | None:
+    """Why ``body`` is not a GraphQL request over POST (None when it is one): UTF-8 JSON,
+    at most ``MAX_JSON_NESTING`` deep, an object whose ``query`` is a string and whose
+    ``operationName``, ``variables`` and ``extensions`` have their types, with no lone
+    surrogate anywhere (``"\\ud800"`` cannot be encoded to answer)."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "the request body is not valid UTF-8"
+    if _nesting(text) > MAX_JSON_NESTING:
+        return f"the request body's JSON nests deeper than {MAX_JSON_NESTING} levels"
+    try:
+        payload = json.loads(text)
+    except (ValueError, RecursionError):  # a 5,000-digit number is a ValueError too
+        return "the request body is not valid JSON"
+    if isinstance(payload, list):
+        return "batched requests are not supported: send one operation per request"
+    if not isinstance(payload, dict):
+        return "the request body must be a JSON object with a 'query' string"
+    if not isinstance(payload.get("query"), str):
+        return "the request body must be a JSON object with a 'query' string"
+    for name, kind in (("operationName", str), ("variables", dict), ("extensions", dict)):
+        value = payload.get(name)
+        if value is not None and not isinstance(value, kind):
+            return f"'{name}' must be {'a string' if kind is str else 'an object'} or null"
+    try:
+        json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return "the request holds a string that is not valid Unicode (a lone surrogate)"
+    return None
+
+
+def _nesting(text: str) -> int:
+    """The deepest bracket nesting of a JSON text, strings skipped (linear, no recursion)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+GONE = b"\x00gone"  # sentinel: the client disconnected mid-body
+
+
+def check_get(query_string: str) -> str | None:
+    """Why a GET's parameters are not a GraphQL request (None when they may be one): the
+    same checks as a POST body's, for ``variables`` and ``extensions`` given as JSON."""
+    from urllib.parse import parse_qs
+
+    try:
+        params = parse_qs(query_string, errors="strict")
+    except UnicodeDecodeError:
+        return "the query string is not valid UTF-8"
+    for name in ("variables", "extensions"):
+        for value in params.get(name, []):
+            if _nesting(value) > MAX_JSON_NESTING:
+                return f"'{name}' nests deeper than {MAX_JSON_NESTING} levels"
+            try:
+                parsed = json.loads(value)
+            except (ValueError, RecursionError):
+                return f"'{name}' is not valid JSON"
+            if parsed is not None and not isinstance(parsed, dict):
+                return f"'{name}' must be a JSON object"
+    return None
+
+
+async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes | None:
+    """The whole body; None as soon as it is known to exceed ``limit`` bytes; ``GONE``
+    when the client disconnects before the body is complete."""
+    for name, value in scope["headers"]:
+        if name == b"content-length" and value.isdigit() and int(value) > limit:
+            return None
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return GONE
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+__all__ = [
+    "GONE",
+    "MAX_JSON_NESTING",
+    "check_body",
+    "check_get",
+    "error_response",
+    "read_body",
+    "replay",
+]

@@ -1,0 +1,163 @@
+"""Per-caller request rates and cost budgets, with the ``limits`` library.
+
+Each caller (an API key, or a client address for anonymous callers) has, per role, a
+request rate (``PERPGRAPH_RATE_LIMIT_<ROLE>``, e.g. ``600/minute``) and a budget of cost
+points (``PERPGRAPH_COST_BUDGET_<ROLE>``): every request takes one request, every operation
+its static cost (``graph.guard.cost``) from the budget, before it runs. Sliding-window
+counters; in Redis when ``PERPGRAPH_REDIS_URL`` is set (every instance shares them), in
+memory otherwise. Redis is a helper here too: a Redis call that fails or takes longer than
+``REDIS_TIMEOUT_S`` falls back to the in-process counters until Redis answers again, and the
+outage is logged once per change of state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+import limits
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from redis.asyncio import ConnectionPool
+
+from resolvers.access import Caller, Role
+from resolvers.errors import Refused
+
+log = logging.getLogger("perpgraph.ratelimit")
+REDIS_TIMEOUT_S = 0.25
+RETRY_REDIS_S = 5.0  # after a failure, the in-process counters for this long
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    requests: limits.RateLimitItem
+    cost: limits.RateLimitItem
+
+
+@dataclass(frozen=True, slots=True)
+class Throttle:
+    """What is left of a caller's cost budget: GraphQL's ``extensions.cost.throttleStatus``."""
+
+    maximum: int
+    available: int
+    restore_rate: float  # points per second
+
+    def as_json(self) -> dict[str, float]:
+        return {
+            "maximumAvailable": self.maximum,
+            "currentlyAvailable": self.available,
+            "restoreRate": round(self.restore_rate, 3),
+        }
+
+
+class RateLimiter:
+    def __init__(self, per_role: dict[Role, Limits], redis_url: str | None, namespace: str) -> None:
+        self._per_role = per_role
+        self._memory = SlidingWindowCounterRateLimiter(MemoryStorage())
+        self._shared: SlidingWindowCounterRateLimiter | None = None
+        self._pool: ConnectionPool | None = None
+        if redis_url is not None:
+            self._pool = ConnectionPool.from_url(
+                redis_url, socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S
+            )  # ours, so that it is closed with the server
+            storage: Storage = RedisStorage(
+                "async+" + redis_url,
+                implementation="redispy",
+                key_prefix=f"{namespace}:limits",
+                connection_pool=self._pool,  # type: ignore[arg-type]  # typed as str options
+            )
+            self._shared = SlidingWindowCounterRateLimiter(storage)
+        self._redis_down_until = 0.0
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.aclose()
+
+    def _limits(self, caller: Caller) -> Limits:
+        """An anonymous caller's limits are the anonymous ones, whatever role it has."""
+        return self._per_role[Role.NONE if caller.anonymous else caller.role]
+
+    async def admit(self, caller: Caller) -> dict[str, str]:
+        """Take one request of ``caller``'s rate; RATE_LIMITED (with the wait) when none is
+        left. Returns the RateLimit headers of the answer."""
+        item = self._limits(caller).requests
+        allowed, stats = await self._hit(item, caller.identity, 1)
+        headers = _headers(item, stats)
+        if not allowed:
+            raise _limited(
+                f"more than {item.amount} requests per {_per(item)} from this caller", stats
+            )
+        return headers
+
+    async def charge(self, caller: Caller, cost: int) -> Throttle:
+        """Take ``cost`` points of ``caller``'s budget; RATE_LIMITED (with the budget left)
+        when the budget cannot cover it."""
+        item = self._limits(caller).cost
+        allowed, stats = await self._hit(item, caller.identity, max(cost, 0))
+        throttle = Throttle(item.amount, stats.remaining, item.amount / item.get_expiry())
+        if not allowed:
+            raise _limited(
+                f"this operation costs {cost} points and {stats.remaining} of this caller's"
+                f" {item.amount} per {_per(item)} are left",
+                stats,
+                {"cost": {"requested": cost, "throttleStatus": throttle.as_json()}},
+            )
+        return throttle
+
+    async def _hit(
+        self, item: limits.RateLimitItem, identity: str, cost: int
+    ) -> tuple[bool, limits.WindowStats]:
+        limiter = self._memory
+        if self._shared is not None and time.monotonic() >= self._redis_down_until:
+            try:
+                async with asyncio.timeout(REDIS_TIMEOUT_S):
+                    allowed = await self._shared.hit(item, identity, cost=cost)
+                    stats = await self._shared.get_window_stats(item, identity)
+            except Exception as exc:  # Redis away or slow: the in-process counters answer
+                if self._redis_down_until == 0.0:
+                    log.warning(
+                        "rate limits: Redis failed (%s); counting in memory", type(exc).__name__
+                    )
+                self._redis_down_until = time.monotonic() + RETRY_REDIS_S
+            else:
+                if self._redis_down_until:
+                    log.warning("rate limits: Redis answers again; counting in Redis")
+                    self._redis_down_until = 0.0
+                return allowed, stats
+        allowed = await limiter.hit(item, identity, cost=cost)
+        return allowed, await limiter.get_window_stats(item, identity)
+
+
+def _per(item: limits.RateLimitItem) -> str:
+    return (
+        f"{item.multiples} {item.GRANULARITY.name}" if item.multiples > 1 else item.GRANULARITY.name
+    )
+
+
+def _headers(item: limits.RateLimitItem, stats: limits.WindowStats) -> dict[str, str]:
+    reset = max(0, math.ceil(stats.reset_time - time.time()))
+    return {
+        "ratelimit-limit": str(item.amount),
+        "ratelimit-remaining": str(max(stats.remaining, 0)),
+        "ratelimit-reset": str(reset),
+    }
+
+
+def _limited(
+    message: str, stats: limits.WindowStats, details: dict[str, object] | None = None
+) -> Refused:
+    wait = max(1, math.ceil(stats.reset_time - time.time()))
+    return Refused("RATE_LIMITED", message, retry_after_s=float(wait), details=details)
+
+
+def from_settings(rates: dict[str, str], budgets: dict[str, str]) -> dict[Role, Limits]:
+    return {
+        Role[name.upper()]: Limits(limits.parse(rates[name]), limits.parse(budgets[name]))
+        for name in ("read", "write", "admin")
+    } | {Role.NONE: Limits(limits.parse(rates["anonymous"]), limits.parse(budgets["anonymous"]))}
+
+
+__all__ = ["RateLimiter", "Throttle", "from_settings"]

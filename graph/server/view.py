@@ -1,0 +1,145 @@
+"""Strawberry's ASGI view with our context: the caller, the deadline, the cost and debug.
+
+The endpoint (``graph.server.endpoint``) puts the request's ``RequestMeta`` (with its
+caller) in the ASGI scope; the view builds the ``Context`` around it, runs one operation
+under ``PERPGRAPH_REQUEST_TIMEOUT_S``, and adds ``extensions.cost`` (and, for an admin with
+the debug header, the upstream calls) to the answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import MissingQueryError
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
+
+from graph.errors import present
+from providers.http import CallRecord
+from resolvers.access import Caller, Role
+from resolvers.context import Context, fresh_context
+from resolvers.errors import Refused
+from resolvers.loaders import RequestMeta
+from resolvers.services import Services
+
+META_KEY = "perpgraph.meta"
+DEBUG_HEADER = "x-perpgraph-debug"
+
+
+def wants_debug(meta: RequestMeta, header: str | None) -> bool:
+    """The debug header counts for admins only (anyone else: it is ignored)."""
+    asked = header is not None and header.strip().lower() not in ("", "0", "false", "no")
+    return asked and (meta.caller is None or meta.caller.role >= Role.ADMIN)
+
+
+def points_spent(calls: list[CallRecord]) -> int:
+    """The cost points the upstream calls actually made (``graph.guard.cost``'s units)."""
+    return sum(max(1, c.weight) for c in calls if not c.outcome.startswith("skipped"))
+
+
+def refusal(refused: Refused) -> ExecutionResult:
+    return ExecutionResult(
+        data=None, errors=[GraphQLError(refused.message, original_error=refused)]
+    )
+
+
+def _meta(request: Request | WebSocket) -> RequestMeta:
+    """The request's meta, put in the scope by the endpoint (a fresh one otherwise)."""
+    meta = request.scope.get(META_KEY)
+    return meta if isinstance(meta, RequestMeta) else RequestMeta()
+
+
+class PerpGraphQL(GraphQL[Context, None]):
+    def __init__(
+        self, services: Services, *, deadline_s: float = 20.0, max_cost: int = 1000, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.services = services
+        self._deadline_s = deadline_s
+        self.max_cost = max_cost
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        meta = _meta(request)
+        debug = wants_debug(meta, request.headers.get(DEBUG_HEADER))
+        return fresh_context(self.services, meta, debug=debug)
+
+    def subscription_context(self, caller: Caller) -> Context:
+        """A context of its own for each subscription of a WebSocket, for its caller."""
+        return fresh_context(self.services, RequestMeta(caller=caller))
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """One operation over HTTP under the deadline; a subscription, an unknown or
+        ambiguous operation name and a missing query are coded request errors."""
+        allowed = OperationType.from_http(request_adapter.method) - {OperationType.SUBSCRIPTION}
+        if not self.allow_queries_via_get and request_adapter.method == "GET":
+            allowed -= {OperationType.QUERY}
+        try:
+            async with asyncio.timeout(self._deadline_s):
+                return await self.schema.execute(
+                    request_data.query,
+                    root_value=root_value,
+                    variable_values=request_data.variables,
+                    context_value=context,
+                    operation_name=request_data.operation_name,
+                    allowed_operation_types=allowed,
+                    operation_extensions=request_data.extensions,
+                )
+        except TimeoutError:
+            return refusal(
+                Refused(
+                    "TIMEOUT",
+                    f"the operation did not finish within {self._deadline_s:g} s and was cancelled",
+                )
+            )
+        except InvalidOperationTypeError as e:
+            return refusal(Refused("BAD_REQUEST", e.as_http_error_reason(request_adapter.method)))
+        except CannotGetOperationTypeError as e:
+            return refusal(Refused("BAD_REQUEST", e.as_http_error_reason()))
+        except MissingQueryError:
+            return refusal(Refused("BAD_REQUEST", "No GraphQL query found in the request"))
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        if result.errors:
+            result.errors = [present(e) for e in result.errors]
+        data = await super().process_result(request, result)
+        meta = _meta(request)
+        extensions = dict(data.get("extensions") or {})
+        if meta.cost is not None:
+            cost: dict[str, Any] = {
+                "requested": meta.cost,
+                "actual": points_spent(meta.calls),
+                "maximum": self.max_cost,
+            }
+            if meta.throttle is not None:
+                cost["throttleStatus"] = meta.throttle
+            extensions["cost"] = cost
+        if wants_debug(meta, request.headers.get(DEBUG_HEADER)):
+            calls = [
+                {"provider": c.provider, "endpoint": c.endpoint, "outcome": c.outcome, "ms": c.latency_ms}
+                for c in meta.calls
+            ]  # fmt: skip
+            extensions["upstream"] = {"calls": calls, "count": len(calls)}
+            extensions["dataFreshForS"] = meta.min_fresh_s
+        if extensions:
+            data["extensions"] = extensions
+        return data
+
+
+__all__ = ["DEBUG_HEADER", "META_KEY", "PerpGraphQL", "points_spent", "refusal", "wants_debug"]

@@ -1,0 +1,93 @@
+"""What a browser is told: allowed origins (CORS and WebSocket), security headers.
+
+Origins come from ``PERPGRAPH_CORS_ORIGINS`` (a comma list); empty means localhost origins
+in development and none in production. The same list decides which browser pages may open
+a WebSocket (a browser always sends ``Origin``; a client that sends none is not a page).
+Every answer carries ``nosniff``, a referrer policy, a CSP under which GraphiQL works
+(its assets come from unpkg.com) and frames nothing, no ``server`` banner, and HSTS when
+``PERPGRAPH_BEHIND_TLS`` says a TLS proxy serves the API.
+"""
+
+from __future__ import annotations
+
+import re
+
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from graph.server.settings import Settings
+
+LOCALHOST = r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$"
+CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; "
+    "style-src 'self' 'unsafe-inline' https://unpkg.com; font-src 'self' data: https://unpkg.com; "
+    "img-src 'self' data: https:; connect-src 'self' ws: wss:; frame-ancestors 'none'; "
+    "base-uri 'none'; form-action 'self'"
+)
+
+
+class Origins:
+    """The browser origins this deployment answers."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.listed = tuple(o.strip() for o in settings.cors_origins.split(",") if o.strip())
+        self.pattern = LOCALHOST if not self.listed and settings.env == "development" else None
+
+    def allows(self, origin: str) -> bool:
+        if origin in self.listed:
+            return True
+        return self.pattern is not None and re.match(self.pattern, origin) is not None
+
+
+class SecurityHeaders:
+    """ASGI wrapper adding the security headers to every HTTP answer."""
+
+    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+        self._app = app
+        self._headers = [
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"no-referrer"),
+            (b"x-frame-options", b"DENY"),
+            (b"content-security-policy", CSP.encode()),
+        ]
+        if hsts:
+            self._headers.append(
+                (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+            )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"server"]
+                message = {**message, "headers": [*kept, *self._headers]}
+            await send(message)
+
+        await self._app(scope, receive, with_headers)
+
+
+def middleware(settings: Settings, origins: Origins) -> list[Middleware]:
+    return [
+        Middleware(SecurityHeaders, hsts=settings.behind_tls),
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(origins.listed),
+            allow_origin_regex=origins.pattern,
+            allow_methods=["GET", "POST"],
+            allow_headers=["authorization", "content-type", "x-api-key"],
+            expose_headers=[
+                "ratelimit-limit",
+                "ratelimit-remaining",
+                "ratelimit-reset",
+                "retry-after",
+            ],
+            max_age=600,
+        ),
+    ]
+
+
+__all__ = ["CSP", "Origins", "SecurityHeaders", "middleware"]

@@ -1,0 +1,335 @@
+"""Who may do what, and how much: API keys and roles, rate limits and cost budgets,
+production mode, and keys that never show up anywhere."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pydantic
+import pytest
+import websockets
+from websockets.typing import Subprotocol
+
+from graph.server.settings import Settings
+from providers.history.keys import KeyStore
+from tests.support import KEYS, ROOT, ApiServer, Replay, gql, replay_settings
+
+RECORD = 'mutation { recordSignal(ticker: "SOL") { id } }'
+PRICE = '{ symbol(ticker: "BTC") { price } }'
+
+
+def _codes(result: dict[str, Any]) -> list[str]:
+    return [e["extensions"]["code"] for e in result.get("errors", [])]
+
+
+def _bearer(key: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {key}"}
+
+
+async def test_mutations_need_a_key_of_the_write_role(api: Callable[..., ApiServer]) -> None:
+    server = api()  # development: an anonymous caller may read everything, never write
+    async with httpx.AsyncClient() as client:
+        anonymous = await gql(client, server.url, RECORD)
+        read = await gql(client, server.url, RECORD, role="read")
+        write = await gql(client, server.url, RECORD, role="write")
+    assert _codes(anonymous) == ["UNAUTHENTICATED"]
+    assert _codes(read) == ["FORBIDDEN"]
+    assert "write role" in read["errors"][0]["message"]
+    # the write key passes access; this server has no database, so history says so
+    assert _codes(write) == ["NOT_CONFIGURED"]
+
+
+async def test_keys_are_checked_and_anonymous_access_is_a_setting(
+    api: Callable[..., ApiServer],
+) -> None:
+    closed = api(anonymous_role="none")
+    async with httpx.AsyncClient() as client:
+        bad = await client.post(
+            f"{closed.url}/graphql", json={"query": PRICE}, headers=_bearer("not-a-key")
+        )
+        none = await client.post(f"{closed.url}/graphql", json={"query": PRICE})
+        by_header = await client.post(
+            f"{closed.url}/graphql", json={"query": PRICE}, headers={"x-api-key": KEYS["read"]}
+        )
+        by_bearer = await gql(client, closed.url, PRICE, role="read")
+    for refused in (bad, none):
+        assert refused.status_code == 401
+        assert refused.headers["www-authenticate"] == "Bearer"
+        assert refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert by_header.status_code == 200 and by_header.json()["data"]["symbol"]["price"] > 0
+    assert by_bearer["data"] == by_header.json()["data"]
+
+
+async def test_what_shows_the_servers_insides_is_for_admins(
+    api: Callable[..., ApiServer],
+) -> None:
+    server = api(anonymous_role="read", response_cache=False)
+    async with httpx.AsyncClient() as client:
+        stats_anonymous = await gql(client, server.url, "{ cacheStats { hits } }")
+        stats_read = await gql(client, server.url, "{ cacheStats { hits } }", role="read")
+        stats_admin = await gql(client, server.url, "{ cacheStats { hits } }", role="admin")
+        debug_read = await gql(client, server.url, PRICE, debug=True, role="read")
+        debug_admin = await gql(client, server.url, PRICE, debug=True, role="admin")
+        metrics_anonymous = await client.get(f"{server.url}/metrics")
+        metrics_admin = await client.get(f"{server.url}/metrics", headers=_bearer(KEYS["admin"]))
+    assert _codes(stats_anonymous) == ["UNAUTHENTICATED"]
+    assert _codes(stats_read) == ["FORBIDDEN"]
+    assert stats_admin["data"]["cacheStats"]["hits"] >= 0
+    assert "upstream" not in debug_read["extensions"]  # the header is ignored
+    assert "upstream" in debug_admin["extensions"]
+    assert metrics_anonymous.status_code == 401
+    assert metrics_admin.status_code == 200
+    assert "perpgraph_http_requests_total" in metrics_admin.text
+
+
+async def test_the_request_rate_is_limited_per_caller(api: Callable[..., ApiServer]) -> None:
+    server = api(rate_limit_anonymous="3/minute", rate_limit_read="5/minute")
+    async with httpx.AsyncClient() as client:
+        anonymous = [
+            await client.post(f"{server.url}/graphql", json={"query": "{ __typename }"})
+            for _ in range(4)
+        ]
+        keyed = await gql(client, server.url, "{ __typename }", role="read")  # its own count
+    ok, limited = anonymous[:3], anonymous[3]
+    assert [r.status_code for r in ok] == [200, 200, 200]
+    assert [r.headers["ratelimit-remaining"] for r in ok] == ["2", "1", "0"]
+    assert ok[0].headers["ratelimit-limit"] == "3"
+    assert limited.status_code == 429
+    assert int(limited.headers["retry-after"]) >= 1
+    error = limited.json()["errors"][0]
+    assert error["extensions"]["code"] == "RATE_LIMITED"
+    assert error["extensions"]["retryAfter"] >= 1
+    assert keyed["data"] == {"__typename": "Query"}
+
+
+async def test_the_cost_budget_is_spent_by_what_operations_cost(
+    api: Callable[..., ApiServer],
+) -> None:
+    server = api(cost_budget_anonymous="30/minute", response_cache=False)
+    signal = '{ signal(ticker: "BTC") { score } }'
+    async with httpx.AsyncClient() as client:
+        first = await gql(client, server.url, signal)
+        second = await client.post(f"{server.url}/graphql", json={"query": signal})
+        cheap = await gql(client, server.url, "{ __typename }")  # costs nothing: still served
+    cost = first["extensions"]["cost"]
+    throttle = cost["throttleStatus"]
+    assert throttle["maximumAvailable"] == 30
+    assert throttle["currentlyAvailable"] == 30 - cost["requested"]
+    assert throttle["restoreRate"] == 0.5  # 30 points a minute
+    assert second.status_code == 429
+    error = second.json()["errors"][0]
+    assert error["extensions"]["code"] == "RATE_LIMITED"
+    assert error["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"] < cost["requested"]
+    assert second.json().get("data") is None
+    assert cheap["data"] == {"__typename": "Query"}
+
+
+def test_production_refuses_to_start_without_keys() -> None:
+    with pytest.raises(pydantic.ValidationError, match="production needs API keys"):
+        Settings(env="production")
+    with pytest.raises(pydantic.ValidationError, match="refused in production"):
+        Settings(env="production", api_keys="sha256:" + "0" * 64 + ":read", anonymous_role="admin")
+
+
+async def test_production_hides_the_schema_from_non_admins(
+    api: Callable[..., ApiServer], replay: Replay
+) -> None:
+    server = api(replay_settings(replay.url, env="production", cors_origins="https://app.example"))
+    introspection = "{ __schema { queryType { name } } }"
+    async with httpx.AsyncClient() as client:
+        page = await client.get(f"{server.url}/graphql", headers={"accept": "text/html"})
+        anonymous = await gql(client, server.url, introspection)
+        admin = await gql(client, server.url, introspection, role="admin")
+        typo_read = await gql(client, server.url, '{ symbol(ticker: "BTC") { pric } }', role="read")
+        typo_admin = await gql(
+            client, server.url, '{ symbol(ticker: "BTC") { pric } }', role="admin"
+        )
+        mutation = await gql(client, server.url, RECORD)
+        allowed = await client.options(
+            f"{server.url}/graphql",
+            headers={"origin": "https://app.example", "access-control-request-method": "POST"},
+        )
+        other = await client.options(
+            f"{server.url}/graphql",
+            headers={"origin": "https://evil.example", "access-control-request-method": "POST"},
+        )
+        plain = await client.post(f"{server.url}/graphql", json={"query": "{ __typename }"})
+    assert page.status_code == 404  # no GraphiQL in production
+    assert _codes(anonymous) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert "introspection is disabled" in anonymous["errors"][0]["message"]
+    assert admin["data"] == {"__schema": {"queryType": {"name": "Query"}}}
+    assert "Did you mean" not in typo_read["errors"][0]["message"]
+    assert "Did you mean" in typo_admin["errors"][0]["message"]
+    assert _codes(mutation) == ["UNAUTHENTICATED"]
+    assert allowed.headers["access-control-allow-origin"] == "https://app.example"
+    assert "access-control-allow-origin" not in other.headers
+    assert plain.headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in plain.headers["content-security-policy"]
+    assert plain.headers["referrer-policy"] == "no-referrer"
+    assert "strict-transport-security" not in plain.headers  # not behind TLS
+    assert "server" not in plain.headers
+
+
+async def test_websocket_callers_present_their_key_in_connection_init(
+    api: Callable[..., ApiServer],
+) -> None:
+    server = api(anonymous_role="none")
+    url = "ws" + server.url.removeprefix("http") + "/graphql"
+    protocols = [Subprotocol("graphql-transport-ws")]
+
+    async def handshake(payload: dict[str, Any], origin: str | None = None) -> Any:
+        headers = {"origin": origin} if origin else {}
+        async with websockets.connect(
+            url, subprotocols=protocols, additional_headers=headers
+        ) as ws:
+            await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+            try:
+                return json.loads(await asyncio.wait_for(ws.recv(), 5))["type"]
+            except websockets.ConnectionClosed as closed:
+                return closed.rcvd.code if closed.rcvd else None
+
+    assert await handshake({}) == 4403
+    assert await handshake({"Authorization": "Bearer nope"}) == 4403
+    assert await handshake({"Authorization": f"Bearer {KEYS['read']}"}) == "connection_ack"
+    assert await handshake({"apiKey": KEYS["read"]}) == "connection_ack"
+    with pytest.raises(websockets.InvalidStatus):  # a page of a site not allowed
+        await handshake({"apiKey": KEYS["read"]}, origin="https://evil.example")
+    assert (
+        await handshake({"apiKey": KEYS["read"]}, origin="http://localhost:3000")
+        == "connection_ack"
+    )
+
+
+async def test_a_revoked_key_is_refused_on_another_instance_within_a_second(
+    replay: Replay, database: str, tmp_path: Path
+) -> None:
+    one, two = (
+        ApiServer(
+            replay_settings(
+                replay.url,
+                database_url=database,
+                anonymous_role="none",
+                history_outbox_path=str(tmp_path / f"outbox-{n}.jsonl"),  # one writer each
+            )
+        )
+        for n in (1, 2)
+    )
+    store = KeyStore(database)
+    one.start()
+    two.start()
+    try:
+        made = await store.create("dashboard", "read")
+        async with httpx.AsyncClient() as client:
+
+            async def status(server: ApiServer) -> int:
+                response = await client.post(
+                    f"{server.url}/graphql",
+                    json={"query": "{ __typename }"},
+                    headers=_bearer(made.key),
+                )
+                return response.status_code
+
+            assert [await status(one), await status(two)] == [200, 200]  # both now believe it
+            assert await store.revoke(made.record.id)
+            revoked_at = time.monotonic()
+            while await status(two) == 200:
+                assert time.monotonic() - revoked_at < 1.5
+                await asyncio.sleep(0.05)
+            refused_after = time.monotonic() - revoked_at
+            assert await status(one) == 401
+    finally:
+        await store.close()
+        one.stop()
+        two.stop()
+    assert refused_after <= 1.1, refused_after
+
+
+def test_keys_cli_shows_a_key_once_and_lists_without_it(database: str) -> None:
+    env = {**os.environ, "PERPGRAPH_DATABASE_URL": database}
+
+    def cli(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "graph.server.cli", "keys", *args],
+            cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        return done.stdout
+
+    created = cli("create", "--role", "write", "--name", "bot")
+    key = created.splitlines()[0]
+    ident = key.split("_")[1]
+    listed = cli("list")
+    revoked = cli("revoke", ident)
+    after = cli("list")
+    assert key.startswith("pgk_") and "not shown again" in created
+    assert ident in listed and "write" in listed and "live" in listed
+    assert key not in listed and key.split("_")[2] not in listed
+    assert revoked.strip() == f"revoked {ident}"
+    assert "revoked" in after.split(ident)[1].splitlines()[0]
+
+
+async def test_keys_never_show_in_logs_errors_or_metrics(
+    api: Callable[..., ApiServer],
+    caplog: pytest.LogCaptureFixture,
+    database: str,
+    replay: Replay,
+    tmp_path: Path,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    server = api(
+        replay_settings(
+            replay.url,
+            database_url=database,
+            anonymous_role="read",
+            history_outbox_path=str(tmp_path / "outbox.jsonl"),
+        )
+    )
+    store = KeyStore(database)
+    made = await store.create("secret-bearer", "admin")
+    await store.revoke(made.record.id)
+    await store.close()
+    bodies: list[str] = []
+    async with httpx.AsyncClient() as client:
+        for key in (
+            made.key,
+            KEYS["read"],
+            KEYS["admin"],
+            made.key + "x",
+            "pgk_000000000000_" + "A" * 43,
+        ):
+            for query in (PRICE, RECORD, "{ nope }"):
+                response = await client.post(
+                    f"{server.url}/graphql", json={"query": query}, headers=_bearer(key)
+                )
+                bodies.append(response.text + json.dumps(dict(response.headers)))
+        metrics = await client.get(f"{server.url}/metrics", headers=_bearer(KEYS["admin"]))
+    seen = "\n".join([*bodies, metrics.text, *(r.getMessage() for r in caplog.records)])
+    assert metrics.status_code == 200 and bodies
+    for key in (made.key, KEYS["read"], KEYS["admin"]):
+        secret = key.split("_")[-1] if key.startswith("pgk_") else key
+        assert secret not in seen
+
+
+async def test_a_spoofed_forwarded_for_is_not_another_caller(api: Callable[..., ApiServer]) -> None:
+    server = api(rate_limit_anonymous="2/minute")  # no trusted proxy configured
+    async with httpx.AsyncClient() as client:
+        statuses = [
+            (
+                await client.post(
+                    f"{server.url}/graphql",
+                    json={"query": "{ __typename }"},
+                    headers={"x-forwarded-for": f"203.0.113.{n}"},
+                )
+            ).status_code
+            for n in range(3)
+        ]
+    assert statuses == [200, 200, 429]
