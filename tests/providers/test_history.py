@@ -226,7 +226,10 @@ async def test_migrations_apply_once_and_are_idempotent(
     assert await migrate(DSN, server_settings=settings) == []
 
     ledger = await admin.fetch(f"SELECT version, name, applied_at FROM {schema}.schema_migrations")
-    assert [(r["version"], r["name"]) for r in ledger] == [("0001", "history"), ("0002", "api_keys")]
+    assert [(r["version"], r["name"]) for r in ledger] == [
+        ("0001", "history"),
+        ("0002", "api_keys"),
+    ]
     tables = await admin.fetch(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = $1", schema
     )
