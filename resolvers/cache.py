@@ -5,7 +5,8 @@ backend keeps them ``ttl + stale_if_error_s`` so that an expired value can still
 marked stale, when the upstream fails. The backend, built by ``graph.server.services``, is
 aiocache's in-memory cache by default and Redis when ``PERPGRAPH_REDIS_URL`` is set; with
 Redis, the single-flight lock is a Redis key too, so concurrent misses in several processes
-make one upstream call.
+make one upstream call. While Redis fails or hangs (``resolvers.outage``: 250 ms, then a
+breaker), an in-process backend answers instead and flights are this process's only.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from aiocache.base import BaseCache
 
 from providers.errors import ProviderBadData, ProviderError, ProviderUnavailable, SymbolNotServed
 from providers.metrics import Metrics
+from resolvers.outage import Outage
 
 T = TypeVar("T")
 log = logging.getLogger("perpgraph.cache")
@@ -82,8 +84,12 @@ class SharedCache:
         distributed: bool,
         flight_wait_s: float = 10.0,
         clock: Callable[[], float] = time.time,
+        fallback: BaseCache | None = None,
+        outage: Outage | None = None,
     ) -> None:
         self._backend = backend
+        self._fallback = fallback or backend  # used while Redis is away
+        self.outage = outage or Outage("Redis", log)  # one breaker for every use of Redis
         self._metrics = metrics
         self._stale_s = stale_if_error_s
         self._distributed = distributed
@@ -100,7 +106,14 @@ class SharedCache:
         """The Redis client behind the cache (``redis.asyncio.Redis``), or None in memory."""
         return self._redis
 
+    @property
+    def redis_away(self) -> bool:
+        """True while Redis is failing: the in-process fallback answers."""
+        return self._distributed and self.outage.away
+
     async def close(self) -> None:
+        if self._fallback is not self._backend:
+            await self._fallback.close()
         client = getattr(self._backend, "client", None)
         if client is None:
             await self._backend.close()
@@ -224,13 +237,21 @@ class SharedCache:
             self._last_backend_warning = now
             log.warning("cache backend %s failed: %s: %s", what, type(exc).__name__, exc)
 
+    async def _on_backend(self, op: Callable[[BaseCache], Awaitable[T]]) -> T:
+        """``op`` on Redis (bounded, behind the breaker) or on the in-process fallback."""
+        if not self._distributed:
+            return await op(self._backend)
+        return await self.outage.call(lambda: op(self._backend), lambda: op(self._fallback))
+
     async def _read(self, keys: Sequence[str]) -> dict[str, Entry]:
+        async def read(backend: BaseCache) -> list[Any]:
+            if len(keys) == 1:  # the hot path: one key, one GET
+                return [await backend.get(keys[0])]
+            return list(await backend.multi_get(list(keys)))
+
         try:
-            if len(keys) == 1:
-                value = await self._backend.get(keys[0])
-                return {keys[0]: value} if isinstance(value, Entry) else {}
-            values = await self._backend.multi_get(list(keys))
-        except Exception as exc:  # any backend failure (Redis down, timeouts) reads as a miss
+            values = await self._on_backend(read)
+        except Exception as exc:  # a backend failure reads as a miss
             self._backend_failed("read", exc)
             return {}
         return {k: v for k, v in zip(keys, values, strict=True) if isinstance(v, Entry)}
@@ -245,7 +266,9 @@ class SharedCache:
         if entries:
             keep = max(1, int(ttl_s + self._stale_s + 1))
             try:
-                await self._backend.multi_set(list(entries.items()), ttl=keep)
+                await self._on_backend(
+                    lambda backend: backend.multi_set(list(entries.items()), ttl=keep)
+                )
             except Exception as exc:  # the answer is still good for this request
                 self._backend_failed("write", exc)
         return entries
@@ -282,27 +305,29 @@ class SharedCache:
         missing: Sequence[str],
         flight_key: str,
     ) -> dict[str, Entry]:
-        if self._distributed:
+        if self._distributed and not self.outage.away:
             return await self._distributed_fetch(flight_key, ttl_s, fetch, missing)
         return await self._write(await fetch(missing), ttl_s, missing)
 
     async def _try_lock(self, lock_key: str, token: str) -> bool:
         """SET NX PX on Redis. When Redis fails, go ahead without the lock."""
-        try:
-            acquired = await self._redis.set(
-                lock_key, token, nx=True, px=int(self._flight_wait_s * 1000)
-            )
-        except Exception as exc:
-            self._backend_failed("lock", exc)
+
+        async def without() -> bool:
             return True
+
+        acquired = await self.outage.call(
+            lambda: self._redis.set(lock_key, token, nx=True, px=int(self._flight_wait_s * 1000)),
+            without,
+        )
         return bool(acquired)
 
     async def _unlock(self, lock_key: str, token: str) -> None:
         """Delete the lock only if it is still ours (it may have expired and been retaken)."""
-        try:
-            await self._redis.eval(_RELEASE, 1, lock_key, token)
-        except Exception as exc:
-            self._backend_failed("unlock", exc)
+
+        async def nothing() -> None:
+            return None
+
+        await self.outage.call(lambda: self._redis.eval(_RELEASE, 1, lock_key, token), nothing)
 
     async def _distributed_fetch(
         self,

@@ -7,6 +7,7 @@ Routes: ``/graphql`` (POST queries, GET GraphiQL, WebSocket), ``/healthz`` (proc
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import logging
@@ -16,7 +17,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from engine.signal import check_weights
 from graph.schema import build_schema
@@ -29,7 +30,7 @@ from graph.server.jobs.ingest import Ingest, feed_names
 from graph.server.response_cache import MemoryResponseStore, RedisResponseStore, ResponseStore
 from graph.server.services import open_access, open_services
 from graph.server.settings import Settings
-from graph.server.shedding import Slots
+from graph.server.shedding import ShedWhenFull, Slots
 from graph.server.subscriptions import SubscriptionServer
 from graph.server.view import PerpGraphQL
 from graph.server.web import Origins
@@ -97,7 +98,7 @@ def _response_store(settings: Settings, services: Services) -> ResponseStore | N
     return MemoryResponseStore(settings.response_cache_max_entries)
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None) -> ASGIApp:
     """The API. Everything with I/O is built in the lifespan and closed after it."""
     settings = settings or Settings()
     production = settings.env == "production"
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         private_role=Role.ADMIN if production else Role.NONE,
     )
     origins = Origins(settings)
+    slots = Slots(settings.max_in_flight, metrics)
     running = _Running()
 
     def on_request(status: int, seconds: float) -> None:
@@ -125,7 +127,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with (
             open_services(settings, metrics=metrics) as services,
-            open_access(settings) as access,
+            open_access(settings, services) as access,
             contextlib.AsyncExitStack() as jobs,  # stopped before the services close
         ):
             if services.bus is not None:  # liquidations arrive over Redis, from any ingest
@@ -147,7 +149,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 _response_store(settings, services),
                 auth=access.auth,
                 limiter=access.limiter,
-                slots=Slots(settings.max_in_flight, metrics),
+                redis_outage=services.cache.outage,
+                slots=slots,
                 origins=origins,
                 body_timeout_s=settings.body_timeout_s,
                 max_body_bytes=settings.max_body_bytes,
@@ -184,7 +187,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             return JSONResponse({"status": "starting"}, status_code=503)
         if services.cache.redis is not None:
             try:
-                await services.cache.redis.ping()
+                async with asyncio.timeout(0.25):  # a hung Redis must not hang the probe
+                    await services.cache.redis.ping()
             except Exception as exc:  # any failure means not ready; say which kind
                 return JSONResponse(
                     {"status": "redis unreachable", "error": type(exc).__name__}, status_code=503
@@ -206,7 +210,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return Response(metrics.render(), media_type="text/plain; version=0.0.4")
 
     graphql = _Deferred(running)
-    return Starlette(
+    app = Starlette(
         middleware=web.middleware(settings, origins),
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -217,6 +221,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         lifespan=lifespan,
     )
+    return ShedWhenFull(app, slots)  # outermost: refusing must cost almost nothing
 
 
 __all__ = ["create_app"]

@@ -33,6 +33,7 @@ from providers.http import collect_calls
 from resolvers.access import Caller
 from resolvers.errors import Refused
 from resolvers.loaders import RequestMeta
+from resolvers.outage import Outage
 
 log = logging.getLogger("perpgraph.endpoint")
 
@@ -77,8 +78,10 @@ class GraphQLEndpoint:
         origins: Origins | None = None,
         slots: Slots | None = None,
         body_timeout_s: float = 10.0,
+        redis_outage: Outage | None = None,
     ) -> None:
         self._origins = origins
+        self._store_outage = redis_outage or Outage("Redis", log)
         self._slots = slots
         self._body_timeout_s = body_timeout_s
         self._view = view
@@ -252,20 +255,24 @@ class GraphQLEndpoint:
         return captured.status
 
     async def _store_get(self, key: str) -> bytes | None:
-        """A response-cache failure (Redis down) is a miss: the query still runs."""
-        assert self._store is not None
-        try:
-            return await self._store.get(key)
-        except Exception as exc:
-            log.warning("response cache read failed: %s", type(exc).__name__)
-            return None
+        """A response-cache failure (Redis down or hung) is a miss: the query still runs."""
+        store = self._store
+        assert store is not None
+        if not getattr(store, "shared", False):
+            return await store.get(key)
+        return await self._store_outage.call(lambda: store.get(key), _nothing)
 
     async def _store_set(self, key: str, payload: bytes, ttl_s: float) -> None:
-        assert self._store is not None
-        try:
-            await self._store.set(key, payload, ttl_s)
-        except Exception as exc:
-            log.warning("response cache write failed: %s", type(exc).__name__)
+        store = self._store
+        assert store is not None
+        if not getattr(store, "shared", False):
+            await store.set(key, payload, ttl_s)
+            return
+        await self._store_outage.call(lambda: store.set(key, payload, ttl_s), _nothing)
+
+
+async def _nothing() -> None:
+    return None
 
 
 def _headers(scope: Scope) -> dict[str, str]:

@@ -5,14 +5,12 @@ request rate (``PERPGRAPH_RATE_LIMIT_<ROLE>``, e.g. ``600/minute``) and a budget
 points (``PERPGRAPH_COST_BUDGET_<ROLE>``): every request takes one request, every operation
 its static cost (``graph.guard.cost``) from the budget, before it runs. Sliding-window
 counters; in Redis when ``PERPGRAPH_REDIS_URL`` is set (every instance shares them), in
-memory otherwise. Redis is a helper here too: a Redis call that fails or takes longer than
-``REDIS_TIMEOUT_S`` falls back to the in-process counters until Redis answers again, and the
-outage is logged once per change of state.
+memory otherwise. Redis is a helper here too (``resolvers.outage``): a Redis call that fails
+or takes over 250 ms falls back to the in-process counters until Redis answers again.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import time
@@ -25,10 +23,9 @@ from redis.asyncio import ConnectionPool
 
 from resolvers.access import Caller, Role
 from resolvers.errors import Refused
+from resolvers.outage import TIMEOUT_S, Outage
 
 log = logging.getLogger("perpgraph.ratelimit")
-REDIS_TIMEOUT_S = 0.25
-RETRY_REDIS_S = 5.0  # after a failure, the in-process counters for this long
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,14 +51,20 @@ class Throttle:
 
 
 class RateLimiter:
-    def __init__(self, per_role: dict[Role, Limits], redis_url: str | None, namespace: str) -> None:
+    def __init__(
+        self,
+        per_role: dict[Role, Limits],
+        redis_url: str | None,
+        namespace: str,
+        outage: Outage | None = None,
+    ) -> None:
         self._per_role = per_role
         self._memory = SlidingWindowCounterRateLimiter(MemoryStorage())
         self._shared: SlidingWindowCounterRateLimiter | None = None
         self._pool: ConnectionPool | None = None
         if redis_url is not None:
             self._pool = ConnectionPool.from_url(
-                redis_url, socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S
+                redis_url, socket_timeout=TIMEOUT_S, socket_connect_timeout=TIMEOUT_S
             )  # ours, so that it is closed with the server
             storage: Storage = RedisStorage(
                 "async+" + redis_url,
@@ -70,7 +73,7 @@ class RateLimiter:
                 connection_pool=self._pool,  # type: ignore[arg-type]  # typed as str options
             )
             self._shared = SlidingWindowCounterRateLimiter(storage)
-        self._redis_down_until = 0.0
+        self._outage = outage or Outage("Redis", log)
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -110,25 +113,14 @@ class RateLimiter:
     async def _hit(
         self, item: limits.RateLimitItem, identity: str, cost: int
     ) -> tuple[bool, limits.WindowStats]:
-        limiter = self._memory
-        if self._shared is not None and time.monotonic() >= self._redis_down_until:
-            try:
-                async with asyncio.timeout(REDIS_TIMEOUT_S):
-                    allowed = await self._shared.hit(item, identity, cost=cost)
-                    stats = await self._shared.get_window_stats(item, identity)
-            except Exception as exc:  # Redis away or slow: the in-process counters answer
-                if self._redis_down_until == 0.0:
-                    log.warning(
-                        "rate limits: Redis failed (%s); counting in memory", type(exc).__name__
-                    )
-                self._redis_down_until = time.monotonic() + RETRY_REDIS_S
-            else:
-                if self._redis_down_until:
-                    log.warning("rate limits: Redis answers again; counting in Redis")
-                    self._redis_down_until = 0.0
-                return allowed, stats
-        allowed = await limiter.hit(item, identity, cost=cost)
-        return allowed, await limiter.get_window_stats(item, identity)
+        async def on(limiter: SlidingWindowCounterRateLimiter) -> tuple[bool, limits.WindowStats]:
+            allowed = await limiter.hit(item, identity, cost=cost)
+            return allowed, await limiter.get_window_stats(item, identity)
+
+        shared = self._shared
+        if shared is None:
+            return await on(self._memory)
+        return await self._outage.call(lambda: on(shared), lambda: on(self._memory))
 
 
 def _per(item: limits.RateLimitItem) -> str:

@@ -65,6 +65,8 @@ class ResponseStore(Protocol):
 class MemoryResponseStore:
     """Bounded LRU of (expires_at, bytes)."""
 
+    shared = False
+
     def __init__(self, max_entries: int, clock: Callable[[], float] = time.monotonic) -> None:
         self._items: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._max = max_entries
@@ -89,6 +91,8 @@ class MemoryResponseStore:
 
 class RedisResponseStore:
     """The same on Redis, so every API instance reuses it. Millisecond TTLs (PX)."""
+
+    shared = True  # its calls go through the endpoint's Redis breaker
 
     def __init__(self, client: Redis, namespace: str) -> None:
         self._client = client

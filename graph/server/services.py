@@ -224,6 +224,8 @@ async def open_services(
             stale_if_error_s=settings.stale_if_error_s,
             distributed=redis_url is not None,
             flight_wait_s=settings.single_flight_wait_s,
+            # answers while Redis is away (each process on its own until it is back)
+            fallback=build_backend(None, settings.cache_namespace) if redis_url else None,
         )
         stack.push_async_callback(cache.close)
         http = UpstreamHttp(client, metrics, policies(settings))
@@ -273,7 +275,11 @@ async def open_services(
                 account_risk_pct=settings.verdict_account_risk_pct,
             ),
             hub=LiquidationHub(metrics, queue_size=settings.subscriber_queue_size),
-            bus=LiquidationBus(cache.redis, settings.cache_namespace) if redis_url else None,
+            bus=(
+                LiquidationBus(cache.redis, settings.cache_namespace, outage=cache.outage)
+                if redis_url
+                else None
+            ),
             signal_updates=SignalUpdateFeed(
                 compute, settings.signal_update_interval_s, settings.signal_update_band_points
             ),
@@ -296,16 +302,19 @@ class Access:
 
 
 @contextlib.asynccontextmanager
-async def open_access(settings: Settings) -> AsyncIterator[Access]:
+async def open_access(settings: Settings, services: Services) -> AsyncIterator[Access]:
     """The authenticator (over the key table when PostgreSQL is configured) and the rate
-    limiter (over Redis when configured), closed on exit."""
+    limiter (over Redis when configured, behind the services' Redis breaker), closed on exit."""
     store = None
     if settings.database_url is not None:
         store = KeyStore(settings.database_url.get_secret_value())
     rates = {n: getattr(settings, f"rate_limit_{n}") for n in ROLE_LIMITS}
     budgets = {n: getattr(settings, f"cost_budget_{n}") for n in ROLE_LIMITS}
     limiter = RateLimiter(
-        from_settings(rates, budgets), _key(settings.redis_url), settings.cache_namespace
+        from_settings(rates, budgets),
+        _key(settings.redis_url),
+        settings.cache_namespace,
+        outage=services.cache.outage,
     )
     try:
         yield Access(

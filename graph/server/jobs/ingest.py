@@ -82,6 +82,7 @@ class Ingest:
         self._settings = settings
         self._services = services
         self._tasks: list[asyncio.Task[None]] = []
+        self._outage = services.cache.outage
 
     async def start(self) -> None:
         names = feed_names(self._settings)
@@ -94,17 +95,26 @@ class Ingest:
             )
         started_ms = int(time.time() * 1000)
         bus, hub = self._services.bus, self._services.hub
+        hub.feeds, hub.started_ms = names, started_ms  # this process's own, whatever Redis does
         if bus is not None:
-            await bus.mark_started(names, started_ms)
-        else:
-            hub.feeds, hub.started_ms = names, started_ms
+            try:
+                await bus.mark_started(names, started_ms)
+            except Exception as exc:  # Redis down at start-up: serve, and publish locally
+                self._outage.failed(exc)
         log.info("liquidation ingest running", extra={"feeds": list(names)})
 
     async def _publish(self, event: Liquidation) -> None:
-        if self._services.bus is not None:
-            await self._services.bus.publish(event)
-        else:
-            self._services.hub.publish(event)
+        """To every instance over Redis; while Redis is away, to this process's subscribers
+        (the other instances miss those events: counted in the log's outage lines)."""
+        bus, hub = self._services.bus, self._services.hub
+        if bus is None:
+            hub.publish(event)
+            return
+
+        async def locally() -> None:
+            hub.publish(event)
+
+        await self._outage.call(lambda: bus.publish(event), locally)
 
     async def stop(self) -> None:
         for task in self._tasks:
