@@ -109,9 +109,10 @@ def _as_validation_error(error: GraphQLError) -> GraphQLError:
     literal's coercion raised inside (an Int of 5,000 digits raises Python's ValueError)."""
     if error.original_error is None:
         return error
-    return GraphQLError(
-        error.message, nodes=error.nodes, source=error.source, positions=error.positions
-    )
+    message = error.message
+    if isinstance(error.original_error, ValueError) and "digits" in str(error.original_error):
+        message = "Expected a number, found one too long to read (over 4,300 digits)."
+    return GraphQLError(message, nodes=error.nodes, source=error.source, positions=error.positions)
 
 
 class DocumentGuard(SchemaExtension):

@@ -55,8 +55,8 @@ class AdxType:
 
 @strawberry.type(
     name="Trend",
-    description="EMA alignment and the high/low structure of the last 3 windows of 10 candles "
-    "(engine.indicators.trend); null fields: too few candles.",
+    description="EMA alignment and the high/low structure of the last 3 windows of 10 candles; "
+    "null fields: too few candles.",
 )
 class TrendType:
     ema_alignment: ind.Alignment | None

@@ -75,7 +75,7 @@ class VoteType:
 @strawberry.type(
     name="ScalpingSummary",
     description="Bias, key levels and a one-line read from the layers selected beside the "
-    "summary on this snapshot (rules and weights in engine/scalping.py).",
+    "summary on this snapshot.",
 )
 class ScalpingSummaryType:
     bias: Direction

@@ -194,7 +194,7 @@ class SmcSummaryType:
 
 @strawberry.type(
     name="SmcTimeframe",
-    description="SMC of one interval's candles (engine.smc). Lists are the newest `last` "
+    description="SMC of one interval's candles. Lists are the newest `last` "
     "entries (1..1500), oldest first; null with BAD_LIMIT for another `last`.",
 )
 class SmcTimeframeType(MarketData):
@@ -261,8 +261,8 @@ class SmcTimeframeType(MarketData):
 
 @strawberry.type(
     name="Smc",
-    description="Smart Money Concepts over one or several intervals, with a combined bias "
-    "(engine.smc.combine_timeframes): the n-th shortest interval weighs n.",
+    description="Smart Money Concepts over one or several intervals, with a combined bias: "
+    "the n-th shortest interval weighs n.",
 )
 class SmcType:
     bias: smc_engine.Bias = strawberry.field(description="The sign of the score.")

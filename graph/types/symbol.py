@@ -284,7 +284,7 @@ class SymbolType:
     @strawberry.field(
         description="Smart Money Concepts (swings, BOS/CHOCH, fair value gaps, equal highs/lows, "
         "order blocks) of `interval`, or of each of `intervals` (up to 5, fetched concurrently; "
-        "`interval` is then ignored) with a combined bias. Definitions: engine.smc."
+        "`interval` is then ignored) with a combined bias."
     )
     async def smc(
         self,
