@@ -105,6 +105,7 @@ class Refused(RequestError):
         self.code = code
         self.retry_after_s = retry_after_s
         self.details = dict(details or {})
+        self.headers: dict[str, str] = {}  # HTTP headers its answer carries (RateLimit-*)
 
 
 class FallbackExhausted(ProviderError):

@@ -16,9 +16,14 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
 T = TypeVar("T")
 TIMEOUT_S = 0.25
 RETRY_S = 5.0
+# what says Redis is away (refused, dropped, hung), as against an error of the call itself
+UNREACHABLE = (RedisConnectionError, RedisTimeoutError, TimeoutError, OSError)
 
 
 class Outage:
@@ -37,6 +42,7 @@ class Outage:
         self._retry_s = retry_s
         self._clock = clock
         self._until = 0.0  # the breaker is open until then (0: Redis is believed up)
+        self._opened_at = 0.0
 
     @property
     def away(self) -> bool:
@@ -46,31 +52,38 @@ class Outage:
     async def call(
         self, redis: Callable[[], Awaitable[T]], fallback: Callable[[], Awaitable[T]]
     ) -> T:
-        """``redis()`` within the timeout, else (and while the breaker is open) ``fallback()``."""
+        """``redis()`` within the timeout, else (and while the breaker is open) ``fallback()``.
+        Only a refused, dropped or late connection counts as an outage; another error (a
+        value that no longer unpickles) is the caller's to handle."""
         if self.away:
             return await fallback()
+        started = self._clock()
         try:
             async with asyncio.timeout(self._timeout_s):
                 result = await redis()
-        except Exception as exc:  # refused, dropped, hung: Redis is away for now
+        except UNREACHABLE as exc:
             self.failed(exc)
             return await fallback()
-        self.succeeded()
+        self.succeeded(started)
         return result
 
     def failed(self, exc: BaseException) -> None:
+        now = self._clock()
         if self._until == 0.0:
             self._log.warning(
                 "%s failed (%s): the in-process fallbacks answer until it is back",
                 self._what,
                 type(exc).__name__,
             )
-        self._until = self._clock() + self._retry_s
+            self._opened_at = now
+        self._until = now + self._retry_s
 
-    def succeeded(self) -> None:
-        if self._until != 0.0:
+    def succeeded(self, started: float | None = None) -> None:
+        """Redis answered. A call that started before the breaker opened says nothing
+        about Redis now, and leaves it open."""
+        if self._until != 0.0 and (started is None or started >= self._opened_at):
             self._log.warning("%s answers again", self._what)
             self._until = 0.0
 
 
-__all__ = ["RETRY_S", "TIMEOUT_S", "Outage"]
+__all__ = ["RETRY_S", "TIMEOUT_S", "UNREACHABLE", "Outage"]

@@ -141,6 +141,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
                 services,
                 deadline_s=settings.request_timeout_s,
                 max_cost=settings.max_cost,
+                private_role=Role.ADMIN if production else Role.NONE,
                 schema=schema,
                 graphql_ide="graphiql" if settings.graphiql and not production else None,
             )  # WebSockets are served by SubscriptionServer below, with the limits
@@ -164,6 +165,8 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
                     view.subscription_context,
                     metrics,
                     authenticate=access.auth.caller,
+                    limiter=access.limiter,
+                    key_cache_s=settings.key_cache_s,
                     max_message_bytes=settings.max_body_bytes,
                     max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
                     connection_init_timeout_s=settings.connection_init_timeout_s,

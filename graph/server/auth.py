@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hmac
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 
 from providers.errors import ProviderError
@@ -77,9 +78,8 @@ class Authenticator:
         self._store = store
         self._cache_s = cache_s
         self._clock = clock
-        self._believed: dict[
-            str, tuple[float, Role | None, bytes]
-        ] = {}  # id -> (until, role, digest)
+        # id -> (believed until, role or None for unknown/revoked, digest), least recent first
+        self._believed: OrderedDict[str, tuple[float, Role | None, bytes]] = OrderedDict()
 
     @property
     def has_keys(self) -> bool:
@@ -91,9 +91,9 @@ class Authenticator:
                 raise unauthenticated("this API needs a key: send Authorization: Bearer <key>")
             return Caller(self._anonymous, None, address)
         given = digest(key)
-        for known, (role, _) in self._static.items():
+        for index, (known, (role, name)) in enumerate(self._static.items()):
             if hmac.compare_digest(known, given):
-                return Caller(role, f"static:{known[:6].hex()}", address)
+                return Caller(role, f"static:{index}:{name}", address)
         ident = key_id(key)
         if ident is None or self._store is None:
             raise unauthenticated("the API key is not valid")
@@ -124,8 +124,9 @@ class Authenticator:
                 if found is not None and found[0].revoked_at is None:
                     live, stored = Role[found[0].role.upper()], found[1]
                 self._believed[ident] = (now + self._cache_s, live, stored)
+                self._believed.move_to_end(ident)  # least recently checked first out
                 if len(self._believed) > 10_000:  # unknown ids cannot grow it without bound
-                    self._believed.pop(next(iter(self._believed)))
+                    self._believed.popitem(last=False)
             believed = self._believed[ident]
         _, role, stored = believed
         if role is None or not hmac.compare_digest(stored, given):

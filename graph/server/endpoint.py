@@ -41,9 +41,9 @@ MIN_CACHE_S = 0.05
 REFUSAL_STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "RATE_LIMITED": 429}
 
 
-def refusal_response(refused: Refused, headers: dict[str, str] | None = None) -> Response:
-    """A refusal before GraphQL runs, with its HTTP status and Retry-After."""
-    headers = dict(headers or {})
+def refusal_response(refused: Refused) -> Response:
+    """A refusal before GraphQL runs, with its HTTP status, Retry-After and own headers."""
+    headers = dict(refused.headers)
     if refused.retry_after_s is not None:
         headers["retry-after"] = str(max(1, round(refused.retry_after_s)))
         refused.details.setdefault("retryAfter", refused.retry_after_s)
@@ -111,8 +111,16 @@ class GraphQLEndpoint:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> int:
         headers = _headers(scope)
+        key, address = presented_key(headers), _address(scope)
         try:
-            caller = await self._auth.caller(presented_key(headers), _address(scope))
+            if key is not None:
+                await self._limiter.may_present_key(address)
+            try:
+                caller = await self._auth.caller(key, address)
+            except Refused as refused:
+                if key is not None and refused.code == "UNAUTHENTICATED":
+                    await self._limiter.bad_key(address)
+                raise
             limit_headers = await self._limiter.admit(caller)
         except Refused as refused:
             response = refusal_response(refused)
@@ -156,6 +164,8 @@ class GraphQLEndpoint:
         try:
             throttle = await self._limiter.charge(caller, cost)
         except Refused as refused:
+            if refused.code != "RATE_LIMITED":  # over the whole budget: a GraphQL error
+                raise
             meta.status = 429
             if refused.retry_after_s is not None:
                 meta.headers["retry-after"] = str(max(1, round(refused.retry_after_s)))

@@ -26,6 +26,7 @@ from resolvers.errors import Refused
 from resolvers.outage import TIMEOUT_S, Outage
 
 log = logging.getLogger("perpgraph.ratelimit")
+BAD_KEYS = limits.parse("30/minute")  # keys that were not valid, per client address
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,23 +91,55 @@ class RateLimiter:
         allowed, stats = await self._hit(item, caller.identity, 1)
         headers = _headers(item, stats)
         if not allowed:
-            raise _limited(
+            refused = _limited(
                 f"more than {item.amount} requests per {_per(item)} from this caller", stats
             )
+            refused.headers = headers
+            raise refused
         return headers
+
+    async def may_present_key(self, address: str) -> None:
+        """RATE_LIMITED when ``address`` presented more than ``BAD_KEYS`` keys that were not
+        valid this minute: guessing costs the guesser, not the key table."""
+        item, identity = BAD_KEYS, f"bad-key:{address}"
+
+        async def on(limiter: SlidingWindowCounterRateLimiter) -> limits.WindowStats:
+            return await limiter.get_window_stats(item, identity)
+
+        shared = self._shared
+        stats = await (
+            on(self._memory)
+            if shared is None
+            else self._outage.call(lambda: on(shared), lambda: on(self._memory))
+        )
+        if stats.remaining <= 0:
+            raise _limited(f"more than {item.amount} keys that were not valid per minute", stats)
+
+    async def bad_key(self, address: str) -> None:
+        await self._hit(BAD_KEYS, f"bad-key:{address}", 1)
 
     async def charge(self, caller: Caller, cost: int) -> Throttle:
         """Take ``cost`` points of ``caller``'s budget; RATE_LIMITED (with the budget left)
         when the budget cannot cover it."""
         item = self._limits(caller).cost
+        restore = item.amount / item.get_expiry()
+        if cost > item.amount:  # no wait would ever let it through
+            raise Refused(
+                "QUERY_TOO_COSTLY",
+                f"this operation costs {cost} points, more than this caller's whole budget of"
+                f" {item.amount} per {_per(item)}",
+                details={"cost": {"requested": cost, "maximum": item.amount}},
+            )
         allowed, stats = await self._hit(item, caller.identity, max(cost, 0))
-        throttle = Throttle(item.amount, stats.remaining, item.amount / item.get_expiry())
+        throttle = Throttle(item.amount, stats.remaining, restore)
         if not allowed:
-            raise _limited(
+            wait = max(1, math.ceil((cost - stats.remaining) / restore))  # until enough is back
+            raise Refused(
+                "RATE_LIMITED",
                 f"this operation costs {cost} points and {stats.remaining} of this caller's"
                 f" {item.amount} per {_per(item)} are left",
-                stats,
-                {"cost": {"requested": cost, "throttleStatus": throttle.as_json()}},
+                retry_after_s=float(wait),
+                details={"cost": {"requested": cost, "throttleStatus": throttle.as_json()}},
             )
         return throttle
 

@@ -29,14 +29,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationDefinitionNode, OperationType
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
-from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
 from graph.errors import log_errors, present
+from graph.guard.extension import parse_unlinked
+from graph.server.ratelimit import RateLimiter
 from providers.metrics import Metrics
 from resolvers.access import Caller
 from resolvers.errors import Refused
@@ -114,10 +115,12 @@ class SubscriptionServer:
     def __init__(
         self,
         schema: strawberry.Schema,
-        make_context: Callable[[Caller], Any],
+        make_context: Callable[..., Any],
         metrics: Metrics,
         *,
         authenticate: Callable[[str | None, str], Awaitable[Caller]],
+        limiter: RateLimiter | None = None,
+        key_cache_s: float = 1.0,
         max_subscriptions_per_connection: int,
         connection_init_timeout_s: float,
         queue_size: int,
@@ -126,6 +129,8 @@ class SubscriptionServer:
         self._schema = schema
         self._make_context = make_context
         self._authenticate = authenticate
+        self._limiter = limiter
+        self._key_cache_s = key_cache_s
         self._max_message_bytes = max_message_bytes
         self._metrics = metrics
         self._max_subs = max_subscriptions_per_connection
@@ -182,14 +187,6 @@ class SubscriptionServer:
             await self._stream_group(group, query, variables, op, caller)
         except asyncio.CancelledError:
             raise
-        except (InvalidOperationTypeError, CannotGetOperationTypeError) as exc:
-            reason = (
-                "only subscriptions run over this WebSocket: send queries and mutations by POST"
-                if isinstance(exc, InvalidOperationTypeError)
-                else exc.as_http_error_reason()
-            )
-            refused = [{"message": reason, "extensions": {"code": "BAD_REQUEST"}}]
-            self._end(group, lambda m: m.error(refused))
         except Exception as exc:  # a bug: tell the members, log it whole, free the group
             log.error("subscription group failed", exc_info=exc)
             internal = [{"message": "Internal server error", "extensions": {"code": "INTERNAL"}}]
@@ -203,7 +200,13 @@ class SubscriptionServer:
         op: str | None,
         caller: Caller,
     ) -> None:
-        context = self._make_context(caller)
+        limiter = self._limiter
+
+        async def charge(cost: int) -> dict[str, float]:
+            assert limiter is not None
+            return (await limiter.charge(caller, cost)).as_json()
+
+        context = self._make_context(caller, charge if limiter is not None else None)
         result = await self._schema.subscribe(query, variables or None, context, None, op)
         if isinstance(result, PreExecutionError):
             if result.errors:
@@ -247,15 +250,20 @@ class _Connection:
         self.members: dict[str, Member] = {}
         self.outbox = Outbox(ws, server._queue_size, self._dropped)
         self.caller: Caller | None = None
+        self.key: str | None = None
+        self.address = str((ws.client or ("unknown", 0))[0])
 
     def _dropped(self) -> None:
         self.server._metrics.hub_dropped.labels("frames").inc()
 
     async def run(self) -> None:
         sender = asyncio.create_task(self.outbox.run())
+        rechecks: asyncio.Task[None] | None = None
         try:
             if not await self._handshake():
                 return
+            if self.key is not None:
+                rechecks = asyncio.create_task(self._recheck_key())
             while True:
                 message = await self._receive()
                 if message is None or not await self._handle(message):
@@ -263,6 +271,8 @@ class _Connection:
         except (WebSocketDisconnect, RuntimeError, json.JSONDecodeError, KeyError, TypeError):
             pass
         finally:
+            if rechecks is not None:
+                rechecks.cancel()
             for member in self.members.values():
                 self.server.leave(member)
             sender.cancel()
@@ -294,15 +304,28 @@ class _Connection:
             await self.ws.close(4400, "Expected connection_init")
             return False
         payload = message.get("payload")
-        key = _presented(payload if isinstance(payload, dict) else {})
-        address = str((self.ws.client or ("unknown", 0))[0])
+        self.key = _presented(payload if isinstance(payload, dict) else {})
         try:
-            self.caller = await self.server._authenticate(key, address)
+            self.caller = await self.server._authenticate(self.key, self.address)
         except Refused as refused:
-            await self.ws.close(4403, refused.message[:120])
+            # 1013 "try again later" when keys cannot be checked: the key may well be good
+            code = 1013 if refused.code == "KEYS_UNAVAILABLE" else 4403
+            await self.ws.close(code, refused.message[:120])
             return False
         await self.ws.send_text('{"type":"connection_ack"}')
         return True
+
+    async def _recheck_key(self) -> None:
+        """A key revoked while its socket is open: the socket closes (4403) as soon as the
+        key is refused again, within ``PERPGRAPH_KEY_CACHE_S``."""
+        while True:
+            await asyncio.sleep(self.server._key_cache_s)
+            try:
+                await self.server._authenticate(self.key, self.address)
+            except Refused as refused:
+                if refused.code == "UNAUTHENTICATED":
+                    await self.ws.close(4403, "the API key was revoked")
+                    return
 
     async def _handle(self, message: Any) -> bool:
         if not isinstance(message, dict):
@@ -360,8 +383,34 @@ class _Connection:
             self.outbox.put(member.error(bad))
             return
         assert self.caller is not None  # the handshake decided it
+        if _operation_kind(query, op) not in (None, OperationType.SUBSCRIPTION):
+            only = {"message": "only subscriptions run over this WebSocket: send queries and"
+                    " mutations by POST", "extensions": {"code": "BAD_REQUEST"}}  # fmt: skip
+            self.outbox.put(member.error([only]))
+            return
+        if self.server._limiter is not None:
+            try:
+                await self.server._limiter.admit(self.caller)
+            except Refused as refused:
+                limited = {"message": refused.message,
+                           "extensions": {"code": refused.code, "retryAfter": refused.retry_after_s}}  # fmt: skip
+                self.outbox.put(member.error([limited]))
+                return
         self.members[op_id] = member
         self.server.join(member, query, variables, op, self.caller)
+
+
+def _operation_kind(query: str, name: str | None) -> OperationType | None:
+    """The type of the operation ``query`` would run; None when that is not known yet (a
+    parse error, an unknown name: the group reports those in GraphQL's words)."""
+    try:
+        document = parse_unlinked(query, max_tokens=100_000)
+    except GraphQLError:
+        return None
+    ops = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if name is not None:
+        ops = [o for o in ops if o.name is not None and o.name.value == name]
+    return ops[0].operation if len(ops) == 1 else None
 
 
 def _presented(payload: dict[str, Any]) -> str | None:

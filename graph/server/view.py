@@ -9,6 +9,8 @@ the debug header, the upstream calls) to the answer.
 from __future__ import annotations
 
 import asyncio
+import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from graphql import GraphQLError
@@ -30,6 +32,7 @@ from resolvers.loaders import RequestMeta
 from resolvers.services import Services
 
 META_KEY = "perpgraph.meta"
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?$")
 DEBUG_HEADER = "x-perpgraph-debug"
 
 
@@ -58,10 +61,17 @@ def _meta(request: Request | WebSocket) -> RequestMeta:
 
 class PerpGraphQL(GraphQL[Context, None]):
     def __init__(
-        self, services: Services, *, deadline_s: float = 20.0, max_cost: int = 1000, **kwargs: Any
+        self,
+        services: Services,
+        *,
+        deadline_s: float = 20.0,
+        max_cost: int = 1000,
+        private_role: Role = Role.NONE,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.services = services
+        self._private_role = private_role  # field suggestions need it (production: admin)
         self._deadline_s = deadline_s
         self.max_cost = max_cost
 
@@ -70,9 +80,12 @@ class PerpGraphQL(GraphQL[Context, None]):
         debug = wants_debug(meta, request.headers.get(DEBUG_HEADER))
         return fresh_context(self.services, meta, debug=debug)
 
-    def subscription_context(self, caller: Caller) -> Context:
-        """A context of its own for each subscription of a WebSocket, for its caller."""
-        return fresh_context(self.services, RequestMeta(caller=caller))
+    def subscription_context(
+        self, caller: Caller, charge: Callable[[int], Awaitable[dict[str, float]]] | None = None
+    ) -> Context:
+        """A context of its own for each subscription of a WebSocket, for its caller (whose
+        budget ``charge`` takes the subscription's cost from)."""
+        return fresh_context(self.services, RequestMeta(caller=caller, charge=charge))
 
     async def execute_single(
         self,
@@ -120,6 +133,10 @@ class PerpGraphQL(GraphQL[Context, None]):
             result.errors = [present(e) for e in result.errors]
         data = await super().process_result(request, result)
         meta = _meta(request)
+        if meta.caller is not None and meta.caller.role < self._private_role:
+            for error in data.get("errors") or []:  # variables' errors suggest names too
+                if isinstance(error, dict) and isinstance(error.get("message"), str):
+                    error["message"] = _SUGGESTION.sub("", error["message"])
         extensions = dict(data.get("extensions") or {})
         if meta.cost is not None:
             cost: dict[str, Any] = {

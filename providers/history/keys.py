@@ -14,6 +14,7 @@ whole key; a fast digest is the right one here because the key is random, not a 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import secrets
@@ -68,6 +69,7 @@ class KeyStore:
         self._server_settings = dict(server_settings or {})
         self._timeout_s = timeout_s
         self._pool: asyncpg.Pool | None = None
+        self._opening = asyncio.Lock()  # one migration and one pool, however many ask at once
 
     def __repr__(self) -> str:
         return "KeyStore(<dsn hidden>)"
@@ -114,22 +116,27 @@ class KeyStore:
         return row is not None
 
     async def _pool_ready(self) -> asyncpg.Pool:
-        if self._pool is None:
-            await migrate(self._dsn, server_settings=self._server_settings)
-            self._pool = await asyncpg.create_pool(
-                self._dsn,
-                min_size=0,
-                max_size=2,
-                timeout=self._timeout_s,
-                command_timeout=self._timeout_s,
-                server_settings=self._server_settings,
-            )
+        async with self._opening:
+            if self._pool is None:
+                await migrate(self._dsn, server_settings=self._server_settings)
+                self._pool = await self._create_pool()
         return self._pool
+
+    async def _create_pool(self) -> asyncpg.Pool:
+        return await asyncpg.create_pool(
+            self._dsn,
+            min_size=0,
+            max_size=2,
+            timeout=self._timeout_s,
+            command_timeout=self._timeout_s,
+            server_settings=self._server_settings,
+        )
 
     async def _fetch(self, sql: str, *args: Any) -> list[Any]:
         try:
             pool = await self._pool_ready()
-            return list(await pool.fetch(sql, *args))
+            async with pool.acquire(timeout=self._timeout_s) as conn:  # no unbounded queue
+                return list(await conn.fetch(sql, *args))
         except Exception as exc:
             if is_unavailable(exc):
                 raise unavailable(exc, "api_keys") from exc

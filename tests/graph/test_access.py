@@ -127,6 +127,9 @@ async def test_the_cost_budget_is_spent_by_what_operations_cost(
     assert throttle["currentlyAvailable"] == 30 - cost["requested"]
     assert throttle["restoreRate"] == 0.5  # 30 points a minute
     assert second.status_code == 429
+    # until enough points are back for the whole operation, at 0.5 points a second
+    left = 30 - cost["requested"]
+    assert int(second.headers["retry-after"]) == -(-(cost["requested"] - left) // 0.5)
     error = second.json()["errors"][0]
     assert error["extensions"]["code"] == "RATE_LIMITED"
     assert error["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"] < cost["requested"]
@@ -335,3 +338,93 @@ async def test_a_spoofed_forwarded_for_is_not_another_caller(api: Callable[..., 
             for n in range(3)
         ]
     assert statuses == [200, 200, 429]
+
+
+async def test_an_operation_over_the_whole_budget_is_too_costly_not_rate_limited(
+    api: Callable[..., ApiServer],
+) -> None:
+    server = api(cost_budget_anonymous="10/minute", response_cache=False)
+    async with httpx.AsyncClient() as client:
+        result = await gql(client, server.url, '{ signal(ticker: "BTC") { score } }')
+    assert _codes(result) == ["QUERY_TOO_COSTLY"]  # no wait would ever let it through
+
+
+async def test_guessing_keys_is_limited_per_address(api: Callable[..., ApiServer]) -> None:
+    server = api()
+    async with httpx.AsyncClient() as client:
+        statuses = [
+            (
+                await client.post(
+                    f"{server.url}/graphql",
+                    json={"query": "{ __typename }"},
+                    headers=_bearer(f"pgk_{n:012x}_" + "A" * 43),
+                )
+            ).status_code
+            for n in range(32)
+        ]
+        good = await client.post(
+            f"{server.url}/graphql", json={"query": "{ __typename }"}, headers=_bearer(KEYS["read"])
+        )
+    assert statuses[:30] == [401] * 30
+    assert statuses[30:] == [429, 429]  # the key table is not asked any more
+    # for the rest of the minute this address presents no key at all, good ones included
+    assert good.status_code == 429
+
+
+async def test_websocket_subscribes_are_rate_limited_and_only_subscriptions(
+    api: Callable[..., ApiServer],
+) -> None:
+    server = api(rate_limit_anonymous="2/minute")
+    url = "ws" + server.url.removeprefix("http") + "/graphql"
+    async with websockets.connect(url, subprotocols=[Subprotocol("graphql-transport-ws")]) as ws:
+        await ws.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        for n, query in enumerate(
+            ["mutation { __typename }", "subscription { liquidations { price } }",
+             "subscription { liquidations { venue } }", "subscription { liquidations { side } }"]
+        ):  # fmt: skip
+            await ws.send(
+                json.dumps({"id": str(n), "type": "subscribe", "payload": {"query": query}})
+            )
+        errors: dict[str, str] = {}
+        async with asyncio.timeout(5):
+            while not {"0", "3"} <= set(errors):
+                message = json.loads(await ws.recv())
+                if message["type"] == "error":
+                    errors[message["id"]] = message["payload"][0]["extensions"]["code"]
+    assert errors["0"] == "BAD_REQUEST"  # not INTERNAL: queries and mutations go by POST
+    assert errors["3"] == "RATE_LIMITED"  # the third subscribe of a 2-a-minute caller
+    assert "1" not in errors and "2" not in errors  # admitted (they end: no ingest here)
+
+
+async def test_a_revoked_key_closes_its_open_websocket(
+    replay: Replay, database: str, tmp_path: Path
+) -> None:
+    server = ApiServer(
+        replay_settings(
+            replay.url,
+            database_url=database,
+            anonymous_role="none",
+            history_outbox_path=str(tmp_path / "outbox.jsonl"),
+        )
+    )
+    server.start()
+    store = KeyStore(database)
+    try:
+        made = await store.create("socket", "read")
+        url = "ws" + server.url.removeprefix("http") + "/graphql"
+        async with websockets.connect(
+            url, subprotocols=[Subprotocol("graphql-transport-ws")]
+        ) as ws:
+            await ws.send(json.dumps({"type": "connection_init", "payload": {"apiKey": made.key}}))
+            assert json.loads(await ws.recv())["type"] == "connection_ack"
+            assert await store.revoke(made.record.id)
+            revoked_at = time.monotonic()
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 5)
+            took = time.monotonic() - revoked_at
+    finally:
+        await store.close()
+        server.stop()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+    assert took < 2.5  # within two key-cache periods
