@@ -161,9 +161,7 @@ def _probe_health(url: str, stop: threading.Event, out: list[float]) -> None:
 
 def overload(replay_env: dict[str, str], work: Path, capacity_wrk: Any) -> dict[str, Any]:
     env = {**replay_env, "PERPGRAPH_RESPONSE_CACHE": "false",
-           "PERPGRAPH_TTL_PRICE_S": "3600", "PERPGRAPH_TTL_PREMIUM_INDEX_S": "3600",
-           "PERPGRAPH_RATE_LIMIT_ANONYMOUS": "100000000/minute",
-           "PERPGRAPH_COST_BUDGET_ANONYMOUS": "100000000/minute"}  # fmt: skip
+           "PERPGRAPH_TTL_PRICE_S": "3600", "PERPGRAPH_TTL_PREMIUM_INDEX_S": "3600"}  # fmt: skip
     server = Server(env, work / "overload.log").start()
     try:
         body = json.dumps({"query": QUERY})
@@ -256,8 +254,7 @@ def redis_killed(replay_env: dict[str, str], work: Path, wrk: Any) -> dict[str, 
     )  # fmt: skip
     time.sleep(0.5)
     env = {**replay_env, "PERPGRAPH_REDIS_URL": f"redis://127.0.0.1:{port}/0",
-           "PERPGRAPH_TTL_PRICE_S": "3600", "PERPGRAPH_TTL_PREMIUM_INDEX_S": "3600",
-           "PERPGRAPH_RATE_LIMIT_ANONYMOUS": "100000000/minute"}  # fmt: skip
+           "PERPGRAPH_TTL_PRICE_S": "3600", "PERPGRAPH_TTL_PREMIUM_INDEX_S": "3600"}  # fmt: skip
     server = Server(env, work / "redis-killed.log").start()
     try:
         body = json.dumps({"query": QUERY})
@@ -282,8 +279,9 @@ def redis_killed(replay_env: dict[str, str], work: Path, wrk: Any) -> dict[str, 
 
 
 def run(replay_url: str, wrk: Any) -> dict[str, Any]:
-    replayed = ("BINANCE", "OKX", "FEARGREED", "HYPERLIQUID", "COINGECKO")
-    env = {f"PERPGRAPH_{v}_BASE_URL": replay_url for v in replayed}
+    from bench.run import bench_env
+
+    env = bench_env(replay_url)
     work = ROOT / "var" / "bench"
     work.mkdir(parents=True, exist_ok=True)
     return {

@@ -65,6 +65,9 @@ def check_body(body: bytes) -> str | None:
 
 def _nesting(text: str) -> int:
     """The deepest bracket nesting of a JSON text, strings skipped (linear, no recursion)."""
+    brackets = text.count("[") + text.count("{")
+    if brackets <= MAX_JSON_NESTING:  # cannot nest deeper than it has brackets: the usual case
+        return brackets
     depth = deepest = 0
     in_string = escaped = False
     for char in text:
