@@ -167,6 +167,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
                     authenticate=access.auth.caller,
                     limiter=access.limiter,
                     key_cache_s=settings.key_cache_s,
+                    max_tokens=settings.max_tokens,
                     max_message_bytes=settings.max_body_bytes,
                     max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
                     connection_init_timeout_s=settings.connection_init_timeout_s,

@@ -121,6 +121,7 @@ class SubscriptionServer:
         authenticate: Callable[[str | None, str], Awaitable[Caller]],
         limiter: RateLimiter | None = None,
         key_cache_s: float = 1.0,
+        max_tokens: int = 5000,
         max_subscriptions_per_connection: int,
         connection_init_timeout_s: float,
         queue_size: int,
@@ -131,6 +132,7 @@ class SubscriptionServer:
         self._authenticate = authenticate
         self._limiter = limiter
         self._key_cache_s = key_cache_s
+        self._max_tokens = max_tokens
         self._max_message_bytes = max_message_bytes
         self._metrics = metrics
         self._max_subs = max_subscriptions_per_connection
@@ -383,7 +385,10 @@ class _Connection:
             self.outbox.put(member.error(bad))
             return
         assert self.caller is not None  # the handshake decided it
-        if _operation_kind(query, op) not in (None, OperationType.SUBSCRIPTION):
+        if _operation_kind(query, op, self.server._max_tokens) not in (
+            None,
+            OperationType.SUBSCRIPTION,
+        ):
             only = {"message": "only subscriptions run over this WebSocket: send queries and"
                     " mutations by POST", "extensions": {"code": "BAD_REQUEST"}}  # fmt: skip
             self.outbox.put(member.error([only]))
@@ -400,11 +405,12 @@ class _Connection:
         self.server.join(member, query, variables, op, self.caller)
 
 
-def _operation_kind(query: str, name: str | None) -> OperationType | None:
+def _operation_kind(query: str, name: str | None, max_tokens: int) -> OperationType | None:
     """The type of the operation ``query`` would run; None when that is not known yet (a
-    parse error, an unknown name: the group reports those in GraphQL's words)."""
+    parse error, the token limit, an unknown name: the group reports those in GraphQL's
+    words)."""
     try:
-        document = parse_unlinked(query, max_tokens=100_000)
+        document = parse_unlinked(query, max_tokens)
     except GraphQLError:
         return None
     ops = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
