@@ -31,7 +31,6 @@ from graphql import (
     GraphQLSchema,
     GraphQLSkipDirective,
     InlineFragmentNode,
-    OperationDefinitionNode,
     SelectionNode,
     SelectionSetNode,
     get_named_type,
@@ -43,6 +42,7 @@ from graphql.execution.values import (
     get_variable_values,
 )
 
+from graph.guard.document import operation_of
 from graph.roots.market_summary import SUMMARY_DEFAULT
 from providers.binance import venue as binance
 from providers.hyperliquid import venue as hyperliquid
@@ -298,7 +298,7 @@ def document_cost(
     """The cost of the operation that would run; ``TooCostly`` once it passes ``maximum``.
     The document must have passed validation. Variables that do not coerce cost nothing:
     execution refuses them before any resolver runs."""
-    operation = _operation(document, operation_name)
+    operation = operation_of(document, operation_name)
     if operation is None:
         return 0
     coerced = get_variable_values(
@@ -315,13 +315,6 @@ def document_cost(
     walk = _Walk(schema, fragments, coerced, maximum)
     walk.visit(root, [operation.selection_set], Scope())
     return walk.points
-
-
-def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if name is None:
-        return operations[0] if len(operations) == 1 else None
-    return next((o for o in operations if o.name and o.name.value == name), None)
 
 
 class _Walk:

@@ -52,6 +52,15 @@ class _Measure:
     keys: Counter[str]  # response keys of the selection, inline and spread fragments merged
 
 
+def operation_of(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
+    """The operation a request runs: the one named ``name``, or the only one; None when the
+    name is unknown or, without a name, there are several (GraphQL refuses both)."""
+    ops = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if name is not None:
+        ops = [o for o in ops if o.name is not None and o.name.value == name]
+    return ops[0] if len(ops) == 1 else None
+
+
 def check_shape(document: DocumentNode, limits: Limits) -> int:
     """Raise ``Refused`` (GRAPHQL_VALIDATION_FAILED) when the document is too deep, has too
     many aliases, fragments or fields (fragments spread in place: a chain of fragments that
@@ -168,4 +177,4 @@ class _Walk:
         return measured
 
 
-__all__ = ["INVALID", "Limits", "check_shape"]
+__all__ = ["INVALID", "Limits", "check_shape", "operation_of"]

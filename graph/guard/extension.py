@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 
 from graphql import DocumentNode, GraphQLError, Token, validate
+from graphql import OperationType as OperationKind  # graphql-core's (Strawberry has its own)
 from graphql.language.parser import Parser, nested_too_deeply_error
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
@@ -27,7 +28,7 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types.graphql import OperationType
 
 from graph.guard.cost import TooCostly, document_cost
-from graph.guard.document import INVALID, Limits, check_shape
+from graph.guard.document import INVALID, Limits, check_shape, operation_of
 from resolvers.access import Caller, Role, require
 from resolvers.errors import Refused
 from resolvers.loaders import RequestMeta
@@ -98,6 +99,16 @@ def parse_unlinked(query: str, max_tokens: int) -> DocumentNode:
         token: Token | None = parser._lexer.token
         while token is not None:
             token.prev, token.next, token = None, None, token.prev
+
+
+def operation_type(query: str, name: str | None, max_tokens: int) -> OperationKind | None:
+    """The type of the operation ``query`` would run; None when that is not known (a parse
+    error, the token limit, an unknown or missing name: execution reports those)."""
+    try:
+        operation = operation_of(parse_unlinked(query, max_tokens), name)
+    except GraphQLError:
+        return None
+    return None if operation is None else operation.operation
 
 
 def _as_error(refused: Refused) -> GraphQLError:
@@ -232,4 +243,4 @@ class DocumentGuard(SchemaExtension):
         yield
 
 
-__all__ = ["DocumentCache", "DocumentGuard"]
+__all__ = ["DocumentCache", "DocumentGuard", "operation_type", "parse_unlinked"]

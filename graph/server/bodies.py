@@ -1,6 +1,6 @@
 """A POST body, read and checked before anything parses it.
 
-``read_body`` stops reading at the size limit (413); ``check_body`` says why a body is not a
+``read_body`` stops reading at the size limit (413); ``parse_body`` says why a body is not a
 GraphQL request (400): not UTF-8, JSON nested deeper than ``MAX_JSON_NESTING`` (checked
 without recursion, before ``json.loads`` could recurse), not an object with a ``query``
 string, a field of the wrong type, a lone surrogate that could not be encoded to answer.
@@ -9,6 +9,7 @@ string, a field of the wrong type, a lone surrogate that could not be encoded to
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope
@@ -31,36 +32,41 @@ def error_response(
     )
 
 
-def check_body(body: bytes) -> str | None:
-    """Why ``body`` is not a GraphQL request over POST (None when it is one): UTF-8 JSON,
-    at most ``MAX_JSON_NESTING`` deep, an object whose ``query`` is a string and whose
-    ``operationName``, ``variables`` and ``extensions`` have their types, with no lone
+def parse_body(body: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    """The GraphQL request a POST body holds, or why it holds none (``(None, reason)``):
+    UTF-8 JSON, at most ``MAX_JSON_NESTING`` deep, an object whose ``query`` is a string and
+    whose ``operationName``, ``variables`` and ``extensions`` have their types, with no lone
     surrogate anywhere (``"\\ud800"`` cannot be encoded to answer)."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        return "the request body is not valid UTF-8"
-    if _nesting(text) > MAX_JSON_NESTING:
-        return f"the request body's JSON nests deeper than {MAX_JSON_NESTING} levels"
-    try:
-        payload = json.loads(text)
-    except (ValueError, RecursionError):  # a 5,000-digit number is a ValueError too
-        return "the request body is not valid JSON"
+        return None, "the request body is not valid UTF-8"
+    payload, problem = _load_json(text, "the request body")
+    if problem is not None:
+        return None, problem
     if isinstance(payload, list):
-        return "batched requests are not supported: send one operation per request"
-    if not isinstance(payload, dict):
-        return "the request body must be a JSON object with a 'query' string"
-    if not isinstance(payload.get("query"), str):
-        return "the request body must be a JSON object with a 'query' string"
+        return None, "batched requests are not supported: send one operation per request"
+    if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+        return None, "the request body must be a JSON object with a 'query' string"
     for name, kind in (("operationName", str), ("variables", dict), ("extensions", dict)):
         value = payload.get(name)
         if value is not None and not isinstance(value, kind):
-            return f"'{name}' must be {'a string' if kind is str else 'an object'} or null"
+            return None, f"'{name}' must be {'a string' if kind is str else 'an object'} or null"
     try:
         json.dumps(payload, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
-        return "the request holds a string that is not valid Unicode (a lone surrogate)"
-    return None
+        return None, "the request holds a string that is not valid Unicode (a lone surrogate)"
+    return payload, None
+
+
+def _load_json(text: str, what: str) -> tuple[Any, str | None]:
+    """``json.loads(text)``, refused (``(None, reason)``) before it could recurse too deep."""
+    if _nesting(text) > MAX_JSON_NESTING:
+        return None, f"{what} nests deeper than {MAX_JSON_NESTING} levels"
+    try:
+        return json.loads(text), None
+    except (ValueError, RecursionError):  # a 5,000-digit number is a ValueError too
+        return None, f"{what} is not valid JSON"
 
 
 def _nesting(text: str) -> int:
@@ -102,12 +108,9 @@ def check_get(query_string: str) -> str | None:
         return "the query string is not valid UTF-8"
     for name in ("variables", "extensions"):
         for value in params.get(name, []):
-            if _nesting(value) > MAX_JSON_NESTING:
-                return f"'{name}' nests deeper than {MAX_JSON_NESTING} levels"
-            try:
-                parsed = json.loads(value)
-            except (ValueError, RecursionError):
-                return f"'{name}' is not valid JSON"
+            parsed, problem = _load_json(value, f"'{name}'")
+            if problem is not None:
+                return problem
             if parsed is not None and not isinstance(parsed, dict):
                 return f"'{name}' must be a JSON object"
     return None
@@ -151,9 +154,9 @@ def replay(body: bytes) -> Receive:
 __all__ = [
     "GONE",
     "MAX_JSON_NESTING",
-    "check_body",
     "check_get",
     "error_response",
+    "parse_body",
     "read_body",
     "replay",
 ]

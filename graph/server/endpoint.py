@@ -18,12 +18,13 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graph.server.auth import Authenticator, presented_key
-from graph.server.bodies import GONE, check_body, check_get, error_response, read_body, replay
+from graph.server.bodies import GONE, check_get, error_response, parse_body, read_body, replay
 from graph.server.ratelimit import RateLimiter
 from graph.server.response_cache import ResponseStore, cache_key, is_query
 from graph.server.shedding import Slots
@@ -157,7 +158,7 @@ class GraphQLEndpoint:
 
     async def _shed(self, scope: Scope, receive: Receive, send: Send) -> None:
         assert self._slots is not None
-        await self._slots.refusal()(scope, receive, send)
+        await self._slots.refuse(send)
 
     async def _charge(self, caller: Caller, meta: RequestMeta, cost: int) -> dict[str, float]:
         """The operation's cost from the caller's budget; over it, the answer is a 429."""
@@ -217,9 +218,9 @@ class GraphQLEndpoint:
             )
             await response(scope, receive, send)
             return 415
-        problem = check_body(body)
-        if problem is not None:
-            await error_response(400, "BAD_REQUEST", problem)(scope, receive, send)
+        payload, problem = parse_body(body)
+        if payload is None:
+            await error_response(400, "BAD_REQUEST", str(problem))(scope, receive, send)
             return 400
         scope["headers"] = [  # as Strawberry reads it (it matches the media type exactly)
             (k, b"application/json" if k == b"content-type" else v) for k, v in scope["headers"]
@@ -228,15 +229,21 @@ class GraphQLEndpoint:
             await self._shed(scope, receive, send)
             return 503
         try:
-            return await self._run(scope, send, body, headers, meta)
+            return await self._run(scope, send, body, payload, headers, meta)
         finally:
             self._give_slot()
 
     async def _run(
-        self, scope: Scope, send: Send, body: bytes, headers: dict[str, str], meta: RequestMeta
+        self,
+        scope: Scope,
+        send: Send,
+        body: bytes,
+        payload: dict[str, Any],
+        headers: dict[str, str],
+        meta: RequestMeta,
     ) -> int:
         debug = wants_debug(meta, headers.get(DEBUG_HEADER))
-        key = None if debug or self._store is None else _key_for(body, self._max_tokens)
+        key = None if debug or self._store is None else _key_for(payload, self._max_tokens)
         if key is not None and meta.caller is not None:  # what a role sees may differ
             key = f"{meta.caller.role.name}:{key}"
         if key is not None and self._store is not None:
@@ -257,9 +264,9 @@ class GraphQLEndpoint:
             and meta.min_fresh_s is not None
             and meta.min_fresh_s >= MIN_CACHE_S
         ):
-            payload = b"".join(captured.chunks)
-            if len(payload) <= self._max_cached and b'"errors":' not in payload:
-                stored = _stored(payload)
+            answer = b"".join(captured.chunks)
+            if len(answer) <= self._max_cached and b'"errors":' not in answer:
+                stored = _stored(answer)
                 if stored is not None:
                     await self._store_set(key, stored, meta.min_fresh_s)
         return captured.status
@@ -312,17 +319,9 @@ def _with_cost(payload: bytes, cost: dict[str, int]) -> bytes:
     return payload[:-1] + b',"extensions":' + extension + b"}"
 
 
-def _key_for(body: bytes, max_tokens: int) -> str | None:
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        return None
-    if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
-        return None
-    op = payload.get("operationName")
-    if op is not None and not isinstance(op, str):
-        return None
-    if not is_query(payload["query"], op, max_tokens):
+def _key_for(payload: dict[str, Any], max_tokens: int) -> str | None:
+    """The response-cache key of a request ``parse_body`` accepted; None unless a query."""
+    if not is_query(payload["query"], payload.get("operationName"), max_tokens):
         return None
     return cache_key(payload)
 

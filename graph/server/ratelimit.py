@@ -14,7 +14,9 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import limits
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
@@ -25,6 +27,7 @@ from resolvers.access import Caller, Role
 from resolvers.errors import Refused
 from resolvers.outage import TIMEOUT_S, Outage
 
+T = TypeVar("T")
 log = logging.getLogger("perpgraph.ratelimit")
 BAD_KEYS = limits.parse("30/minute")  # keys that were not valid, per client address
 
@@ -101,19 +104,12 @@ class RateLimiter:
     async def may_present_key(self, address: str) -> None:
         """RATE_LIMITED when ``address`` presented more than ``BAD_KEYS`` keys that were not
         valid this minute: guessing costs the guesser, not the key table."""
-        item, identity = BAD_KEYS, f"bad-key:{address}"
-
-        async def on(limiter: SlidingWindowCounterRateLimiter) -> limits.WindowStats:
-            return await limiter.get_window_stats(item, identity)
-
-        shared = self._shared
-        stats = await (
-            on(self._memory)
-            if shared is None
-            else self._outage.call(lambda: on(shared), lambda: on(self._memory))
-        )
+        identity = f"bad-key:{address}"
+        stats = await self._counters(lambda limiter: limiter.get_window_stats(BAD_KEYS, identity))
         if stats.remaining <= 0:
-            raise _limited(f"more than {item.amount} keys that were not valid per minute", stats)
+            raise _limited(
+                f"more than {BAD_KEYS.amount} keys that were not valid per minute", stats
+            )
 
     async def bad_key(self, address: str) -> None:
         await self._hit(BAD_KEYS, f"bad-key:{address}", 1)
@@ -146,14 +142,18 @@ class RateLimiter:
     async def _hit(
         self, item: limits.RateLimitItem, identity: str, cost: int
     ) -> tuple[bool, limits.WindowStats]:
-        async def on(limiter: SlidingWindowCounterRateLimiter) -> tuple[bool, limits.WindowStats]:
+        async def hit(limiter: SlidingWindowCounterRateLimiter) -> tuple[bool, limits.WindowStats]:
             allowed = await limiter.hit(item, identity, cost=cost)
             return allowed, await limiter.get_window_stats(item, identity)
 
+        return await self._counters(hit)
+
+    async def _counters(self, use: Callable[[SlidingWindowCounterRateLimiter], Awaitable[T]]) -> T:
+        """``use`` on the Redis counters (behind the breaker), else on the in-process ones."""
         shared = self._shared
         if shared is None:
-            return await on(self._memory)
-        return await self._outage.call(lambda: on(shared), lambda: on(self._memory))
+            return await use(self._memory)
+        return await self._outage.call(lambda: use(shared), lambda: use(self._memory))
 
 
 def _per(item: limits.RateLimitItem) -> str:

@@ -17,11 +17,10 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, Protocol
 
-from graphql import OperationDefinitionNode, OperationType
-from graphql.error import GraphQLError
+from graphql import OperationType
 from redis.asyncio import Redis
 
-from graph.guard.extension import parse_unlinked
+from graph.guard.extension import operation_type
 
 
 def cache_key(body: dict[str, Any]) -> str:
@@ -44,14 +43,7 @@ def is_query(document: str, operation_name: str | None, max_tokens: int) -> bool
 
 
 def _is_query(document: str, operation_name: str | None, max_tokens: int) -> bool:
-    try:
-        ast = parse_unlinked(document, max_tokens)
-    except GraphQLError:
-        return False
-    ops = [d for d in ast.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name is not None:
-        ops = [o for o in ops if o.name is not None and o.name.value == operation_name]
-    return len(ops) == 1 and ops[0].operation is OperationType.QUERY
+    return operation_type(document, operation_name, max_tokens) is OperationType.QUERY
 
 
 _is_query_cached = lru_cache(maxsize=1024)(_is_query)  # at most 4 MiB of document text

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import json
 
-from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from graph.server.bodies import error_response
 from providers.metrics import Metrics
 
 
@@ -24,35 +22,44 @@ class Slots:
     def __init__(self, limit: int, metrics: Metrics, retry_after_s: int = 1) -> None:
         self._limit = limit
         self._metrics = metrics
-        self._retry_after_s = retry_after_s
         self.in_use = 0
+        # the one refusal, encoded once: it is sent under load, when every microsecond counts
+        self._body = json.dumps(
+            {
+                "errors": [
+                    {
+                        "message": f"the server is at capacity: retry after {retry_after_s} s",
+                        "extensions": {"code": "OVERLOADED", "retryAfter": retry_after_s},
+                    }
+                ]
+            }
+        ).encode()
+        self._headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(self._body)).encode()),
+            (b"retry-after", str(retry_after_s).encode()),
+            (b"x-content-type-options", b"nosniff"),
+        ]
 
     @property
     def full(self) -> bool:
         return self.in_use >= self._limit
 
     def take(self) -> bool:
-        """A slot, or False (counted as shed) when all are in use."""
+        """A slot, or False when all are in use."""
         if self.full:
-            self.shed()
             return False
         self.in_use += 1
         return True
 
-    def shed(self) -> None:
-        self._metrics.http_refused.labels("overloaded").inc()
-
     def give(self) -> None:
         self.in_use -= 1
 
-    def refusal(self) -> Response:
-        return error_response(
-            503,
-            "OVERLOADED",
-            f"the server is at capacity: retry after {self._retry_after_s} s",
-            headers={"retry-after": str(self._retry_after_s)},
-            extensions={"retryAfter": self._retry_after_s},
-        )
+    async def refuse(self, send: Send) -> None:
+        """Answer 503 OVERLOADED (counted) on ``send``."""
+        self._metrics.http_refused.labels("overloaded").inc()
+        await send({"type": "http.response.start", "status": 503, "headers": self._headers})
+        await send({"type": "http.response.body", "body": self._body})
 
 
 class ShedWhenFull:
@@ -65,29 +72,10 @@ class ShedWhenFull:
         self._app = app
         self._slots = slots
         self._path = path
-        retry = slots._retry_after_s
-        self._body = json.dumps(
-            {
-                "errors": [
-                    {
-                        "message": f"the server is at capacity: retry after {retry} s",
-                        "extensions": {"code": "OVERLOADED", "retryAfter": retry},
-                    }
-                ]
-            }
-        ).encode()
-        self._headers = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(self._body)).encode()),
-            (b"retry-after", str(retry).encode()),
-            (b"x-content-type-options", b"nosniff"),
-        ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self._slots.full and scope["path"] == self._path:
-            self._slots.shed()
-            await send({"type": "http.response.start", "status": 503, "headers": self._headers})
-            await send({"type": "http.response.body", "body": self._body})
+            await self._slots.refuse(send)
             return
         await self._app(scope, receive, send)
 

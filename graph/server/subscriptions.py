@@ -29,14 +29,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError, OperationDefinitionNode, OperationType
+from graphql import GraphQLError, OperationType
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
 from graph.errors import log_errors, present
-from graph.guard.extension import parse_unlinked
+from graph.guard.extension import operation_type
+from graph.server.auth import presented_key
 from graph.server.ratelimit import RateLimiter
 from providers.metrics import Metrics
 from resolvers.access import Caller
@@ -385,7 +386,7 @@ class _Connection:
             self.outbox.put(member.error(bad))
             return
         assert self.caller is not None  # the handshake decided it
-        if _operation_kind(query, op, self.server._max_tokens) not in (
+        if operation_type(query, op, self.server._max_tokens) not in (
             None,
             OperationType.SUBSCRIPTION,
         ):
@@ -405,27 +406,12 @@ class _Connection:
         self.server.join(member, query, variables, op, self.caller)
 
 
-def _operation_kind(query: str, name: str | None, max_tokens: int) -> OperationType | None:
-    """The type of the operation ``query`` would run; None when that is not known yet (a
-    parse error, the token limit, an unknown name: the group reports those in GraphQL's
-    words)."""
-    try:
-        document = parse_unlinked(query, max_tokens)
-    except GraphQLError:
-        return None
-    ops = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if name is not None:
-        ops = [o for o in ops if o.name is not None and o.name.value == name]
-    return ops[0].operation if len(ops) == 1 else None
-
-
 def _presented(payload: dict[str, Any]) -> str | None:
-    """The key in a ``connection_init`` payload: ``Authorization: Bearer``, else ``apiKey``."""
-    authorization = payload.get("Authorization") or payload.get("authorization")
-    if isinstance(authorization, str) and authorization[:7].lower() == "bearer ":
-        return authorization[7:].strip() or None
-    key = payload.get("apiKey") or payload.get("x-api-key")
-    return key.strip() or None if isinstance(key, str) else None
+    """The key in a ``connection_init`` payload, read as HTTP headers are: ``Authorization:
+    Bearer``, else ``apiKey`` (or ``X-API-Key``)."""
+    fields = {k.lower(): v for k, v in payload.items() if isinstance(v, str)}
+    api_key = fields.get("apikey") or fields.get("x-api-key", "")
+    return presented_key({"authorization": fields.get("authorization", ""), "x-api-key": api_key})
 
 
 __all__ = ["SubscriptionServer"]
