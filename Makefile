@@ -47,7 +47,7 @@ schema: $(STAMP)
 
 ## bench: benchmarks on loopback; figures go to bench/results.json
 bench: $(STAMP)
-	@command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null
+	@command -v wrk >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null; }
 	$(BIN)/python bench/run.py
 
 clean:

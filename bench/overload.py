@@ -1,10 +1,12 @@
 """Safety figures for ``make bench``: overload, memory, and Redis as a helper.
 
 1. Overload: the uncached capacity of ``{ symbol(ticker:"BTC") { price funding { rate } } }``
-   (response cache off) is measured with wrk; then an open-loop generator (``Generator``:
-   requests sent on schedule whatever the answers do, latency counted from the scheduled
-   time) offers 2x, 4x and 8x that rate for a few seconds each, while a separate process
-   probes ``/healthz``. Reported: admitted (200) p50/p99, refused (503 / 429) p99, health p99.
+   (response cache off) is measured with wrk; then an open-loop generator
+   (``bench.open_loop``: requests sent on schedule whatever the answers do, latency counted
+   from the time each was due) offers 2x, 4x and 8x that rate for a few seconds each, while
+   a thread probes ``/healthz``. Reported: admitted (200) p50/p99, refused (503 / 429) p99,
+   health p99, and the generator's own lateness (small: it was not the bottleneck).
+   Retry storm: closed-loop clients that ignore Retry-After, adaptive bound vs a fixed one.
 2. Memory: 1,200 distinct documents of about 13 KB each, sent one after another; the
    server's RSS before and after (from /proc).
 3. Redis hung (accepts, never answers): ``symbol{price}`` latencies.
@@ -14,14 +16,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
 import socket
 import statistics
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -29,54 +29,20 @@ from typing import Any
 
 import httpx
 
+from bench import open_loop
+from bench.open_loop import percentile
+from tests.support import ServerProcess, free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 QUERY = '{ symbol(ticker: "BTC") { price funding { rate } } }'
 SECONDS = float(os.environ.get("PERPGRAPH_BENCH_OVERLOAD_S", "4"))
 
 
-class Server:
-    """``perpgraph serve`` in its own process, its log in a file (counted, never blocking)."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        from tests.support import free_port
-
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._log = log
-        base = {"PERPGRAPH_LIQUIDATION_STREAMS": "", "PERPGRAPH_LOG_LEVEL": "WARNING"}
-        self._env = {**os.environ, **base, **env}
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self, ready: str = "/readyz") -> Server:
-        with self._log.open("wb") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "graph.server.cli", "serve", "--port", str(self.port)],
-                cwd=ROOT, env=self._env, stdout=subprocess.DEVNULL, stderr=out,
-            )  # fmt: skip
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.url + ready, timeout=0.5).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError("server did not start: " + self._log.read_text()[-1000:])
-
-    def rss_mib(self) -> float:
-        assert self.proc is not None
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        raise RuntimeError("no VmRSS")
-
-    def log_lines(self) -> list[str]:
-        return self._log.read_text().splitlines()
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
+def _server(env: dict[str, str], log: Path, ready: str = "/readyz") -> ServerProcess:
+    """``perpgraph serve`` in its own process, its log kept in ``log`` to be counted."""
+    server = ServerProcess(env, log)
+    server.start(ready)
+    return server
 
 
 def _request(body: bytes, port: int) -> bytes:
@@ -84,69 +50,6 @@ def _request(body: bytes, port: int) -> bytes:
         f"POST /graphql HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\ncontent-type: application/json\r\n"
         f"content-length: {len(body)}\r\n\r\n"
     ).encode() + body
-
-
-async def _answer(reader: asyncio.StreamReader) -> int:
-    head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head.split(b" ", 2)[1])
-    length = 0
-    for line in head.split(b"\r\n"):
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":")[1])
-    await reader.readexactly(length)
-    return status
-
-
-async def _open_loop(port: int, rate: float, seconds: float, connections: int) -> dict[str, Any]:
-    """Send at ``rate`` per second on schedule over up to ``connections`` sockets; a request
-    that finds no free socket waits for one, and its wait counts in its latency."""
-    payload = _request(json.dumps({"query": QUERY}).encode(), port)
-    idle: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
-    for _ in range(connections):
-        idle.put_nowait(await asyncio.open_connection("127.0.0.1", port))
-    results: list[tuple[int, float]] = []
-    loop = asyncio.get_running_loop()
-
-    async def one(scheduled: float) -> None:
-        reader, writer = await idle.get()
-        writer.write(payload)
-        status = await _answer(reader)
-        results.append((status, (loop.time() - scheduled) * 1000))
-        idle.put_nowait((reader, writer))
-
-    start = loop.time() + 0.05
-    total = int(rate * seconds)
-    tasks = []
-    sent = 0
-    while sent < total:
-        now = loop.time()
-        due = min(total, int((now - start) * rate) + 1)
-        while sent < due:
-            tasks.append(asyncio.ensure_future(one(start + sent / rate)))
-            sent += 1
-        await asyncio.sleep(0.001)
-    await asyncio.gather(*tasks)
-    while not idle.empty():
-        idle.get_nowait()[1].close()
-    admitted = sorted(ms for status, ms in results if status == 200)
-    refused = sorted(ms for status, ms in results if status in (429, 503))
-    return {
-        "offered_per_s": round(rate),
-        "answered_per_s": round(len(results) / seconds),
-        "admitted": len(admitted),
-        "refused": len(refused),
-        "other": len(results) - len(admitted) - len(refused),
-        "admitted_p50_ms": _pct(admitted, 50),
-        "admitted_p99_ms": _pct(admitted, 99),
-        "refused_p50_ms": _pct(refused, 50),
-        "refused_p99_ms": _pct(refused, 99),
-    }
-
-
-def _pct(values: list[float], p: int) -> float | None:
-    if not values:
-        return None
-    return round(values[min(len(values) - 1, int(len(values) * p / 100))], 2)
 
 
 def _probe_health(url: str, stop: threading.Event, out: list[float]) -> None:
@@ -162,21 +65,26 @@ def _probe_health(url: str, stop: threading.Event, out: list[float]) -> None:
 def overload(replay_env: dict[str, str], work: Path, capacity_wrk: Any) -> dict[str, Any]:
     env = {**replay_env, "PERPGRAPH_RESPONSE_CACHE": "false",
            "PERPGRAPH_TTL_PRICE_S": "3600", "PERPGRAPH_TTL_PREMIUM_INDEX_S": "3600"}  # fmt: skip
-    server = Server(env, work / "overload.log").start()
+    server = _server(env, work / "overload.log")
     try:
         body = json.dumps({"query": QUERY})
+        payload = _request(body.encode(), server.port)
         capacity_wrk(server.url + "/graphql", body, 2)  # warm-up
-        capacity = capacity_wrk(server.url + "/graphql", body, 5)["requests_per_s"]
+        capacity = _answered_per_s(capacity_wrk(server.url + "/graphql", body, 5))
+        # The first second of overload, from the bound at its ceiling (64): the bound
+        # adapts within it; reported on its own, then the runs measured after it.
+        onset = open_loop.offer("127.0.0.1", server.port, payload, capacity * 2, 1.0)
+        time.sleep(1)
         runs = {}
         for factor in (2, 4, 8):
             health: list[float] = []
             stop = threading.Event()
             prober = threading.Thread(target=_probe_health, args=(server.url, stop, health))
             prober.start()
-            run = asyncio.run(_open_loop(server.port, capacity * factor, SECONDS, 512))
+            run = open_loop.offer("127.0.0.1", server.port, payload, capacity * factor, SECONDS)
             stop.set()
             prober.join()
-            run["healthz_p99_ms"] = _pct(sorted(health), 99)
+            run["healthz_p99_ms"] = percentile(sorted(health), 99)
             run["healthz_max_ms"] = round(max(health), 2)
             runs[f"{factor}x"] = run
             time.sleep(1)
@@ -186,13 +94,46 @@ def overload(replay_env: dict[str, str], work: Path, capacity_wrk: Any) -> dict[
         "query": QUERY,
         "uncached_capacity_per_s": capacity,
         "max_in_flight": 64,
+        "loop_lag_target_ms": 0.5,
+        "onset_2x_first_second": onset,
         "runs": runs,
         "targets": {"admitted_p99_ms": 250, "refused_p99_ms": 10, "healthz_p99_ms": 100},
     }
 
 
+def _answered_per_s(measured: dict[str, Any]) -> int:
+    """wrk's rate of 200 answers (what it counts as requests includes the refused)."""
+    answered: float = measured["requests_per_s"] * (1 - measured["non2xx"] / measured["requests"])
+    return round(answered)
+
+
+def storm(replay_env: dict[str, str], work: Path, wrk: Any) -> dict[str, Any]:
+    """Clients that retry at once whatever Retry-After says (wrk: every connection sends
+    again as soon as it has an answer, 503 or not), 128 and 512 connections against 64
+    slots: requests answered 200 per second with the adaptive bound, and with the bound
+    fixed at 64 (a lag target no loop reaches) as the baseline, in the same run."""
+    env = {**replay_env, "PERPGRAPH_RESPONSE_CACHE": "false",
+           "PERPGRAPH_TTL_PRICE_S": "3600", "PERPGRAPH_TTL_PREMIUM_INDEX_S": "3600"}  # fmt: skip
+    body = json.dumps({"query": QUERY})
+    out: dict[str, Any] = {}
+    for name, extra in (("adaptive", {}), ("fixed_64", {"PERPGRAPH_LOOP_LAG_TARGET_MS": "1e9"})):
+        server = _server({**env, **extra}, work / f"storm-{name}.log")
+        try:
+            out[name] = {}
+            for connections in (128, 512):
+                wrk(server.url + "/graphql", body, 2, connections)
+                measured = wrk(server.url + "/graphql", body, 4, connections)
+                out[name][f"{connections}_connections_answered_per_s"] = _answered_per_s(measured)
+        finally:
+            server.stop()
+    for connections in (128, 512):
+        key = f"{connections}_connections_answered_per_s"
+        out[f"ratio_{connections}"] = round(out["adaptive"][key] / out["fixed_64"][key], 2)
+    return out
+
+
 def memory(replay_env: dict[str, str], work: Path) -> dict[str, Any]:
-    server = Server(replay_env, work / "memory.log").start()
+    server = _server(replay_env, work / "memory.log")
     try:
         with httpx.Client(base_url=server.url, timeout=30) as client:
             client.post("/graphql", json={"query": "{ __typename }"})
@@ -223,7 +164,7 @@ def redis_hung(replay_env: dict[str, str], work: Path) -> dict[str, Any]:
     listener.bind(("127.0.0.1", 0))
     listener.listen(128)  # accepts (the backlog), never answers
     env = {**replay_env, "PERPGRAPH_REDIS_URL": f"redis://127.0.0.1:{listener.getsockname()[1]}/0"}
-    server = Server(env, work / "redis-hung.log").start(ready="/healthz")
+    server = _server(env, work / "redis-hung.log", ready="/healthz")
     try:
         times = []
         with httpx.Client(base_url=server.url, timeout=30) as client:
@@ -239,15 +180,13 @@ def redis_hung(replay_env: dict[str, str], work: Path) -> dict[str, Any]:
         listener.close()
     return {
         "first_ms": round(times[0], 1),
-        "p50_ms": _pct(sorted(times), 50),
+        "p50_ms": percentile(sorted(times), 50),
         "max_ms": round(max(times), 1),
         "target_ms": 500,
     }
 
 
 def redis_killed(replay_env: dict[str, str], work: Path, wrk: Any) -> dict[str, Any]:
-    from tests.support import free_port
-
     port = free_port()
     redis = subprocess.Popen(
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
@@ -256,7 +195,7 @@ def redis_killed(replay_env: dict[str, str], work: Path, wrk: Any) -> dict[str, 
     time.sleep(0.5)
     env = {**replay_env, "PERPGRAPH_REDIS_URL": f"redis://127.0.0.1:{port}/0",
            "PERPGRAPH_TTL_PRICE_S": "3600", "PERPGRAPH_TTL_PREMIUM_INDEX_S": "3600"}  # fmt: skip
-    server = Server(env, work / "redis-killed.log").start()
+    server = _server(env, work / "redis-killed.log")
     try:
         body = json.dumps({"query": QUERY})
         wrk(server.url + "/graphql", body, 2)
@@ -287,6 +226,7 @@ def run(replay_url: str, wrk: Any) -> dict[str, Any]:
     work.mkdir(parents=True, exist_ok=True)
     return {
         "overload": overload(env, work, wrk),
+        "retry_storm": storm(env, work, wrk),
         "memory_unique_documents": memory(env, work),
         "redis_hung": redis_hung(env, work),
         "redis_killed": redis_killed(env, work, wrk),

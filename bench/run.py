@@ -37,7 +37,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import overload, subscribers  # noqa: E402
+from bench import overload, subscribers, unlimited  # noqa: E402
 from providers.replay.hyperliquid import CLEARINGHOUSE  # noqa: E402
 from providers.replay.server import ReplayServer  # noqa: E402
 from tests.support import ServerProcess, free_port  # noqa: E402
@@ -67,22 +67,17 @@ INJECTED_MS = int(os.environ.get("PERPGRAPH_BENCH_INJECTED_MS", "100"))
 
 
 def bench_env(replay_url: str) -> dict[str, str]:
-    """Every provider on the replay; one load generator is one address, so the per-caller
-    limits (which would answer it 429 within the second) are lifted for the benchmarks."""
-    env = {f"PERPGRAPH_{v}_BASE_URL": replay_url for v in REPLAYED}
-    for who in ("ANONYMOUS", "READ", "WRITE", "ADMIN"):
-        env[f"PERPGRAPH_RATE_LIMIT_{who}"] = "1000000000/minute"
-        env[f"PERPGRAPH_COST_BUDGET_{who}"] = "1000000000/minute"
-    return env
+    """Every provider on the replay, the per-caller limits lifted (``bench.unlimited``)."""
+    return {f"PERPGRAPH_{v}_BASE_URL": replay_url for v in REPLAYED} | unlimited()
 
 
-def wrk(url: str, body: str, seconds: int) -> dict[str, Any]:
+def wrk(url: str, body: str, seconds: int, connections: int = WRK_CONNECTIONS) -> dict[str, Any]:
     env = {**os.environ, "PERPGRAPH_BENCH_QUERY": body}
     out = subprocess.run(
         [
             "wrk",
             "-t2",
-            f"-c{WRK_CONNECTIONS}",
+            f"-c{connections}",
             f"-d{seconds}s",
             "-s",
             str(ROOT / "bench/wrk_post.lua"),

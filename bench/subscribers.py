@@ -48,6 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench import unlimited  # noqa: E402
 from bench.subscriber_client import open_subscription, worker_main  # noqa: E402
 from providers.replay.server import ReplayServer  # noqa: E402
 from tests.support import RECORDED, ServerProcess  # noqa: E402
@@ -202,11 +203,12 @@ async def scenario(
             "PERPGRAPH_MAX_SUBSCRIPTIONS_PER_CONNECTION": "20",
             "PERPGRAPH_SUBSCRIBER_QUEUE_SIZE": str(queue_size),
             "PERPGRAPH_LOG_LEVEL": "WARNING",
+            **unlimited(),
         }
         server = ServerProcess(env)
         try:
             await asyncio.to_thread(server.start)
-            pid: int = server._proc.pid
+            pid: int = server.pid
             async with asyncio.timeout(20):
                 await upstream.connected.wait()
             ws_url = f"ws://127.0.0.1:{server.port}/graphql"

@@ -99,6 +99,16 @@ class Metrics:
             ["topic"],
             registry=self.registry,
         )
+        self.in_flight_limit = Gauge(
+            "perpgraph_in_flight_limit",
+            "HTTP operations admitted at once now (adapts to the event loop's lateness).",
+            registry=self.registry,
+        )
+        self.loop_lag = Gauge(
+            "perpgraph_event_loop_lag_seconds",
+            "Lateness of a 5 ms timer, 90th percentile of its last 20 ticks.",
+            registry=self.registry,
+        )
         self.ws_subscriptions = Gauge(
             "perpgraph_ws_subscriptions",
             "GraphQL subscriptions open over WebSocket (all connections).",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 import threading
 import time
@@ -167,41 +168,65 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    """``perpgraph serve`` as its own OS process, configured through the environment."""
+    """``perpgraph serve`` as its own OS process, configured through the environment; what
+    it writes on stderr (its log) goes to ``log`` (a temporary file unless given), so a
+    chatty server never blocks on a full pipe and its lines can be counted."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], log: Path | None = None) -> None:
+        import tempfile
+
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._env = env
         self._proc: Any = None
+        self._own_log = log is None  # removed at stop
+        if log is None:
+            handle, name = tempfile.mkstemp(prefix="perpgraph-serve-", suffix=".log")
+            os.close(handle)
+            log = Path(name)
+        self.log = log
 
-    def start(self) -> str:
-        import os
+    @property
+    def pid(self) -> int:
+        assert self._proc is not None, "not started"
+        return int(self._proc.pid)
+
+    def start(self, ready: str = "/readyz") -> str:
         import subprocess
         import sys
 
         # no liquidation streams unless a test asks: they would reach for the live venues
         defaults = {"PERPGRAPH_LIQUIDATION_STREAMS": ""}
         env = {**os.environ, **defaults, **self._env, "PERPGRAPH_LOG_LEVEL": "WARNING"}
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "graph.server.cli", "serve", "--port", str(self.port)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+        with self.log.open("wb") as stderr:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "graph.server.cli", "serve", "--port", str(self.port)],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+            )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
-                raise RuntimeError(self._proc.stderr.read().decode()[-2000:])
+                raise RuntimeError(self.log.read_text()[-2000:])
             try:
-                if httpx.get(f"{self.url}/readyz", timeout=0.5).status_code == 200:
+                if httpx.get(f"{self.url}{ready}", timeout=0.5).status_code == 200:
                     return self.url
             except httpx.TransportError:
                 pass
             time.sleep(0.05)
         self.stop()
-        raise RuntimeError("server process did not become ready")
+        raise RuntimeError("server process did not become ready: " + self.log.read_text()[-1000:])
+
+    def log_lines(self) -> list[str]:
+        return self.log.read_text().splitlines()
+
+    def rss_mib(self) -> float:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        raise RuntimeError("no VmRSS")
 
     def stop(self) -> None:
         if self._proc is not None and self._proc.poll() is None:
@@ -210,5 +235,5 @@ class ServerProcess:
                 self._proc.wait(timeout=10)
             except Exception:
                 self._proc.kill()
-        if self._proc is not None and self._proc.stderr is not None:
-            self._proc.stderr.close()
+        if self._own_log:
+            self.log.unlink(missing_ok=True)

@@ -30,7 +30,7 @@ from graph.server.jobs.ingest import Ingest, feed_names
 from graph.server.response_cache import MemoryResponseStore, RedisResponseStore, ResponseStore
 from graph.server.services import open_access, open_services
 from graph.server.settings import Settings
-from graph.server.shedding import ShedWhenFull, Slots
+from graph.server.shedding import ShedWhenFull, Slots, watch_loop_lag
 from graph.server.subscriptions import SubscriptionServer
 from graph.server.view import PerpGraphQL
 from graph.server.web import Origins
@@ -119,9 +119,12 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     slots = Slots(settings.max_in_flight, metrics)
     running = _Running()
 
+    latency = metrics.http_latency.labels("/graphql")  # the children, looked up once
+    answered = {n: metrics.http_requests.labels("/graphql", f"{n}xx") for n in range(1, 6)}
+
     def on_request(status: int, seconds: float) -> None:
-        metrics.http_requests.labels("/graphql", f"{status // 100}xx").inc()
-        metrics.http_latency.labels("/graphql").observe(seconds)
+        answered[min(max(status // 100, 1), 5)].inc()
+        latency.observe(seconds)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -137,6 +140,10 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
             await ingest.start()
             jobs.push_async_callback(ingest.stop)
             run_in_background(jobs, _warm(services), "perpgraph-warm-symbols")
+            lag_target_s = settings.loop_lag_target_ms / 1000
+            run_in_background(
+                jobs, watch_loop_lag(slots, lag_target_s, metrics), "perpgraph-loop-lag"
+            )
             view = PerpGraphQL(
                 services,
                 deadline_s=settings.request_timeout_s,
@@ -215,7 +222,6 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
 
     graphql = _Deferred(running)
     app = Starlette(
-        middleware=web.middleware(settings, origins),
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
@@ -225,7 +231,9 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         ],
         lifespan=lifespan,
     )
-    return ShedWhenFull(app, slots)  # outermost: refusing must cost almost nothing
+    # Shedding before Starlette (refusing must cost almost nothing), inside the browser
+    # headers: a page told 503 can read its Retry-After (CORS) like any other answer.
+    return web.BrowserHeaders(ShedWhenFull(app, slots), hsts=settings.behind_tls, origins=origins)
 
 
 __all__ = ["create_app"]

@@ -18,6 +18,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from starlette.responses import Response
@@ -26,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from graph.server.auth import Authenticator, presented_key
 from graph.server.bodies import GONE, check_get, error_response, parse_body, read_body, replay
 from graph.server.ratelimit import RateLimiter
-from graph.server.response_cache import ResponseStore, cache_key, is_query
+from graph.server.response_cache import MemoryResponseStore, ResponseStore, cache_key, is_query
 from graph.server.shedding import Slots
 from graph.server.view import DEBUG_HEADER, META_KEY, PerpGraphQL, wants_debug
 from graph.server.web import Origins
@@ -39,6 +40,7 @@ from resolvers.outage import Outage
 log = logging.getLogger("perpgraph.endpoint")
 
 MIN_CACHE_S = 0.05
+LOCAL_ENTRIES = 256  # responses (each at most 256 KiB) kept in-process while Redis is away
 REFUSAL_STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "RATE_LIMITED": 429}
 
 
@@ -87,6 +89,7 @@ class GraphQLEndpoint:
         self._body_timeout_s = body_timeout_s
         self._view = view
         self._store = store
+        self._local_store = MemoryResponseStore(LOCAL_ENTRIES)  # for while Redis is away
         self._auth = auth
         self._limiter = limiter
         self._max_body = max_body_bytes
@@ -97,6 +100,9 @@ class GraphQLEndpoint:
         self._max_ws_per_client = max_connections_per_client
         self._subscriptions: ASGIApp = subscriptions or view
         self._ws_per_client: dict[str, int] = {}
+        # what ends every answer from the response cache: a hit runs nothing, spends nothing
+        cost = {"cost": {"requested": 0, "actual": 0, "maximum": view.max_cost}}
+        self._hit_cost = b',"extensions":' + json.dumps(cost, separators=(",", ":")).encode() + b"}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -218,9 +224,9 @@ class GraphQLEndpoint:
             )
             await response(scope, receive, send)
             return 415
-        payload, problem = parse_body(body)
-        if payload is None:
-            await error_response(400, "BAD_REQUEST", str(problem))(scope, receive, send)
+        request = _parsed(body)
+        if isinstance(request, str):
+            await error_response(400, "BAD_REQUEST", request)(scope, receive, send)
             return 400
         scope["headers"] = [  # as Strawberry reads it (it matches the media type exactly)
             (k, b"application/json" if k == b"content-type" else v) for k, v in scope["headers"]
@@ -229,7 +235,7 @@ class GraphQLEndpoint:
             await self._shed(scope, receive, send)
             return 503
         try:
-            return await self._run(scope, send, body, payload, headers, meta)
+            return await self._run(scope, send, body, request, headers, meta)
         finally:
             self._give_slot()
 
@@ -238,19 +244,18 @@ class GraphQLEndpoint:
         scope: Scope,
         send: Send,
         body: bytes,
-        payload: dict[str, Any],
+        request: _Parsed,
         headers: dict[str, str],
         meta: RequestMeta,
     ) -> int:
         debug = wants_debug(meta, headers.get(DEBUG_HEADER))
-        key = None if debug or self._store is None else _key_for(payload, self._max_tokens)
+        key = None if debug or self._store is None else request.cache_key(self._max_tokens)
         if key is not None and meta.caller is not None:  # what a role sees may differ
             key = f"{meta.caller.role.name}:{key}"
         if key is not None and self._store is not None:
             hit = await self._store_get(key)
             if hit is not None:  # nothing runs: nothing is spent
-                cost = {"requested": 0, "actual": 0, "maximum": self._view.max_cost}
-                await _send_json(send, _with_cost(hit, cost), b"hit", meta.headers)
+                await _send_json(send, hit[:-1] + self._hit_cost, b"hit", meta.headers)
                 return 200
         captured = _Capture(send, meta, keep=key is not None, max_bytes=self._max_response)
         with collect_calls() as calls:
@@ -272,12 +277,13 @@ class GraphQLEndpoint:
         return captured.status
 
     async def _store_get(self, key: str) -> bytes | None:
-        """A response-cache failure (Redis down or hung) is a miss: the query still runs."""
+        """While Redis is away (down or hung) the in-process store stands in for it."""
         store = self._store
         assert store is not None
         if not getattr(store, "shared", False):
             return await store.get(key)
-        return await self._store_outage.call(lambda: store.get(key), _nothing)
+        local = self._local_store
+        return await self._store_outage.call(lambda: store.get(key), lambda: local.get(key))
 
     async def _store_set(self, key: str, payload: bytes, ttl_s: float) -> None:
         store = self._store
@@ -285,11 +291,10 @@ class GraphQLEndpoint:
         if not getattr(store, "shared", False):
             await store.set(key, payload, ttl_s)
             return
-        await self._store_outage.call(lambda: store.set(key, payload, ttl_s), _nothing)
-
-
-async def _nothing() -> None:
-    return None
+        local = self._local_store
+        await self._store_outage.call(
+            lambda: store.set(key, payload, ttl_s), lambda: local.set(key, payload, ttl_s)
+        )
 
 
 def _headers(scope: Scope) -> dict[str, str]:
@@ -313,17 +318,45 @@ def _stored(payload: bytes) -> bytes | None:
     return json.dumps({"data": data["data"]}, separators=(",", ":")).encode()
 
 
-def _with_cost(payload: bytes, cost: dict[str, int]) -> bytes:
-    """A stored response (``{"data": ...}`` as ``_stored`` wrote it) with this answer's cost."""
-    extension = json.dumps({"cost": cost}, separators=(",", ":")).encode()
-    return payload[:-1] + b',"extensions":' + extension + b"}"
+class _Parsed:
+    """A POST body that ``parse_body`` accepted. Its response-cache key (None unless the
+    operation is a query) is worked out when first asked for, inside the in-flight bound
+    (it parses the document), and kept with a remembered body."""
+
+    __slots__ = ("_key", "_known_for", "_payload")
+
+    def __init__(self, payload: dict[str, Any]) -> None:
+        self._payload = payload  # shared by every request with the same body: read only
+        self._known_for: int | None = None  # the token limit the key was worked out under
+        self._key: str | None = None
+
+    def cache_key(self, max_tokens: int) -> str | None:
+        if self._known_for != max_tokens:
+            payload = self._payload
+            query = is_query(payload["query"], payload.get("operationName"), max_tokens)
+            self._key = cache_key(payload) if query else None
+            self._known_for = max_tokens
+        return self._key
 
 
-def _key_for(payload: dict[str, Any], max_tokens: int) -> str | None:
-    """The response-cache key of a request ``parse_body`` accepted; None unless a query."""
-    if not is_query(payload["query"], payload.get("operationName"), max_tokens):
-        return None
-    return cache_key(payload)
+REMEMBERED_BODY_BYTES = 2048  # hot queries are small: their parsing is remembered
+
+
+def _parsed(body: bytes) -> _Parsed | str:
+    """The request a body holds (``_Parsed``), or why it holds none. Bodies of up to
+    ``REMEMBERED_BODY_BYTES`` are parsed once (at most 1,024 of them, 2 MiB, are kept):
+    a hot query asked again goes from its bytes to its cache key in one lookup."""
+    if len(body) <= REMEMBERED_BODY_BYTES:
+        return _parsed_small(body)
+    return _parse(body)
+
+
+def _parse(body: bytes) -> _Parsed | str:
+    payload, problem = parse_body(body)
+    return _Parsed(payload) if payload is not None else str(problem)
+
+
+_parsed_small = lru_cache(maxsize=1024)(_parse)
 
 
 class _Capture:

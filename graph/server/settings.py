@@ -163,7 +163,8 @@ class Settings(BaseSettings):
     max_candles: int = Field(1500, ge=1)
     max_fragments: int = Field(100, ge=1)
     max_fields: int = Field(2000, ge=1)  # fields with every fragment spread in place
-    max_in_flight: int = Field(64, ge=1)  # HTTP requests at once; past it 503 OVERLOADED
+    max_in_flight: int = Field(64, ge=1)  # HTTP requests at once at most; past it 503 OVERLOADED
+    loop_lag_target_ms: float = Field(0.5, gt=0)  # event loop later than this: fewer at once
     body_timeout_s: float = Field(10.0, gt=0)  # a request body not in by then: 408
     max_cost: int = Field(1000, ge=1)  # points per request (graph/guard/cost.py)
     max_response_bytes: int = Field(4 * 1024 * 1024, ge=1024)

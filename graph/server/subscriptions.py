@@ -13,8 +13,9 @@ in ``connection_init``, 4406 unsupported subprotocol, 4408 no ``connection_init`
 4409 duplicate id, 4429 repeated ``connection_init``, 1009 a message over the body limit.
 
 The caller is decided once per connection, from the ``connection_init`` payload
-(``{"Authorization": "Bearer <key>"}`` or ``{"apiKey": "<key>"}``). A group runs under the
-caller of its first member; each member's connection has at least the read role.
+(``{"Authorization": "Bearer <key>"}`` or ``{"apiKey": "<key>"}``). Groups are per role (what
+an operation may see depends on it); a group runs under the caller of its first member,
+whose role every member shares.
 """
 
 from __future__ import annotations
@@ -105,7 +106,7 @@ class Member:
 
 @dataclass(eq=False)
 class Group:
-    key: tuple[str, str, str | None]
+    key: tuple[str, str, str, str | None]  # (role, document, variables, operation name)
     members: set[Member] = field(default_factory=set)
     task: asyncio.Task[None] | None = None
 
@@ -139,7 +140,7 @@ class SubscriptionServer:
         self._max_subs = max_subscriptions_per_connection
         self._init_timeout_s = connection_init_timeout_s
         self._queue_size = queue_size
-        self._groups: dict[tuple[str, str, str | None], Group] = {}
+        self._groups: dict[tuple[str, str, str, str | None], Group] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         ws = WebSocket(scope, receive, send)
@@ -157,7 +158,9 @@ class SubscriptionServer:
     def join(
         self, member: Member, query: str, variables: dict[str, Any], op: str | None, caller: Caller
     ) -> None:
-        key = (query, json.dumps(variables, sort_keys=True), op)
+        # one group per role: what a subscription may see depends on the role, never on
+        # which key of that role asked
+        key = (caller.role.name, query, json.dumps(variables, sort_keys=True), op)
         group = self._groups.get(key)
         if group is None:
             group = self._groups[key] = Group(key)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 
-from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -40,11 +39,23 @@ class Origins:
         return self.pattern is not None and re.match(self.pattern, origin) is not None
 
 
-class SecurityHeaders:
-    """ASGI wrapper adding the security headers to every HTTP answer."""
+class BrowserHeaders:
+    """ASGI wrapper: every HTTP answer gets the security headers; a request from a browser
+    page (it has ``Origin``) goes through Starlette's CORS middleware, and one without
+    (curl, a server, an LLM tool) is only told ``Vary: Origin``, as that middleware would
+    tell it, without the cost of asking (measured: a tenth of a hot query's time)."""
 
-    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool, origins: Origins) -> None:
         self._app = app
+        self._cors = CORSMiddleware(
+            app,
+            allow_origins=list(origins.listed),
+            allow_origin_regex=origins.pattern,
+            allow_methods=["GET", "POST"],
+            allow_headers=["authorization", "content-type", "x-api-key"],
+            expose_headers=["ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "retry-after"],
+            max_age=600,
+        )  # fmt: skip
         self._headers = [
             (b"x-content-type-options", b"nosniff"),
             (b"referrer-policy", b"no-referrer"),
@@ -55,39 +66,22 @@ class SecurityHeaders:
             self._headers.append(
                 (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
             )
+        self._not_a_page = [*self._headers, (b"vary", b"Origin")]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
+        page = any(name == b"origin" for name, _ in scope["headers"])
+        added = self._headers if page else self._not_a_page
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 kept = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"server"]
-                message = {**message, "headers": [*kept, *self._headers]}
+                message = {**message, "headers": [*kept, *added]}
             await send(message)
 
-        await self._app(scope, receive, with_headers)
+        await (self._cors if page else self._app)(scope, receive, with_headers)
 
 
-def middleware(settings: Settings, origins: Origins) -> list[Middleware]:
-    return [
-        Middleware(SecurityHeaders, hsts=settings.behind_tls),
-        Middleware(
-            CORSMiddleware,
-            allow_origins=list(origins.listed),
-            allow_origin_regex=origins.pattern,
-            allow_methods=["GET", "POST"],
-            allow_headers=["authorization", "content-type", "x-api-key"],
-            expose_headers=[
-                "ratelimit-limit",
-                "ratelimit-remaining",
-                "ratelimit-reset",
-                "retry-after",
-            ],
-            max_age=600,
-        ),
-    ]
-
-
-__all__ = ["CSP", "Origins", "SecurityHeaders", "middleware"]
+__all__ = ["CSP", "BrowserHeaders", "Origins"]

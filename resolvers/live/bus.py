@@ -109,7 +109,7 @@ class LiquidationBus:
                 await asyncio.sleep(1.0)
             finally:
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                    await pubsub.aclose()
 
 
 __all__ = ["LiquidationBus", "decode", "encode"]

@@ -428,3 +428,59 @@ async def test_a_revoked_key_closes_its_open_websocket(
         server.stop()
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
     assert took < 2.5  # within two key-cache periods
+
+
+async def test_identical_subscriptions_of_callers_of_different_roles_run_in_different_groups(
+    api: Callable[..., ApiServer], replay: Replay
+) -> None:
+    """What an operation may see depends on the role: a read key's subscription never
+    shares an execution started for an admin key (another read connection shares it)."""
+    server = api(
+        anonymous_role="none",
+        liquidation_streams="binance",
+        binance_ws_url="ws" + replay.url.removeprefix("http"),
+    )
+    url = "ws" + server.url.removeprefix("http") + "/graphql"
+    query = "subscription { liquidations { ticker } }"
+
+    async def subscribe(key: str) -> Any:
+        ws = await websockets.connect(url, subprotocols=[Subprotocol("graphql-transport-ws")])
+        await ws.send(json.dumps({"type": "connection_init", "payload": {"apiKey": key}}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "connection_ack"
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
+        return ws
+
+    async def groups(expected: tuple[float, float]) -> tuple[float, float]:
+        """(subscriptions, groups) from /metrics, once they are ``expected`` or after 5 s."""
+        async with httpx.AsyncClient() as client:
+            for _ in range(50):
+                text = (
+                    await client.get(
+                        f"{server.url}/metrics",
+                        headers={"authorization": f"Bearer {KEYS['admin']}"},
+                    )
+                ).text
+                values = {
+                    line.split()[0]: float(line.split()[1])
+                    for line in text.splitlines()
+                    if line.startswith(
+                        ("perpgraph_ws_subscription_groups ", "perpgraph_ws_subscriptions ")
+                    )
+                }
+                seen = (
+                    values["perpgraph_ws_subscriptions"],
+                    values["perpgraph_ws_subscription_groups"],
+                )
+                if seen == expected:
+                    break
+                await asyncio.sleep(0.1)
+        return seen
+
+    sockets = [await subscribe(KEYS["admin"]), await subscribe(KEYS["read"])]
+    try:
+        assert await groups((2.0, 2.0)) == (2.0, 2.0)
+        sockets.append(await subscribe(KEYS["read"]))
+        assert await groups((3.0, 2.0)) == (3.0, 2.0)  # the second read socket joins its group
+    finally:
+        for ws in sockets:
+            await ws.close()

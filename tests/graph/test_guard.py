@@ -220,13 +220,21 @@ async def test_requests_past_the_in_flight_bound_are_shed_at_once(
         ]
         await asyncio.sleep(0.3)  # both admitted and waiting on the slow upstream
         started = time.perf_counter()
-        shed = await client.post(f"{server.url}/graphql", json={"query": "{ __typename }"})
+        shed = await client.post(
+            f"{server.url}/graphql",
+            json={"query": "{ __typename }"},
+            headers={"origin": "http://localhost:3000"},  # a page allowed in development
+        )
         shed_took = time.perf_counter() - started
         health = await client.get(f"{server.url}/healthz")
         admitted = await asyncio.gather(*slow)
     assert shed.status_code == 503
     assert shed.headers["retry-after"] == "1"
     assert shed.json()["errors"][0]["extensions"]["code"] == "OVERLOADED"
+    # the page may read the refusal (CORS) and it carries the security headers
+    assert shed.headers["access-control-allow-origin"] == "http://localhost:3000"
+    assert "retry-after" in shed.headers["access-control-expose-headers"]
+    assert shed.headers["x-content-type-options"] == "nosniff"
     assert shed_took < 0.1
     assert health.status_code == 200  # outside the bound
     assert all(r.status_code == 200 for r in admitted)

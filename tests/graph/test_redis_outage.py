@@ -99,3 +99,19 @@ async def test_a_hung_redis_costs_a_request_at_most_a_quarter_second(
     assert fear[0] < 0.5 and fear[1]["data"]["fearGreed"]["value"] is not None
     assert ready.status_code == 503 and ready_took < 0.5
     assert len([line for line in _redis_lines(caplog) if "failed" in line]) == 1
+
+
+async def test_with_redis_away_hot_queries_are_answered_from_the_in_process_response_cache(
+    api: Callable[..., ApiServer], replay: Replay
+) -> None:
+    server = api(redis_url=f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    async with httpx.AsyncClient() as client:
+        first = await client.post(f"{server.url}/graphql", json={"query": PRICE})
+        replay.reset()
+        again = [
+            await client.post(f"{server.url}/graphql", json={"query": PRICE}) for _ in range(5)
+        ]
+    assert first.headers["x-response-cache"] == "miss"
+    assert [a.headers["x-response-cache"] for a in again] == ["hit"] * 5
+    assert all(a.json()["data"] == first.json()["data"] for a in again)
+    assert replay.calls() == {}  # nothing asked of the venue again
