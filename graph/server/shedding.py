@@ -68,8 +68,8 @@ class Slots:
         self._refused = 0  # and requests refused
         # (bound, answered, answered and refused, lateness) at the step before the cuts
         self._before: tuple[int, int, int, float] | None = None
-        self._short = 0  # steps in a row since then with fewer answered
-        self._hold = 0  # steps left without a cut, after one was undone
+        self._short = 0  # steps in a row since then with fewer answered, for nothing
+        self._hold = 0  # steps left with the bound held where an undo put it
         self._late = False  # whether the loop was late at the last step
         metrics.in_flight_limit.set(limit)
         # the one refusal, encoded once: it is sent under load, when every microsecond counts
@@ -102,9 +102,9 @@ class Slots:
         return True
 
     def adjust(self, late_s: float, target_s: float) -> None:
-        """One step of the bound (see the module's text), if it was reached since the last
-        step: a bound nobody reached is not what made the loop late, nor what kept a
-        request out."""
+        """One step of the bound (see the module's text): cut only if it was reached since
+        the last step (a bound nobody reached is not what made the loop late, nor what
+        kept a request out); raised by one when idle and on time."""
         answered, self._answered = self._answered, 0
         refused, self._refused = self._refused, 0
         handled = answered + refused
