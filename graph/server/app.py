@@ -116,7 +116,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         private_role=Role.ADMIN if production else Role.NONE,
     )
     origins = Origins(settings)
-    slots = Slots(settings.max_in_flight, metrics)
+    slots = Slots(settings.max_in_flight, metrics, max_body_bytes=settings.max_body_bytes)
     running = _Running()
 
     latency = metrics.http_latency.labels("/graphql")  # the children, looked up once
@@ -233,7 +233,9 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     )
     # Shedding before Starlette (refusing must cost almost nothing), inside the browser
     # headers: a page told 503 can read its Retry-After (CORS) like any other answer.
-    return web.BrowserHeaders(ShedWhenFull(app, slots), hsts=settings.behind_tls, origins=origins)
+    outer = web.BrowserHeaders(ShedWhenFull(app, slots), hsts=settings.behind_tls, origins=origins)
+    outer.refusal = (slots, slots.encoded(outer.headers_without_origin))  # ShedInProtocol's
+    return outer
 
 
 __all__ = ["create_app"]

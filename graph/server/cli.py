@@ -21,6 +21,7 @@ import uvicorn
 
 from graph.schema import build_schema
 from graph.server.logs import configure, log_config
+from graph.server.protocol import ShedInProtocol
 from graph.server.settings import Settings
 
 _REPLAYED = ("BINANCE", "OKX", "FEARGREED", "HYPERLIQUID", "COINGECKO")
@@ -34,6 +35,7 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "ws": "websockets-sansio",
         "ws_max_size": settings.max_body_bytes,  # a WebSocket message as large as a body
         "server_header": False,  # no banner
+        "http": ShedInProtocol,  # refuses at capacity before any ASGI work
         # X-Forwarded-For is believed from the listed proxies only (uvicorn believes
         # loopback by default, so anyone local could pose as any address)
         "proxy_headers": bool(proxies),

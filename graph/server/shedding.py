@@ -57,8 +57,11 @@ HOLD_STEPS = 50  # are undone, and the bound is held for 5 s
 
 
 class Slots:
-    def __init__(self, limit: int, metrics: Metrics, retry_after_s: int = 1) -> None:
+    def __init__(
+        self, limit: int, metrics: Metrics, retry_after_s: int = 1, max_body_bytes: int = 65536
+    ) -> None:
         self.ceiling = limit
+        self.max_body_bytes = max_body_bytes  # bodies the protocol may drain to refuse
         self.limit = limit
         self._floor = min(FLOOR, limit)
         self._metrics = metrics
@@ -141,8 +144,14 @@ class Slots:
         self.in_use -= 1
         self._answered += 1
 
-    def count_refusal(self) -> None:
-        self._metrics.http_refused.labels("overloaded").inc()
+    def encoded(self, extra: list[tuple[bytes, bytes]]) -> bytes:
+        """The refusal as bytes on the wire, with ``extra`` headers (``ShedInProtocol``)."""
+        head = b"".join(k + b": " + v + b"\r\n" for k, v in [*self._headers, *extra])
+        return b"HTTP/1.1 503 Service Unavailable\r\n" + head + b"\r\n" + self._body
+
+    def count_refusal(self, reason: str = "overloaded") -> None:
+        """``overloaded``: refused through ASGI; ``overloaded_early``: by the protocol."""
+        self._metrics.http_refused.labels(reason).inc()
         self._refused += 1
 
     async def refuse(self, send: Send) -> None:

@@ -67,6 +67,13 @@ class BrowserHeaders:
                 (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
             )
         self._not_a_page = [*self._headers, (b"vary", b"Origin")]
+        # set by the app: (its in-flight bound, its refusal as bytes), for ShedInProtocol
+        self.refusal: tuple[object, bytes] | None = None
+
+    @property
+    def headers_without_origin(self) -> list[tuple[bytes, bytes]]:
+        """What every answer to a request without ``Origin`` is given."""
+        return list(self._not_a_page)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

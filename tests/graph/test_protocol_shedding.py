@@ -1,0 +1,128 @@
+"""Refusals at capacity straight from uvicorn's protocol (``graph.server.protocol``): the
+same 503 as through ASGI, the connection kept for the next request, the body dropped,
+and every case it must not take left to the ASGI path."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+
+from tests.support import ApiServer, Replay, gql
+
+SLOW = {"query": '{ symbol(ticker: "BTC") { candles(interval: "1m") { interval } } }'}
+QUICK = json.dumps({"query": "{ __typename }"}).encode()
+
+
+def _post(port: int, body: bytes, *extra: str) -> bytes:
+    head = ["POST /graphql HTTP/1.1", f"host: 127.0.0.1:{port}",
+            "content-type: application/json", f"content-length: {len(body)}", *extra]  # fmt: skip
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+async def _answer(reader: asyncio.StreamReader) -> tuple[int, dict[str, str], bytes]:
+    head = (await reader.readuntil(b"\r\n\r\n")).decode()
+    lines = head.split("\r\n")
+    headers = {}
+    for line in lines[1:]:
+        if ":" in line:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+    body = await reader.readexactly(int(headers["content-length"]))
+    return int(lines[0].split()[1]), headers, body
+
+
+async def _refused(client: httpx.AsyncClient, server: ApiServer) -> dict[str, float]:
+    text = (await client.get(f"{server.url}/metrics")).text
+    prefix = "perpgraph_http_refused_total{reason="
+    return {
+        line.split('"')[1]: float(line.split()[-1])
+        for line in text.splitlines()
+        if line.startswith(prefix)
+    }
+
+
+@contextlib.asynccontextmanager
+async def _full(
+    api: Callable[..., ApiServer], replay: Replay, **settings: Any
+) -> AsyncIterator[tuple[ApiServer, int, httpx.AsyncClient, asyncio.Task[httpx.Response]]]:
+    """A server with one slot, taken by a request waiting 800 ms on the venue: the server,
+    its port, a client, and the slow request (awaited to free the slot)."""
+    server = api(max_in_flight=1, response_cache=False, **settings)
+    replay.fault(route="/fapi/v1/klines", latency_ms=800)
+    async with httpx.AsyncClient(timeout=10) as client:
+        await gql(client, server.url, "{ __typename }")
+        slow = asyncio.create_task(client.post(f"{server.url}/graphql", json=SLOW))
+        await asyncio.sleep(0.3)
+        yield server, int(server.url.rsplit(":", 1)[1]), client, slow
+        await slow
+
+
+async def test_a_refusal_keeps_the_connection_for_the_next_request(
+    api: Callable[..., ApiServer], replay: Replay
+) -> None:
+    async with _full(api, replay) as (server, port, client, slow):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        big = json.dumps({"query": "{ __typename }", "variables": {"pad": "x" * 20_000}})
+        writer.write(_post(port, big.encode()))  # a body to be read and dropped
+        status, headers, body = await _answer(reader)
+        assert (await slow).status_code == 200  # the slot is free again
+        writer.write(_post(port, QUICK))  # the same connection, afterwards
+        again = await _answer(reader)
+        writer.close()
+        counted = await _refused(client, server)
+    assert status == 503
+    assert headers["retry-after"] == "1"
+    assert headers["x-content-type-options"] == "nosniff" and headers["vary"] == "Origin"
+    assert json.loads(body)["errors"][0]["extensions"]["code"] == "OVERLOADED"
+    assert again[0] == 200 and json.loads(again[2])["data"] == {"__typename": "Query"}
+    assert counted == {"overloaded_early": 1.0}  # answered by the parser, not through ASGI
+
+
+async def test_two_requests_in_one_write_are_answered_in_order(
+    api: Callable[..., ApiServer], replay: Replay
+) -> None:
+    """Pipelined: both refused while full, each answer framed, in order; and a request
+    pipelined behind one being answered waits its turn."""
+    async with _full(api, replay) as (_, port, _, slow):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(_post(port, QUICK) + _post(port, QUICK))
+        first, second = await _answer(reader), await _answer(reader)
+        await slow
+        slow_body = json.dumps(SLOW).encode()
+        writer.write(_post(port, slow_body) + _post(port, QUICK))  # the first one takes the slot
+        behind = [await _answer(reader), await _answer(reader)]
+        writer.close()
+    assert [first[0], second[0]] == [503, 503]
+    assert [b[0] for b in behind] == [200, 200]  # the second waited for the first's answer
+    assert "candles" in behind[0][2].decode() and b"__typename" in behind[1][2]
+
+
+async def test_the_cases_the_protocol_leaves_to_asgi(
+    api: Callable[..., ApiServer], replay: Replay
+) -> None:
+    async with _full(api, replay, max_body_bytes=4096) as (server, port, client, slow):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(_post(port, QUICK, "origin: http://localhost:3000"))
+        page = await _answer(reader)  # refused by ShedWhenFull, with CORS
+        writer.write(_post(port, b"x" * 5000))
+        too_big = await _answer(reader)  # over the body limit: not drained, ShedWhenFull's
+        writer.write(_post(port, QUICK, "connection: close"))
+        closing = await _answer(reader)
+        closed = await reader.read()  # the server closes it
+        writer.close()
+        await slow
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(_post(port, b"x" * 5000))
+        free = await _answer(reader)  # the slot is free: the endpoint says 413
+        writer.close()
+        counted = await _refused(client, server)
+    assert page[0] == 503 and page[1]["access-control-allow-origin"] == "http://localhost:3000"
+    assert too_big[0] == 503
+    assert closing[0] == 503 and closed == b""
+    assert free[0] == 413
+    assert counted == {"overloaded": 2.0, "overloaded_early": 1.0}  # page and body by ASGI
