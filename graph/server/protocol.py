@@ -11,8 +11,11 @@ read and dropped; the connection stays open for the next request. Measured (8x c
 Only the plain case takes this path; everything else goes through ASGI as before
 (``ShedWhenFull`` still refuses there): a request with ``Origin`` (a browser page, which
 needs the CORS headers to read the refusal), one expecting ``100-continue`` (its body only
-comes once asked for), one without a ``Content-Length`` within the body limit, and one
-pipelined behind an answer still being written (it must wait its turn).
+comes once asked for), one without a ``Content-Length`` within the body limit, one
+pipelined behind an answer still being written (it must wait its turn), one on a
+connection whose client is not reading its answers (writing is paused: the ASGI path waits
+for it to drain), and an upgrade. An HTTP/1.0 request, or one asking ``Connection: close``,
+is told ``connection: close`` and the connection is closed, as uvicorn does.
 """
 
 from __future__ import annotations
@@ -41,9 +44,21 @@ class ShedInProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._slots, self._refusal = _slots_of(self.app)
+        self._closing_refusal = self._refusal.replace(
+            b"\r\n\r\n", b"\r\nconnection: close\r\n\r\n", 1
+        )
         self._shedding = False
+        self._discarding = False  # a request that began after the connection was closed
+
+    def on_message_begin(self) -> None:
+        # no keep-alive timer while a request is in: a refusal answered mid-chunk armed it
+        self._unset_keepalive_if_required()
+        super().on_message_begin()
 
     def on_headers_complete(self) -> None:
+        if self.transport.is_closing():  # pipelined behind a refusal that closed it
+            self._discarding = True
+            return
         if self._sheddable():
             self._shedding = True  # its body is read and dropped, then it is answered
             return
@@ -53,6 +68,8 @@ class ShedInProtocol(HttpToolsProtocol):
         slots = self._slots
         if slots is None or not slots.full or self.expect_100_continue:
             return False
+        if self.flow.write_paused or self.parser.should_upgrade():
+            return False  # a client not reading its answers waits like any other; upgrades
         if self.parser.get_method() != b"POST" or self.url.split(b"?", 1)[0] != b"/graphql":
             return False
         if self.cycle is not None and not self.cycle.response_complete:
@@ -66,21 +83,24 @@ class ShedInProtocol(HttpToolsProtocol):
         return length is not None and length.isdigit() and int(length) <= slots.max_body_bytes
 
     def on_body(self, body: bytes) -> None:
-        if not self._shedding:
+        if not (self._shedding or self._discarding):
             super().on_body(body)
 
     def on_message_complete(self) -> None:
+        if self._discarding:
+            self._discarding = False
+            return
         if not self._shedding:
             super().on_message_complete()
             return
         self._shedding = False
         assert self._slots is not None
         self._slots.count_refusal("overloaded_early")
-        self.transport.write(self._refusal)
-        if not self.parser.should_keep_alive():
+        keep = self.parser.get_http_version() == "1.1" and self.parser.should_keep_alive()
+        self.transport.write(self._refusal if keep else self._closing_refusal)
+        if not keep:
             self.transport.close()
-            return
-        self.on_response_complete()  # the keep-alive timer, and the next request
+        self.on_response_complete()  # counted; the keep-alive timer, the next request
 
 
 __all__ = ["ShedInProtocol"]

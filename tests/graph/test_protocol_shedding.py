@@ -7,10 +7,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.support import ApiServer, Replay, gql
 
@@ -126,3 +128,31 @@ async def test_the_cases_the_protocol_leaves_to_asgi(
     assert closing[0] == 503 and closed == b""
     assert free[0] == 413
     assert counted == {"overloaded": 2.0, "overloaded_early": 1.0}  # page and body by ASGI
+
+
+async def test_closing_http_1_0_and_upgrades_while_full(
+    api: Callable[..., ApiServer], replay: Replay, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A refusal that closes says so and runs nothing pipelined behind it; an HTTP/1.0
+    client is closed on as uvicorn would; an upgrade is left to uvicorn, no error logged."""
+    caplog.set_level(logging.ERROR)
+    async with _full(api, replay) as (_, port, _, _):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(_post(port, QUICK, "connection: close") + _post(port, QUICK))
+        closing = await _answer(reader)
+        rest = await reader.read()  # nothing for the request behind it: closed
+        writer.close()
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        old = _post(port, QUICK, "connection: keep-alive").replace(b"HTTP/1.1", b"HTTP/1.0", 1)
+        writer.write(old)
+        http10 = await _answer(reader)
+        http10_rest = await asyncio.wait_for(reader.read(), 2)  # closed, not kept alive
+        writer.close()
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(_post(port, QUICK, "connection: upgrade", "upgrade: websocket"))
+        upgraded = await asyncio.wait_for(reader.read(4096), 5)
+        writer.close()
+    assert closing[0] == 503 and closing[1]["connection"] == "close" and rest == b""
+    assert http10[0] == 503 and http10[1]["connection"] == "close" and http10_rest == b""
+    assert upgraded.startswith(b"HTTP/1.1 ") and b" 503 " not in upgraded.split(b"\r\n")[0]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
