@@ -18,7 +18,10 @@ from resolvers.access import Caller, Role
 from resolvers.errors import Refused
 from tests.support import REDIS_URL
 
-BUDGETS = {name: "100000/minute" for name in ("anonymous", "read", "write", "admin")}
+BUDGETS = {name: "100000/day" for name in ("anonymous", "read", "write", "admin")}
+# Limits per day: `limits`' sliding window weighs the previous window's count by the time
+# left, rounded down, so a test that crossed a minute's boundary could rightly see one or
+# two more admitted than the limit; a day's boundary is not crossed in a test's second.
 
 
 def _limiter(rate: str, redis_url: str | None = None, namespace: str = "test") -> RateLimiter:
@@ -71,7 +74,7 @@ async def _admitted(limiter: RateLimiter, caller: Caller, tries: int) -> list[st
 
 
 async def test_a_caller_is_refused_at_exactly_its_limit_with_exact_headers() -> None:
-    limiter = _limiter("200/minute")
+    limiter = _limiter("200/day")
     storage = _Counting()
     limiter._memory.storage = storage  # count what is asked
     caller = Caller(Role.READ, None, "192.0.2.1")
@@ -85,13 +88,13 @@ async def test_a_caller_is_refused_at_exactly_its_limit_with_exact_headers() -> 
 async def test_requests_arriving_at_once_are_admitted_exactly_up_to_the_limit() -> None:
     """64 requests of one caller at a time against counters that take a millisecond to
     answer: one asks, the others wait for its lease; never more than the limit."""
-    limiter = _limiter("600/minute")
+    limiter = _limiter("600/day")
     limiter._memory.storage = _Counting(pause=0.001)
     assert await _all_at_once(limiter, Caller(Role.READ, None, "192.0.2.1"), 64) == 600
 
 
 async def test_requests_arriving_at_once_through_redis_are_admitted_exactly() -> None:
-    limiter = _limiter("600/minute", REDIS_URL, f"test-{uuid.uuid4().hex}")
+    limiter = _limiter("600/day", REDIS_URL, f"test-{uuid.uuid4().hex}")
     try:
         assert await _all_at_once(limiter, Caller(Role.READ, None, "192.0.2.1"), 64) == 600
     finally:
@@ -99,8 +102,8 @@ async def test_requests_arriving_at_once_through_redis_are_admitted_exactly() ->
 
 
 async def test_what_a_lease_admitted_is_counted_when_it_lapses_or_the_role_changes() -> None:
-    rates = {"anonymous": "100/minute", "read": "100/minute", "write": "50/minute"}
-    limiter = RateLimiter(from_settings({**rates, "admin": "100/minute"}, BUDGETS), None, "test")
+    rates = {"anonymous": "100/day", "read": "100/day", "write": "50/day"}
+    limiter = RateLimiter(from_settings({**rates, "admin": "100/day"}, BUDGETS), None, "test")
     as_read, as_write = Caller(Role.READ, "k1", "192.0.2.1"), Caller(Role.WRITE, "k1", "192.0.2.1")
     first = await _admitted(limiter, as_read, 5)  # 1 asked, 4 on the lease
     await asyncio.sleep(0.15)  # the lease lapses
@@ -111,7 +114,7 @@ async def test_what_a_lease_admitted_is_counted_when_it_lapses_or_the_role_chang
 
 
 async def test_what_a_lease_admitted_survives_an_asker_cancelled_while_adding_it() -> None:
-    limiter = _limiter("100/minute")
+    limiter = _limiter("100/day")
     limiter._memory.storage = _Counting(pause=0.05)  # each counter call takes 50 ms
     caller = Caller(Role.READ, None, "192.0.2.1")
     assert await _admitted(limiter, caller, 4) == ["99", "98", "97", "96"]  # 3 on the lease
@@ -128,7 +131,7 @@ async def test_lapsed_leases_are_settled_when_the_table_is_full(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(ratelimit, "MAX_LEASES", 4)
-    limiter = _limiter("100/minute")
+    limiter = _limiter("100/day")
     callers = [Caller(Role.READ, None, f"192.0.2.{n}") for n in range(1, 6)]
     for caller in callers[:4]:
         assert len(await _admitted(limiter, caller, 3)) == 3  # 1 asked, 2 on its lease
@@ -142,7 +145,7 @@ async def test_lapsed_leases_are_settled_when_the_table_is_full(
 
 async def test_leases_are_per_caller() -> None:
     """One caller's lease never admits another's request."""
-    limiter = _limiter("50/minute")
+    limiter = _limiter("50/day")
     one, other = Caller(Role.READ, None, "192.0.2.1"), Caller(Role.READ, None, "192.0.2.2")
     assert len(await _admitted(limiter, one, 60)) == 50
     assert len(await _admitted(limiter, other, 60)) == 50
@@ -150,7 +153,7 @@ async def test_leases_are_per_caller() -> None:
 
 async def test_two_instances_sharing_redis_overshoot_by_at_most_a_tenth_each() -> None:
     namespace = f"test-{uuid.uuid4().hex}"
-    first, second = (_limiter("100/minute", REDIS_URL, namespace) for _ in range(2))
+    first, second = (_limiter("100/day", REDIS_URL, namespace) for _ in range(2))
     caller = Caller(Role.READ, None, "192.0.2.1")
     admitted = 0
     try:
