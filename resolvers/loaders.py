@@ -26,11 +26,13 @@ from providers.errors import SymbolNotServed
 from providers.http import CallRecord
 from resolvers import datasets
 from resolvers.access import Caller
-from resolvers.cache import Cached
+from resolvers.cache import Cached, SharedCache
 from resolvers.datasets import Batch, Job
 from resolvers.services import Services
 
 T = TypeVar("T")
+# takes an operation's cost from the caller's budget; what is left (throttleStatus)
+Charge = Callable[["RequestMeta", int], Awaitable[dict[str, float]]]
 
 
 @dataclass(slots=True)
@@ -43,8 +45,9 @@ class RequestMeta:
     calls: list[CallRecord] = field(default_factory=list)
     cost: int | None = None
     caller: Caller | None = None  # None: work of the server's own (full access)
-    # takes the operation's cost from the caller's budget; what is left (throttleStatus)
-    charge: Callable[[int], Awaitable[dict[str, float]]] | None = None
+    # given this meta when called, so it need not capture it (a closure over the meta it is
+    # kept in would be a reference cycle, each request's garbage left to the collector)
+    charge: Charge | None = None
     throttle: dict[str, float] | None = None
     status: int | None = None  # an HTTP status the answer must carry (429 when throttled)
     headers: dict[str, str] = field(default_factory=dict)  # and its headers
@@ -56,6 +59,45 @@ class RequestMeta:
             self.min_fresh_s = fresh_for_s
 
 
+def _all_symbol_loader(
+    cache: SharedCache, meta: RequestMeta, batch: Batch[Any]
+) -> DataLoader[str, Cached[Any]]:
+    provider, dataset = batch.provider, batch.dataset
+
+    async def load(symbols: list[str]) -> list[Cached[Any] | BaseException]:
+        keys = [datasets.key(provider, dataset, s) for s in symbols]
+        prefix = len(provider) + len(dataset) + 2
+
+        def venue_symbol(missing: Sequence[str]) -> str | None:
+            # one missing symbol: the cheap one-symbol endpoint; more: one all-symbol call
+            return missing[0][prefix:] if len(missing) == 1 else None
+
+        async def fetch_many(missing: Sequence[str]) -> dict[str, Any]:
+            try:
+                rows = await batch.fetch(venue_symbol(missing))
+            except SymbolNotServed:  # one-symbol ask the venue says it cannot serve
+                return {}
+            return {datasets.key(provider, dataset, row.symbol): row for row in rows}
+
+        def flight(missing: Sequence[str]) -> str:
+            return datasets.key(provider, dataset, venue_symbol(missing) or "*")
+
+        found = await cache.get_or_fetch_many(dataset, keys, batch.ttl_s, fetch_many, flight)
+        out: list[Cached[Any] | BaseException] = []
+        for key in keys:
+            item = found[key]
+            if isinstance(item, KeyError):  # the venue's answer did not include it
+                out.append(_not_served(provider, dataset))
+            elif isinstance(item, BaseException):
+                out.append(item)
+            else:
+                meta.used(item.fresh_for_s, item.stale)
+                out.append(item)
+        return out
+
+    return DataLoader(load)
+
+
 def _not_served(provider: str, dataset: str) -> SymbolNotServed:
     return SymbolNotServed(
         f"{provider} has no {dataset} data for this symbol", provider=provider, endpoint=dataset
@@ -63,55 +105,43 @@ def _not_served(provider: str, dataset: str) -> SymbolNotServed:
 
 
 class Loaders:
-    """Fresh for every request; shares the process-wide cache through ``services``."""
+    """Fresh for every request; shares the process-wide cache through ``services``.
+
+    Nothing a loader holds refers back to this object or to the request's meta through a
+    closure over ``self``: a request's objects are freed as soon as it ends instead of
+    waiting, as cyclic garbage, for the collector (whose pauses delay every request then).
+    A loader is built when first asked for.
+    """
 
     def __init__(self, services: Services, meta: RequestMeta) -> None:
         self._services = services
         self._meta = meta
-        self.price = self._all_symbol_loader(datasets.prices(services))
-        self.ticker_24h = self._all_symbol_loader(datasets.tickers_24h(services))
-        self.premium = self._all_symbol_loader(datasets.premium_indexes(services))
+        self._loaders: dict[str, DataLoader[str, Cached[Any]]] = {}
         self._jobs: dict[str, asyncio.Future[Cached[Any]]] = {}
+
+    @property
+    def price(self) -> DataLoader[str, Cached[Any]]:
+        return self._loader(datasets.prices)
+
+    @property
+    def ticker_24h(self) -> DataLoader[str, Cached[Any]]:
+        return self._loader(datasets.tickers_24h)
+
+    @property
+    def premium(self) -> DataLoader[str, Cached[Any]]:
+        return self._loader(datasets.premium_indexes)
+
+    def _loader(self, make: Callable[[Services], Batch[Any]]) -> DataLoader[str, Cached[Any]]:
+        loader = self._loaders.get(make.__name__)
+        if loader is None:
+            batch = make(self._services)
+            loader = _all_symbol_loader(self._services.cache, self._meta, batch)
+            self._loaders[make.__name__] = loader
+        return loader
 
     def _note(self, cached: Cached[T]) -> Cached[T]:
         self._meta.used(cached.fresh_for_s, cached.stale)
         return cached
-
-    def _all_symbol_loader(self, batch: Batch[Any]) -> DataLoader[str, Cached[Any]]:
-        cache = self._services.cache
-        provider, dataset = batch.provider, batch.dataset
-
-        async def load(symbols: list[str]) -> list[Cached[Any] | BaseException]:
-            keys = [datasets.key(provider, dataset, s) for s in symbols]
-            prefix = len(provider) + len(dataset) + 2
-
-            def venue_symbol(missing: Sequence[str]) -> str | None:
-                # one missing symbol: the cheap one-symbol endpoint; more: one all-symbol call
-                return missing[0][prefix:] if len(missing) == 1 else None
-
-            async def fetch_many(missing: Sequence[str]) -> dict[str, Any]:
-                try:
-                    rows = await batch.fetch(venue_symbol(missing))
-                except SymbolNotServed:  # one-symbol ask the venue says it cannot serve
-                    return {}
-                return {datasets.key(provider, dataset, row.symbol): row for row in rows}
-
-            def flight(missing: Sequence[str]) -> str:
-                return datasets.key(provider, dataset, venue_symbol(missing) or "*")
-
-            found = await cache.get_or_fetch_many(dataset, keys, batch.ttl_s, fetch_many, flight)
-            out: list[Cached[Any] | BaseException] = []
-            for key in keys:
-                item = found[key]
-                if isinstance(item, KeyError):  # the venue's answer did not include it
-                    out.append(_not_served(provider, dataset))
-                elif isinstance(item, BaseException):
-                    out.append(item)
-                else:
-                    out.append(self._note(item))
-            return out
-
-        return DataLoader(load)
 
     async def _run(self, job: Job[T]) -> Cached[T]:
         cached = await self._services.cache.get_or_fetch(job.dataset, job.key, job.ttl_s, job.fetch)
@@ -127,4 +157,4 @@ class Loaders:
         return result
 
 
-__all__ = ["Loaders", "RequestMeta"]
+__all__ = ["Charge", "Loaders", "RequestMeta"]

@@ -239,7 +239,7 @@ class DocumentGuard(SchemaExtension):
         if isinstance(meta, RequestMeta):
             meta.cost = cost
             if meta.charge is not None:
-                meta.throttle = await meta.charge(cost)
+                meta.throttle = await meta.charge(meta, cost)
         yield
 
 

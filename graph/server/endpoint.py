@@ -18,7 +18,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from starlette.responses import Response
@@ -28,7 +28,7 @@ from graph.server.auth import Authenticator, presented_key
 from graph.server.bodies import GONE, check_get, error_response, parse_body, read_body, replay
 from graph.server.ratelimit import RateLimiter
 from graph.server.response_cache import MemoryResponseStore, ResponseStore, cache_key, is_query
-from graph.server.shedding import Slots
+from graph.server.shedding import RESERVED, Slots
 from graph.server.view import DEBUG_HEADER, META_KEY, PerpGraphQL, wants_debug
 from graph.server.web import Origins
 from providers.http import collect_calls
@@ -135,7 +135,7 @@ class GraphQLEndpoint:
             return int(response.status_code)
         meta = RequestMeta(caller=caller)
         meta.headers.update(limit_headers)
-        meta.charge = lambda cost: self._charge(caller, meta, cost)
+        meta.charge = partial(self._charge, caller)  # not a closure over meta: no cycle
         scope[META_KEY] = meta
         if scope["method"] == "POST":
             return await self._post(scope, receive, send, headers, meta)
@@ -143,7 +143,7 @@ class GraphQLEndpoint:
         if problem is not None:
             await error_response(400, "BAD_REQUEST", problem)(scope, receive, send)
             return 400
-        if not self._take_slot():
+        if not self._take_slot(scope):
             await self._shed(scope, receive, send)
             return 503
         try:
@@ -155,8 +155,9 @@ class GraphQLEndpoint:
         finally:
             self._give_slot()
 
-    def _take_slot(self) -> bool:
-        return self._slots is None or self._slots.take()
+    def _take_slot(self, scope: Scope) -> bool:
+        """The request's slot: the one ``ShedInProtocol`` took for it, or one free now."""
+        return self._slots is None or scope.pop(RESERVED, False) or self._slots.take()
 
     def _give_slot(self) -> None:
         if self._slots is not None:
@@ -231,7 +232,7 @@ class GraphQLEndpoint:
         scope["headers"] = [  # as Strawberry reads it (it matches the media type exactly)
             (k, b"application/json" if k == b"content-type" else v) for k, v in scope["headers"]
         ]
-        if not self._take_slot():
+        if not self._take_slot(scope):
             await self._shed(scope, receive, send)
             return 503
         try:

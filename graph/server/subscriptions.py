@@ -43,6 +43,7 @@ from graph.server.ratelimit import RateLimiter
 from providers.metrics import Metrics
 from resolvers.access import Caller
 from resolvers.errors import Refused
+from resolvers.loaders import RequestMeta
 
 log = logging.getLogger("perpgraph.subscriptions")
 TRANSPORT_WS = "graphql-transport-ws"
@@ -208,7 +209,7 @@ class SubscriptionServer:
     ) -> None:
         limiter = self._limiter
 
-        async def charge(cost: int) -> dict[str, float]:
+        async def charge(_: RequestMeta, cost: int) -> dict[str, float]:
             assert limiter is not None
             return (await limiter.charge(caller, cost)).as_json()
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from graphql import GraphQLError
@@ -28,7 +27,7 @@ from providers.http import CallRecord
 from resolvers.access import Caller, Role
 from resolvers.context import Context, fresh_context
 from resolvers.errors import Refused
-from resolvers.loaders import RequestMeta
+from resolvers.loaders import Charge, RequestMeta
 from resolvers.services import Services
 
 META_KEY = "perpgraph.meta"
@@ -80,9 +79,7 @@ class PerpGraphQL(GraphQL[Context, None]):
         debug = wants_debug(meta, request.headers.get(DEBUG_HEADER))
         return fresh_context(self.services, meta, debug=debug)
 
-    def subscription_context(
-        self, caller: Caller, charge: Callable[[int], Awaitable[dict[str, float]]] | None = None
-    ) -> Context:
+    def subscription_context(self, caller: Caller, charge: Charge | None = None) -> Context:
         """A context of its own for each subscription of a WebSocket, for its caller (whose
         budget ``charge`` takes the subscription's cost from)."""
         return fresh_context(self.services, RequestMeta(caller=caller, charge=charge))

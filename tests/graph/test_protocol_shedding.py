@@ -8,13 +8,15 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import signal
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.support import ApiServer, Replay, gql
+from tests.support import ApiServer, Replay, ServerProcess, gql
 
 SLOW = {"query": '{ symbol(ticker: "BTC") { candles(interval: "1m") { interval } } }'}
 QUICK = json.dumps({"query": "{ __typename }"}).encode()
@@ -156,3 +158,81 @@ async def test_closing_http_1_0_and_upgrades_while_full(
     assert http10[0] == 503 and http10[1]["connection"] == "close" and http10_rest == b""
     assert upgraded.startswith(b"HTTP/1.1 ") and b" 503 " not in upgraded.split(b"\r\n")[0]
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def _one_write_each(port: int, bodies: list[bytes], *extra: str) -> list[tuple[int, bytes]]:
+    """Each body as a whole request in one write on a connection of its own, all written
+    before any answer is read; the answers' statuses and bodies, in the same order."""
+    connections = [await asyncio.open_connection("127.0.0.1", port) for _ in bodies]
+    for (_, writer), body in zip(connections, bodies, strict=True):
+        writer.write(_post(port, body, *extra))
+    answers = [await _answer(reader) for reader, _ in connections]
+    for _, writer in connections:
+        writer.close()
+    return [(status, body) for status, _, body in answers]
+
+
+async def test_requests_arriving_together_past_the_bound_are_all_refused_by_the_parser(
+    replay: Replay,
+) -> None:
+    """Ten requests arriving in one turn of the server's loop (written while its process is
+    stopped, then it is let go), two slots (the bound fixed), each admitted one waiting
+    300 ms on the venue: two answered, and all eight others refused by the protocol. A
+    request read whole takes its slot as it is read, so those read after it in the same turn
+    find it taken; before, each of the ten passed the parser's check (the slot was taken
+    later, in the endpoint) and eight were refused through ASGI, at several times the cost.
+    """
+    server = ServerProcess(
+        {
+            "PERPGRAPH_BINANCE_BASE_URL": replay.url,
+            "PERPGRAPH_OKX_BASE_URL": replay.url,
+            "PERPGRAPH_MAX_IN_FLIGHT": "2",
+            "PERPGRAPH_LOOP_LAG_TARGET_MS": "1e9",
+            "PERPGRAPH_RESPONSE_CACHE": "false",
+        }
+    )
+    server.start()
+    replay.fault(route="/fapi/v1/klines", latency_ms=300)
+    body = json.dumps(SLOW).encode()
+    try:
+        connections = [await asyncio.open_connection("127.0.0.1", server.port) for _ in range(10)]
+        await asyncio.sleep(0.2)  # accepted
+        os.kill(server.pid, signal.SIGSTOP)
+        try:
+            for _, writer in connections:
+                writer.write(_post(server.port, body))
+                await writer.drain()
+        finally:
+            os.kill(server.pid, signal.SIGCONT)
+        answers = [await _answer(reader) for reader, _ in connections]
+        for _, writer in connections:
+            writer.close()
+        async with httpx.AsyncClient(timeout=10) as client:
+            text = (await client.get(f"{server.url}/metrics")).text
+    finally:
+        server.stop()
+    assert sorted(status for status, _, _ in answers) == [200] * 2 + [503] * 8
+    admitted = [json.loads(body) for status, _, body in answers if status == 200]
+    assert [a["data"]["symbol"]["candles"]["interval"] for a in admitted] == ["1m", "1m"]
+    refused = [
+        line for line in text.splitlines() if line.startswith("perpgraph_http_refused_total")
+    ]
+    assert refused == ['perpgraph_http_refused_total{reason="overloaded_early"} 8.0']
+
+
+async def test_a_slot_taken_for_a_request_refused_before_it_ran_is_given_back(
+    api: Callable[..., ApiServer],
+) -> None:
+    """One slot: requests refused before they run (a key nobody issued: 401; a body that
+    is not JSON: 400; each read whole, so the protocol took the slot for it) give it back:
+    the request after them is answered, not told the server is full."""
+    server = api(max_in_flight=1, loop_lag_target_ms=1e9)
+    port = int(server.url.rsplit(":", 1)[1])
+    refused = []
+    for _ in range(3):
+        refused += await _one_write_each(port, [QUICK], "authorization: Bearer pg_nobody")
+        refused += await _one_write_each(port, [b"{"])
+    answered = await _one_write_each(port, [QUICK])
+    assert [status for status, _ in refused] == [401, 400] * 3
+    assert answered[0][0] == 200
+    assert json.loads(answered[0][1])["data"] == {"__typename": "Query"}

@@ -215,6 +215,32 @@ async def test_the_watcher_lowers_the_bound_while_busy_work_makes_the_loop_late(
     assert float(lag.split()[1]) > TARGET_S
 
 
+class _CountedSlots(Slots):
+    def __init__(self) -> None:
+        super().__init__(64, Metrics())
+        self.steps: list[float] = []
+
+    def adjust(self, late_s: float, target_s: float) -> None:
+        self.steps.append(late_s)
+        super().adjust(late_s, target_s)
+
+
+async def test_a_late_loop_is_judged_every_few_ticks_not_every_twenty() -> None:
+    """Busy work holding the loop 20 ms at every turn (its 5 ms ticks fire about 55 ms
+    late): a step (an adjustment) still comes every 0.1 s or three ticks, so at least 4
+    in a second, each judging the loop late; counting twenty ticks, as before, none came
+    in that second, when it was most needed."""
+    slots = _CountedSlots()
+    watcher = asyncio.create_task(watch_loop_lag(slots, TARGET_S, slots._metrics))
+    started = time.perf_counter()
+    while time.perf_counter() - started < 1.0:
+        _busy(0.02)
+        await asyncio.sleep(0)
+    watcher.cancel()
+    assert len(slots.steps) >= 4
+    assert all(late > 0.01 for late in slots.steps)
+
+
 async def test_requests_waiting_on_a_slow_upstream_keep_the_bound_where_it_is(
     replay: Replay,
 ) -> None:
