@@ -162,12 +162,14 @@ def offer(
     # No collections while measuring: with a hundred thousand results kept, one full
     # collection pauses the generator for 50-150 ms (measured), and every answer that
     # arrives meanwhile would count the pause as the server's latency.
+    enabled = gc.isenabled()
     gc.collect()
     gc.disable()
     try:
         run = uvloop.run(_drive(host, port, payload, rate, seconds, connections))
     finally:
-        gc.enable()
+        if enabled:
+            gc.enable()
     admitted = sorted(ms for status, ms in run.results if status == 200)
     refused = sorted(ms for status, ms in run.results if status in (429, 503))
     lags = sorted(run.lags)

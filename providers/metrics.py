@@ -106,7 +106,7 @@ class Metrics:
         )
         self.loop_lag = Gauge(
             "perpgraph_event_loop_lag_seconds",
-            "Lateness of a 5 ms timer, 90th percentile of its last 20 ticks.",
+            "Lateness of a 5 ms timer, 90th percentile of the ticks of the last 0.1 s step.",
             registry=self.registry,
         )
         self.ws_subscriptions = Gauge(

@@ -117,6 +117,13 @@ class GraphQLEndpoint:
                 self._on_request(status, time.perf_counter() - started)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> int:
+        if self._slots is not None and scope.pop(RESERVED, False):
+            # The protocol's reservation held the slot from the read until now, so that the
+            # requests read in the same turn were refused there; the request takes it again
+            # once admitted, as any other: checking a key may wait on PostgreSQL, and the
+            # rate limiter on Redis, and those waits must not hold slots (a few unknown keys
+            # would fill the bound for everyone). With no wait, the slot is taken back at once.
+            self._slots.release()
         headers = _headers(scope)
         key, address = presented_key(headers), _address(scope)
         try:
@@ -143,7 +150,7 @@ class GraphQLEndpoint:
         if problem is not None:
             await error_response(400, "BAD_REQUEST", problem)(scope, receive, send)
             return 400
-        if not self._take_slot(scope):
+        if not self._take_slot():
             await self._shed(scope, receive, send)
             return 503
         try:
@@ -155,9 +162,8 @@ class GraphQLEndpoint:
         finally:
             self._give_slot()
 
-    def _take_slot(self, scope: Scope) -> bool:
-        """The request's slot: the one ``ShedInProtocol`` took for it, or one free now."""
-        return self._slots is None or scope.pop(RESERVED, False) or self._slots.take()
+    def _take_slot(self) -> bool:
+        return self._slots is None or self._slots.take()
 
     def _give_slot(self) -> None:
         if self._slots is not None:
@@ -232,7 +238,7 @@ class GraphQLEndpoint:
         scope["headers"] = [  # as Strawberry reads it (it matches the media type exactly)
             (k, b"application/json" if k == b"content-type" else v) for k, v in scope["headers"]
         ]
-        if not self._take_slot(scope):
+        if not self._take_slot():
             await self._shed(scope, receive, send)
             return 503
         try:

@@ -9,10 +9,11 @@ read and dropped; the connection stays open for the next request. Measured (8x c
 13.9 to 9.7 ms, and 2.7 times as many requests admitted.
 
 A ``POST /graphql`` that finds a slot free and is read whole (headers and body in one
-read) takes the slot here, as its body completes (``RESERVED`` in its scope; the endpoint
-uses it, ``ShedWhenFull`` gives it back if the request is answered without running). Its
-task cannot have run yet, so nothing else took the slot meanwhile; and the requests read
-after it in the same turn of the loop find the bound full here. Before, they all passed
+read) takes the slot here, as its body completes, and holds it until its task starts
+(``RESERVED`` in its scope; the endpoint gives it back as it starts, ``ShedWhenFull`` if it
+never gets there). Its task cannot have run yet (``create_task`` only schedules it; an
+eager task factory would break this), so nothing else took the slot meanwhile; and the
+requests read after it in the same turn of the loop find the bound full here. Before, they all passed
 this check (the slot was taken later, in the endpoint) and the excess was refused through
 ASGI: 28 % of the refusals at 8x load (measured), each several times the cost.
 

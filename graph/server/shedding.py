@@ -2,19 +2,23 @@
 
 An HTTP request takes a slot once its body has arrived (a client that sends its body
 slowly holds no slot, only its own connection), and gives it back when its answer is
-written. A ``POST /graphql`` read whole in one read takes it there and then, in uvicorn's
-protocol (``graph.server.protocol``; ``RESERVED`` in its scope), so that requests read in
-the same turn of the loop after it find it taken and are refused there, cheaply; it is
-given back if the request is answered without running (a bad key, a bad body). With every slot taken, a request is answered 503 with ``Retry-After`` (and
+written. A ``POST /graphql`` read whole in one read holds one already from the read until
+its task starts, in uvicorn's protocol (``graph.server.protocol``; ``RESERVED`` in its
+scope), so that the requests read after it in the same turn of the loop find it taken and
+are refused there, cheaply; the endpoint gives that one back as it starts and takes one
+again once the request is admitted (a key looked up, the rate limit asked), so that no
+slot is held while those wait. With every slot taken, a request is answered 503 with ``Retry-After`` (and
 OVERLOADED in GraphQL's error shape) in the time it takes to write that answer: the server
 keeps serving what it admitted at its normal latency, a client backs off instead of piling
 up a backlog nobody waits for, and routes outside the endpoint (``/healthz``, ``/readyz``)
 keep answering.
 
 How many slots there are adapts to the one thing they protect, the event loop
-(``watch_loop_lag`` measures how late a 5 ms timer fires: the 18th of 20 ticks, so two
-long pauses, a garbage collection, do not count). Every 0.1 s (however few ticks a late
-loop fired, at least 3), the bound counts as reached if a request found every slot taken:
+(``watch_loop_lag`` measures how late a 5 ms timer fires: the 90th percentile of the
+ticks of a step, so with the 20 ticks of an on-time loop two long pauses, a garbage
+collection, do not count; a late loop fires fewer, and one is left out). Every 0.1 s and
+at least 3 ticks, whichever is later, the bound counts as reached if a request found every
+slot taken:
 
 - reached, and the loop later than ``PERPGRAPH_LOOP_LAG_TARGET_MS`` at two steps in a row
   (not a burst of arrivals): the admitted requests are competing for the CPU, each one
@@ -208,14 +212,14 @@ class ShedWhenFull:
         self._path = path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != self._path:
-            await self._app(scope, receive, send)
-        elif RESERVED in scope:  # the protocol took its slot; the endpoint uses it
+        if RESERVED in scope:  # the protocol took a slot for it: the endpoint gives it back
             try:
                 await self._app(scope, receive, send)
             finally:
-                if scope.pop(RESERVED, False):  # answered before it ran: not used
+                if scope.pop(RESERVED, False):  # never reached the endpoint
                     self._slots.release()
+        elif scope["type"] != "http" or scope["path"] != self._path:
+            await self._app(scope, receive, send)
         elif self._slots.full:
             await self._slots.refuse(send)
         else:

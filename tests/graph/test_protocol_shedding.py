@@ -11,12 +11,14 @@ import logging
 import os
 import signal
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
-from tests.support import ApiServer, Replay, ServerProcess, gql
+from tests.support import ApiServer, Replay, ServerProcess, gql, replay_settings
 
 SLOW = {"query": '{ symbol(ticker: "BTC") { candles(interval: "1m") { interval } } }'}
 QUICK = json.dumps({"query": "{ __typename }"}).encode()
@@ -236,3 +238,43 @@ async def test_a_slot_taken_for_a_request_refused_before_it_ran_is_given_back(
     assert [status for status, _ in refused] == [401, 400] * 3
     assert answered[0][0] == 200
     assert json.loads(answered[0][1])["data"] == {"__typename": "Query"}
+
+
+async def test_a_key_being_looked_up_holds_no_slot(
+    api: Callable[..., ApiServer], database: str, replay: Replay, tmp_path: Path
+) -> None:
+    """Two slots, two requests with keys the server has not seen, their lookup held up by a
+    lock on the key table: an anonymous request meanwhile is answered, not refused. The
+    protocol's reservation is given back as the endpoint starts and a slot taken again once
+    the caller is known (holding it through the lookup, a few unknown keys filled the
+    bound for everyone: found by review)."""
+    server = api(
+        replay_settings(
+            replay.url,
+            database_url=database,
+            anonymous_role="read",
+            max_in_flight=2,
+            loop_lag_target_ms=1e9,
+            history_outbox_path=str(tmp_path / "outbox.jsonl"),
+        )
+    )
+    port = int(server.url.rsplit(":", 1)[1])
+
+    def unknown(n: int) -> str:
+        return f"authorization: Bearer pgk_{n:012x}_" + "B" * 43
+
+    assert [s for s, _ in await _one_write_each(port, [QUICK], unknown(0))] == [401]  # pool up
+    locker = await asyncpg.connect(database)
+    try:
+        async with locker.transaction():
+            await locker.execute("LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE")
+            looking_up = asyncio.gather(
+                *(_one_write_each(port, [QUICK], unknown(n)) for n in (1, 2))
+            )
+            await asyncio.sleep(0.3)  # both waiting on the lock
+            anonymous = await _one_write_each(port, [QUICK])
+        looked_up = await looking_up
+    finally:
+        await locker.close()
+    assert anonymous[0][0] == 200
+    assert [answers[0][0] for answers in looked_up] == [401, 401]

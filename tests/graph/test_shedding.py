@@ -227,9 +227,10 @@ class _CountedSlots(Slots):
 
 async def test_a_late_loop_is_judged_every_few_ticks_not_every_twenty() -> None:
     """Busy work holding the loop 20 ms at every turn (its 5 ms ticks fire about 55 ms
-    late): a step (an adjustment) still comes every 0.1 s or three ticks, so at least 4
-    in a second, each judging the loop late; counting twenty ticks, as before, none came
-    in that second, when it was most needed."""
+    late): a step (an adjustment) still comes every 0.1 s and three ticks, whichever is
+    later, so about 5 in a second (at least 3 on a busy machine), each judging the loop
+    late; counting twenty ticks, as before, none came in that second, when it was most
+    needed."""
     slots = _CountedSlots()
     watcher = asyncio.create_task(watch_loop_lag(slots, TARGET_S, slots._metrics))
     started = time.perf_counter()
@@ -237,7 +238,7 @@ async def test_a_late_loop_is_judged_every_few_ticks_not_every_twenty() -> None:
         _busy(0.02)
         await asyncio.sleep(0)
     watcher.cancel()
-    assert len(slots.steps) >= 4
+    assert len(slots.steps) >= 3
     assert all(late > 0.01 for late in slots.steps)
 
 
