@@ -4,8 +4,9 @@
    (response cache off) is measured with wrk; then an open-loop generator
    (``bench.open_loop``: requests sent on schedule whatever the answers do, latency counted
    from the time each was due) offers 2x, 4x and 8x that rate for a few seconds each, while
-   a thread probes ``/healthz``. Reported: admitted (200) p50/p99, refused (503 / 429) p99,
-   health p99, and the generator's own lateness (small: it was not the bottleneck).
+   a process of its own (``bench.health_probe``) probes ``/healthz``. Reported: admitted
+   (200) p50/p99, refused (503 / 429) p99, health p99, and the generator's own lateness
+   (small: it was not the bottleneck).
    Retry storm: closed-loop clients that ignore Retry-After, adaptive bound vs a fixed one.
 2. Memory: 1,200 distinct documents of about 13 KB each, sent one after another; the
    server's RSS before and after (from /proc).
@@ -22,7 +23,7 @@ import signal
 import socket
 import statistics
 import subprocess
-import threading
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -52,14 +53,21 @@ def _request(body: bytes, port: int) -> bytes:
     ).encode() + body
 
 
-def _probe_health(url: str, stop: threading.Event, out: list[float]) -> None:
-    """/healthz every 10 ms from a thread of its own (blocking I/O, its own socket)."""
-    with httpx.Client() as client:
-        while not stop.is_set():
-            started = time.perf_counter()
-            client.get(url + "/healthz", timeout=10)
-            out.append((time.perf_counter() - started) * 1000)
-            time.sleep(0.01)
+def _start_health_probe(url: str) -> subprocess.Popen[str]:
+    """``bench.health_probe`` in its own process (``_health_latencies`` stops it)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bench.health_probe", url],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _health_latencies(probe: subprocess.Popen[str]) -> list[float]:
+    out, _ = probe.communicate("", timeout=30)  # stdin closed: it stops and reports
+    latencies: list[float] = json.loads(out)
+    return latencies
 
 
 def overload(replay_env: dict[str, str], work: Path, capacity_wrk: Any) -> dict[str, Any]:
@@ -77,13 +85,9 @@ def overload(replay_env: dict[str, str], work: Path, capacity_wrk: Any) -> dict[
         time.sleep(1)
         runs = {}
         for factor in (2, 4, 8):
-            health: list[float] = []
-            stop = threading.Event()
-            prober = threading.Thread(target=_probe_health, args=(server.url, stop, health))
-            prober.start()
+            probe = _start_health_probe(server.url)
             run = open_loop.offer("127.0.0.1", server.port, payload, capacity * factor, SECONDS)
-            stop.set()
-            prober.join()
+            health = _health_latencies(probe)
             run["healthz_p99_ms"] = percentile(sorted(health), 99)
             run["healthz_max_ms"] = round(max(health), 2)
             runs[f"{factor}x"] = run
