@@ -38,6 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import overload, subscribers, unlimited  # noqa: E402
+from graph.operations import load_registry  # noqa: E402
+from graph.server.settings import Settings  # noqa: E402
 from providers.replay.hyperliquid import CLEARINGHOUSE  # noqa: E402
 from providers.replay.server import ReplayServer  # noqa: E402
 from tests.support import ServerProcess, free_port  # noqa: E402
@@ -142,6 +144,41 @@ def hot(replay_url: str) -> dict[str, Any]:
         "ratio_of_plain": round(graphql["requests_per_s"] / baseline["requests_per_s"], 3),
         "target_ratio": 0.5,
     }
+
+
+def rest_shim(replay_url: str) -> dict[str, Any]:
+    """The REST surface's overhead over GraphQL for the same registry operation (``signal``
+    for BTC), hot (the response cache answers both) and cold (response cache off, the data
+    cache warm): requests per second of each, and REST's as a share of GraphQL's."""
+    op = load_registry().operations["signal"]
+    body = json.dumps(
+        {"query": op.document, "variables": {"ticker": "BTC"}, "operationName": op.id}
+    )
+    out: dict[str, Any] = {"operation": op.id}
+    for name, cache in (("hot", "true"), ("cold", "false")):
+        env = bench_env(replay_url) | {"PERPGRAPH_RESPONSE_CACHE": cache}
+        # every dataset kept an hour: "cold" is the response cache off, not upstream calls
+        env |= {
+            f"PERPGRAPH_{f.upper()}": "3600" for f in Settings.model_fields if f.startswith("ttl_")
+        }
+        api = ServerProcess(env)
+        api.start()
+        try:
+            rest_url = f"{api.url}/api/v1/signal?ticker=BTC"
+            assert httpx.get(rest_url).status_code == 200
+            wrk(f"{api.url}/graphql", body, 2)  # warm-up
+            wrk(rest_url, "", 2)
+            graphql = wrk(f"{api.url}/graphql", body, WRK_SECONDS)
+            rest = wrk(rest_url, "", WRK_SECONDS)
+        finally:
+            api.stop()
+        out[name] = {
+            "graphql": graphql,
+            "rest": rest,
+            "rest_share_of_graphql": round(rest["requests_per_s"] / graphql["requests_per_s"], 3),
+        }
+    out["target"] = "REST hot within 1.2x of GraphQL hot: a share of at least 0.833"
+    return out
 
 
 def cold(replay_url: str) -> dict[str, Any]:
@@ -362,6 +399,7 @@ def main() -> int:
             "hostile_queries": hostile(replay_url),
             "market_summary": summary(replay_url),
             "scalping_snapshot": scalping(replay_url),
+            "rest_shim": rest_shim(replay_url),
             "subscribers": subscribers.run(),
             "safety": overload.run(replay_url, wrk),
         }

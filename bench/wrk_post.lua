@@ -1,7 +1,11 @@
--- POST the body in PERPGRAPH_BENCH_QUERY; print requests/s and latency percentiles as JSON.
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = os.getenv("PERPGRAPH_BENCH_QUERY")
+-- POST the body in PERPGRAPH_BENCH_QUERY (GET the URL when it is empty); print requests/s
+-- and latency percentiles as JSON.
+local body = os.getenv("PERPGRAPH_BENCH_QUERY")
+if body ~= nil and body ~= "" then
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/json"
+  wrk.body = body
+end
 
 done = function(summary, latency, requests)
   local seconds = summary.duration / 1e6

@@ -50,6 +50,7 @@ class RequestMeta:
     charge: Charge | None = None
     throttle: dict[str, float] | None = None
     status: int | None = None  # an HTTP status the answer must carry (429 when throttled)
+    deadline_s: float | None = None  # this operation's own deadline (a registry operation's)
     headers: dict[str, str] = field(default_factory=dict)  # and its headers
 
     def used(self, fresh_for_s: float, stale: bool) -> None:

@@ -20,16 +20,19 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from engine.signal import check_weights
+from graph.operations import load_registry
 from graph.schema import build_schema
 from graph.server import web
 from graph.server.auth import Authenticator, presented_key
+from graph.server.bodies import error_response
 from graph.server.endpoint import GraphQLEndpoint, refusal_response
 from graph.server.jobs import recorder
 from graph.server.jobs.background import run_in_background
 from graph.server.jobs.ingest import Ingest, feed_names
 from graph.server.response_cache import MemoryResponseStore, RedisResponseStore, ResponseStore
+from graph.server.rest import RestApi
 from graph.server.services import open_access, open_services
-from graph.server.settings import Settings
+from graph.server.settings import Settings, operation_timeouts
 from graph.server.shedding import ShedWhenFull, Slots, watch_loop_lag
 from graph.server.subscriptions import SubscriptionServer
 from graph.server.view import PerpGraphQL
@@ -85,7 +88,13 @@ class _Deferred:
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": 1013})
                 return
-            await JSONResponse({"error": "starting up"}, status_code=503)(scope, receive, send)
+            starting = error_response(
+                503,
+                "STARTING_UP",
+                "the server is starting: retry in a moment",
+                headers={"retry-after": "1"},
+            )
+            await starting(scope, receive, send)
             return
         await endpoint(scope, receive, send)
 
@@ -221,8 +230,24 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         return Response(metrics.render(), media_type="text/plain; version=0.0.4")
 
     graphql = _Deferred(running)
+    registry = load_registry()
+    registry.validate(schema._schema)  # a document that does not fit fails here, at start
+    rest = RestApi(
+        registry,
+        schema._schema,
+        graphql,
+        operation_timeouts(settings),
+        max_body_bytes=settings.max_body_bytes,
+        public_base_url=settings.public_base_url,
+        anonymous=settings.anonymous != "none",
+        body_timeout_s=settings.body_timeout_s,
+    )
     app = Starlette(
         routes=[
+            Route("/api/v1/{operation_id}", rest.handle, methods=["GET", "POST"]),
+            Route("/invoke", rest.invoke, methods=["POST"]),
+            Route("/openapi.json", rest.openapi_json),
+            Route("/gpt/action-schema", rest.gpt_action_schema),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),

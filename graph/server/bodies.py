@@ -59,6 +59,27 @@ def parse_body(body: bytes) -> tuple[dict[str, Any] | None, str | None]:
     return payload, None
 
 
+def parse_object(
+    body: bytes, what: str = "the request body"
+) -> tuple[dict[str, Any] | None, str | None]:
+    """A JSON object (REST and RPC parameters) under the same checks as a GraphQL request's
+    body: UTF-8, nesting bounded before parsing, no lone surrogate."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, f"{what} is not valid UTF-8"
+    payload, problem = _load_json(text, what)
+    if problem is not None:
+        return None, problem
+    if not isinstance(payload, dict):
+        return None, f"{what} must be a JSON object"
+    try:
+        json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return None, f"{what} holds a string that is not valid Unicode (a lone surrogate)"
+    return payload, None
+
+
 def _load_json(text: str, what: str) -> tuple[Any, str | None]:
     """``json.loads(text)``, refused (``(None, reason)``) before it could recurse too deep."""
     if _nesting(text) > MAX_JSON_NESTING:

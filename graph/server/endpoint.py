@@ -28,6 +28,7 @@ from graph.server.auth import Authenticator, presented_key
 from graph.server.bodies import GONE, check_get, error_response, parse_body, read_body, replay
 from graph.server.ratelimit import RateLimiter
 from graph.server.response_cache import MemoryResponseStore, ResponseStore, cache_key, is_query
+from graph.server.run_operation import DEADLINE_KEY
 from graph.server.shedding import RESERVED, Slots
 from graph.server.view import DEBUG_HEADER, META_KEY, PerpGraphQL, wants_debug
 from graph.server.web import Origins
@@ -140,7 +141,7 @@ class GraphQLEndpoint:
             response = refusal_response(refused)
             await response(scope, receive, send)
             return int(response.status_code)
-        meta = RequestMeta(caller=caller)
+        meta = RequestMeta(caller=caller, deadline_s=scope.get(DEADLINE_KEY))
         meta.headers.update(limit_headers)
         meta.charge = partial(self._charge, caller)  # not a closure over meta: no cycle
         scope[META_KEY] = meta

@@ -169,6 +169,15 @@ class Settings(BaseSettings):
     max_cost: int = Field(1000, ge=1)  # points per request (graph/guard/cost.py)
     max_response_bytes: int = Field(4 * 1024 * 1024, ge=1024)
     request_timeout_s: float = Field(20.0, gt=0)  # execution deadline per operation
+    # the REST surface's address as the OpenAPI document states it (GPT Actions call that);
+    # unset: the address the document was fetched from
+    public_base_url: str | None = None
+    # the registry's operations (REST, /invoke, MCP) by their timeout class
+    operation_timeout_default_s: float = Field(30.0, gt=0)
+    operation_timeout_signal_s: float = Field(45.0, gt=0)
+    operation_timeout_smart_money_s: float = Field(60.0, gt=0)
+    operation_timeout_mss_s: float = Field(60.0, gt=0)
+    operation_timeout_backtest_s: float = Field(180.0, gt=0)
     document_cache_bytes: int = Field(256 * 1024, ge=0)  # document text kept parsed
     response_cache: bool = True
     response_cache_max_entries: int = Field(10_000, ge=1)
@@ -218,4 +227,16 @@ class Settings(BaseSettings):
 
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
-__all__ = ["Settings"]
+
+def operation_timeouts(settings: Settings) -> dict[str, float]:
+    """Each registry timeout class's deadline in seconds (``graph.operations``)."""
+    return {
+        "default": settings.operation_timeout_default_s,
+        "signal": settings.operation_timeout_signal_s,
+        "smart_money": settings.operation_timeout_smart_money_s,
+        "mss": settings.operation_timeout_mss_s,
+        "backtest": settings.operation_timeout_backtest_s,
+    }
+
+
+__all__ = ["Settings", "operation_timeouts"]

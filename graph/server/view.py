@@ -98,8 +98,9 @@ class PerpGraphQL(GraphQL[Context, None]):
         allowed = OperationType.from_http(request_adapter.method) - {OperationType.SUBSCRIPTION}
         if not self.allow_queries_via_get and request_adapter.method == "GET":
             allowed -= {OperationType.QUERY}
+        deadline_s = context.meta.deadline_s or self._deadline_s
         try:
-            async with asyncio.timeout(self._deadline_s):
+            async with asyncio.timeout(deadline_s):
                 return await self.schema.execute(
                     request_data.query,
                     root_value=root_value,
@@ -113,7 +114,8 @@ class PerpGraphQL(GraphQL[Context, None]):
             return refusal(
                 Refused(
                     "TIMEOUT",
-                    f"the operation did not finish within {self._deadline_s:g} s and was cancelled",
+                    f"the operation did not finish within {deadline_s:g} s and was cancelled:"
+                    " try again in a moment (the venues may be slow), or ask for less",
                 )
             )
         except InvalidOperationTypeError as e:

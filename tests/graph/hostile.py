@@ -127,7 +127,8 @@ def huge_literals(rng: random.Random) -> Iterator[Case]:
         yield _query(
             "huge literals",
             '{ newListings(asOf: "' + rng.choice(["0001-01-01T00:00:00", "9999-12-31T23:59:59",
-            "10000-01-01T00:00:00", "-1", "2026-13-40T99:99:99", "x" * 5000]) + '") { withinDays } }',
+            "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "10000-01-01T00:00:00", "-1",
+            "2026-13-40T99:99:99", "x" * 5000]) + '") { withinDays } }',
         )  # fmt: skip
 
 

@@ -13,6 +13,12 @@ from tests.support import ApiServer, gql
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 EXAMPLES = re.findall(r"```graphql\n(.*?)```", README, flags=re.DOTALL)
+REST_EXAMPLES = [
+    line.removeprefix("GET ")
+    for block in re.findall(r"```http\n(.*?)```", README, flags=re.DOTALL)
+    for line in block.splitlines()
+    if line.startswith("GET ")
+]
 
 
 async def test_every_graphql_example_answers_without_errors(api: Callable[..., ApiServer]) -> None:
@@ -23,6 +29,18 @@ async def test_every_graphql_example_answers_without_errors(api: Callable[..., A
             result = await gql(client, server.url, example)
             assert "errors" not in result, (example, result["errors"])
             assert all(value is not None for value in result["data"].values()), example
+
+
+async def test_every_rest_example_answers_its_data(api: Callable[..., ApiServer]) -> None:
+    assert len(REST_EXAMPLES) >= 5
+    server = api()
+    async with httpx.AsyncClient(timeout=30) as client:
+        for example in REST_EXAMPLES:
+            answer = await client.get(server.url + example)
+            assert answer.status_code == 200, (example, answer.text[:300])
+            assert answer.headers["content-type"] == "application/json", example
+            body = answer.json()
+            assert body and all(body[k] is not None for k in body if k != "errors"), example
 
 
 def test_readme_settings_table_lists_every_setting() -> None:

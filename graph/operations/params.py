@@ -1,0 +1,133 @@
+"""Flat parameters (REST query strings, RPC and MCP arguments) to an operation's variables.
+
+A parameter is named as its variable (``symbol`` is also taken for ``ticker``, as the
+replaced system took both). Text is read by the variable's GraphQL type: Int and Float as
+numbers, Boolean as true/false/1/0/yes/no, a list from repeated parameters or one
+comma-separated value, an enum by its name in any case, and a signal mode also as the
+replaced system's aliases (1/2/3, safe/balanced/extreme/scalping...). Values already typed
+(JSON bodies) are taken as they are. What cannot be read is a ``BadParameter`` naming the
+parameter and what it takes; GraphQL then checks the values as for any request.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+
+from graphql import (
+    GraphQLEnumType,
+    GraphQLInputType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLScalarType,
+    GraphQLSchema,
+    type_from_ast,
+)
+
+from engine.signal.modes import parse_mode
+from graph.operations.registry import Operation, Variable
+
+ALIASES = {"symbol": "ticker"}  # parameter name -> the variable it stands for
+_INT = re.compile(r"[+-]?\d{1,10}")
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+class BadParameter(ValueError):
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(f"parameter {name!r}: {message}")
+        self.name = name
+
+
+def variables_from(
+    op: Operation, schema: GraphQLSchema, params: Mapping[str, Sequence[Any]]
+) -> dict[str, Any]:
+    """The variables of ``op`` from ``params`` (each name's values, in order; a value is
+    text, or already typed). Unknown and missing required parameters are BadParameter."""
+    given: dict[str, Sequence[Any]] = {}
+    for raw_name, values in params.items():
+        name = raw_name if op.variable(raw_name) is not None else ALIASES.get(raw_name, raw_name)
+        if op.variable(name) is None:
+            accepted = ", ".join(v.name for v in op.variables) or "none"
+            raise BadParameter(raw_name, f"not a parameter of {op.id} (it takes: {accepted})")
+        if name in given:
+            raise BadParameter(raw_name, f"given twice (as {name!r} too)")
+        given[name] = values
+    out: dict[str, Any] = {}
+    for var in op.variables:
+        values = given.get(var.name, ())
+        if not values:
+            if var.required:
+                raise BadParameter(var.name, f"required: {var.description}")
+            continue
+        input_type = cast(GraphQLInputType, type_from_ast(schema, var.type_node))
+        out[var.name] = _read(var, input_type, values)
+    return out
+
+
+def _read(var: Variable, type_: GraphQLInputType, values: Sequence[Any]) -> Any:
+    if isinstance(type_, GraphQLNonNull):
+        type_ = type_.of_type
+    if isinstance(type_, GraphQLList):
+        items: list[Any] = []
+        for value in values:
+            if isinstance(value, list):
+                items += value
+            elif isinstance(value, str):
+                items += [part.strip() for part in value.split(",") if part.strip()]
+            else:
+                items.append(value)
+        inner = type_.of_type
+        return [_one(var.name, inner, item) for item in items]
+    if len(values) > 1:
+        raise BadParameter(var.name, "given more than once; it takes one value")
+    return _one(var.name, type_, values[0])
+
+
+def _one(name: str, type_: Any, value: Any) -> Any:
+    if isinstance(type_, GraphQLNonNull):
+        type_ = type_.of_type
+    if isinstance(type_, GraphQLEnumType):
+        return _enum(name, type_, value)
+    if not isinstance(value, str) or not isinstance(type_, GraphQLScalarType):
+        return value  # typed already (a JSON body), or an input object: GraphQL checks it
+    text = value.strip()
+    if type_.name == "Int":
+        if not _INT.fullmatch(text) or not -(2**31) <= int(text) < 2**31:
+            raise BadParameter(name, f"takes a whole number (32 bits), not {value!r}")
+        return int(text)
+    if type_.name == "Float":
+        try:
+            number = float(text) if "_" not in text else math.nan  # float() takes 1_0
+        except ValueError:
+            raise BadParameter(name, f"takes a number, not {value!r}") from None
+        if not math.isfinite(number):
+            raise BadParameter(name, f"takes a finite number, not {value!r}")
+        return number
+    if type_.name == "Boolean":
+        if text.lower() in _TRUE:
+            return True
+        if text.lower() in _FALSE:
+            return False
+        raise BadParameter(name, f"takes true or false, not {value!r}")
+    return value  # String, ID, DateTime and the like: as written
+
+
+def _enum(name: str, type_: GraphQLEnumType, value: Any) -> Any:
+    if type_.name == "SignalMode" and isinstance(value, (str, int)):
+        try:
+            return parse_mode(value).name
+        except ValueError as exc:
+            raise BadParameter(name, str(exc)) from None
+    if isinstance(value, str):
+        wanted = value.strip().upper()
+        for known in type_.values:
+            if known.upper() == wanted:
+                return known
+    accepted = ", ".join(type_.values)
+    raise BadParameter(name, f"takes one of {accepted}, not {value!r}")
+
+
+__all__ = ["ALIASES", "BadParameter", "variables_from"]

@@ -1,0 +1,130 @@
+"""A registry operation run as one ``POST /graphql`` of the caller's, inside the process.
+
+REST, the ``/invoke`` RPC and MCP own no resolvers: each turns its caller's request into
+the operation's document and variables and hands that, with the caller's own key and
+address, to the GraphQL endpoint's ASGI app. So every surface gets the same
+authentication, roles, rate limits, cost limits, in-flight bound, response cache and
+deadline (the operation's own, ``DEADLINE_KEY``), and the same answer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope
+
+from graph.operations import Operation
+from graph.server.view import DEBUG_HEADER
+
+_DATA = b'{"data":'
+DEADLINE_KEY = "perpgraph.deadline_s"  # in the scope: this request's execution deadline
+# the caller's headers an operation is run with: who it is, and what it sent them from
+PASSED = (b"authorization", b"x-api-key", b"user-agent", b"x-forwarded-for", b"forwarded")
+
+
+@dataclass
+class Answer:
+    """What the GraphQL endpoint answered: status, headers, and its body (``raw``, and
+    ``body`` parsed when first asked for: a response-cache hit may be passed on as it is)."""
+
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes = b""
+    _body: dict[str, Any] | None = None
+
+    @property
+    def body(self) -> dict[str, Any]:
+        if self._body is None:
+            try:
+                parsed = json.loads(self.raw) if self.raw else {}
+            except ValueError:
+                parsed = {"errors": [{"message": self.raw.decode("utf-8", "replace")[:200]}]}
+            self._body = parsed if isinstance(parsed, dict) else {}
+        return self._body
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        errors = self.body.get("errors")
+        return errors if isinstance(errors, list) else []
+
+    def cached_data(self) -> bytes | None:
+        """The data of a response-cache hit as the bytes it was stored as (such an answer
+        is a whole, error-free ``{"data":...,"extensions":...}``), or None."""
+        if self.status != 200 or self.headers.get("x-response-cache") != "hit":
+            return None
+        if not self.raw.startswith(_DATA):
+            return None
+        end = self.raw.rfind(b',"extensions":')  # the cost the endpoint appended, last
+        return self.raw[len(_DATA) : end] if end > 0 else None
+
+
+async def run_operation(
+    graphql: ASGIApp,
+    scope: Scope,
+    receive: Receive,
+    op: Operation,
+    variables: Mapping[str, Any],
+    *,
+    deadline_s: float,
+    debug: bool = False,
+) -> Answer:
+    """``op`` with ``variables`` through ``graphql`` for the caller of ``scope`` (an HTTP
+    request to another route, whose body has been read: its client address and key
+    headers are kept, and its ``receive`` tells when the caller leaves)."""
+    body = json.dumps(
+        {"query": op.document, "variables": dict(variables), "operationName": op.id},
+        separators=(",", ":"),
+    ).encode()
+    headers = [(k, v) for k, v in scope.get("headers", []) if k in PASSED]
+    headers += [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if debug:
+        headers.append((DEBUG_HEADER.encode(), b"1"))
+    inner: Scope = {
+        "type": "http",
+        "asgi": scope.get("asgi", {"version": "3.0"}),
+        "http_version": scope.get("http_version", "1.1"),
+        "method": "POST",
+        "scheme": scope.get("scheme", "http"),
+        "server": scope.get("server"),
+        "client": scope.get("client"),
+        "root_path": "",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "query_string": b"",
+        "headers": headers,
+        "state": {},
+        DEADLINE_KEY: deadline_s,
+    }
+    sent = False
+
+    async def inner_receive() -> Message:
+        nonlocal sent
+        if sent:  # after the body: whatever the caller's connection says next (it left)
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    answer = Answer(status=500)
+    chunks: list[bytes] = []
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            answer.status = message["status"]
+            answer.headers = {
+                k.decode("latin-1"): v.decode("latin-1") for k, v in message.get("headers", [])
+            }
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await graphql(inner, inner_receive, send)
+    answer.raw = b"".join(chunks)
+    return answer
+
+
+__all__ = ["DEADLINE_KEY", "Answer", "run_operation"]
