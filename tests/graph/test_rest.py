@@ -119,9 +119,11 @@ async def test_a_mutation_is_a_post_with_a_key(api: Callable[..., ApiServer]) ->
     server = api()
     async with httpx.AsyncClient(timeout=30, base_url=server.url) as client:
         by_get = await client.get("/api/v1/recordSignal", params={"ticker": "SOL"})
+        head = await client.head("/api/v1/fearGreed")
         anonymous = await client.post("/api/v1/recordSignal", json={"ticker": "SOL"})
         a_query_by_post = await client.post("/api/v1/signal", json={"ticker": "SOL"})
     assert by_get.status_code == 405 and by_get.headers["allow"] == "POST"
+    assert head.status_code == 200 and head.content == b""  # HEAD: as GET, without the body
     assert anonymous.status_code == 401 and anonymous.json()["code"] == "UNAUTHENTICATED"
     assert a_query_by_post.status_code == 405 and a_query_by_post.headers["allow"] == "GET"
 
