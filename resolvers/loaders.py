@@ -92,11 +92,16 @@ def _all_symbol_loader(
             elif isinstance(item, BaseException):
                 out.append(item)
             else:
-                meta.used(item.fresh_for_s, item.stale)
-                out.append(item)
+                out.append(_noted(meta, item))
         return out
 
     return DataLoader(load)
+
+
+def _noted(meta: RequestMeta, cached: Cached[T]) -> Cached[T]:
+    """``cached``, its freshness counted in what the request used (the response cache's TTL)."""
+    meta.used(cached.fresh_for_s, cached.stale)
+    return cached
 
 
 def _not_served(provider: str, dataset: str) -> SymbolNotServed:
@@ -140,13 +145,9 @@ class Loaders:
             self._loaders[make.__name__] = loader
         return loader
 
-    def _note(self, cached: Cached[T]) -> Cached[T]:
-        self._meta.used(cached.fresh_for_s, cached.stale)
-        return cached
-
     async def _run(self, job: Job[T]) -> Cached[T]:
         cached = await self._services.cache.get_or_fetch(job.dataset, job.key, job.ttl_s, job.fetch)
-        return self._note(cached)
+        return _noted(self._meta, cached)
 
     async def job(self, job: Job[T]) -> Cached[T]:
         """The job's value, fetched once per request however many fields ask for it."""

@@ -31,7 +31,7 @@ from graph.operations.registry import Operation, Variable
 
 ALIASES = {"symbol": "ticker"}  # parameter name -> the variable it stands for
 _INT = re.compile(r"[+-]?\d{1,10}")
-_TRUE = {"true", "1", "yes", "on"}
+TRUE_WORDS = frozenset({"true", "1", "yes", "on"})  # a Boolean parameter, and ?debug=
 _FALSE = {"false", "0", "no", "off"}
 
 
@@ -107,7 +107,7 @@ def _one(name: str, type_: Any, value: Any) -> Any:
             raise BadParameter(name, f"takes a finite number, not {value!r}")
         return number
     if type_.name == "Boolean":
-        if text.lower() in _TRUE:
+        if text.lower() in TRUE_WORDS:
             return True
         if text.lower() in _FALSE:
             return False
@@ -130,4 +130,4 @@ def _enum(name: str, type_: GraphQLEnumType, value: Any) -> Any:
     raise BadParameter(name, f"takes one of {accepted}, not {value!r}")
 
 
-__all__ = ["ALIASES", "BadParameter", "variables_from"]
+__all__ = ["ALIASES", "TRUE_WORDS", "BadParameter", "variables_from"]

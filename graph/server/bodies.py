@@ -37,11 +37,7 @@ def parse_body(body: bytes) -> tuple[dict[str, Any] | None, str | None]:
     UTF-8 JSON, at most ``MAX_JSON_NESTING`` deep, an object whose ``query`` is a string and
     whose ``operationName``, ``variables`` and ``extensions`` have their types, with no lone
     surrogate anywhere (``"\\ud800"`` cannot be encoded to answer)."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        return None, "the request body is not valid UTF-8"
-    payload, problem = _load_json(text, "the request body")
+    payload, problem = _decoded(body, "the request body")
     if problem is not None:
         return None, problem
     if isinstance(payload, list):
@@ -52,11 +48,8 @@ def parse_body(body: bytes) -> tuple[dict[str, Any] | None, str | None]:
         value = payload.get(name)
         if value is not None and not isinstance(value, kind):
             return None, f"'{name}' must be {'a string' if kind is str else 'an object'} or null"
-    try:
-        json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        return None, "the request holds a string that is not valid Unicode (a lone surrogate)"
-    return payload, None
+    problem = _lone_surrogate(payload, "the request")
+    return (None, problem) if problem is not None else (payload, None)
 
 
 def parse_object(
@@ -64,20 +57,30 @@ def parse_object(
 ) -> tuple[dict[str, Any] | None, str | None]:
     """A JSON object (REST and RPC parameters) under the same checks as a GraphQL request's
     body: UTF-8, nesting bounded before parsing, no lone surrogate."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        return None, f"{what} is not valid UTF-8"
-    payload, problem = _load_json(text, what)
+    payload, problem = _decoded(body, what)
     if problem is not None:
         return None, problem
     if not isinstance(payload, dict):
         return None, f"{what} must be a JSON object"
+    problem = _lone_surrogate(payload, what)
+    return (None, problem) if problem is not None else (payload, None)
+
+
+def _decoded(body: bytes, what: str) -> tuple[Any, str | None]:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, f"{what} is not valid UTF-8"
+    return _load_json(text, what)
+
+
+def _lone_surrogate(payload: Any, what: str) -> str | None:
+    """Why ``payload`` cannot be answered in (a string holding a lone surrogate), or None."""
     try:
         json.dumps(payload, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
-        return None, f"{what} holds a string that is not valid Unicode (a lone surrogate)"
-    return payload, None
+        return f"{what} holds a string that is not valid Unicode (a lone surrogate)"
+    return None
 
 
 def _load_json(text: str, what: str) -> tuple[Any, str | None]:

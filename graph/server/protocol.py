@@ -13,9 +13,10 @@ read) takes the slot here, as its body completes, and holds it until its task st
 (``RESERVED`` in its scope; the endpoint gives it back as it starts, ``ShedWhenFull`` if it
 never gets there). Its task cannot have run yet (``create_task`` only schedules it; an
 eager task factory would break this), so nothing else took the slot meanwhile; and the
-requests read after it in the same turn of the loop find the bound full here. Before, they all passed
-this check (the slot was taken later, in the endpoint) and the excess was refused through
-ASGI: 28 % of the refusals at 8x load (measured), each several times the cost.
+requests read after it in the same turn of the loop find the bound full here. Before, they
+all passed this check (the slot was taken later, in the endpoint) and the excess was
+refused through ASGI: 28 % of the refusals at 8x load (measured), each several times the
+cost.
 
 Only the plain case takes this path; everything else goes through ASGI as before
 (``ShedWhenFull`` still refuses there): a request with ``Origin`` (a browser page, which

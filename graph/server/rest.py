@@ -27,7 +27,7 @@ from starlette.types import ASGIApp
 
 from graph.operations import Operation, Registry
 from graph.operations.openapi import openapi
-from graph.operations.params import BadParameter, variables_from
+from graph.operations.params import TRUE_WORDS, BadParameter, variables_from
 from graph.server.bodies import GONE, parse_object, read_body
 from graph.server.problems import code_of, problem, status_of
 from graph.server.run_operation import Answer, run_operation
@@ -44,7 +44,6 @@ PASSED_HEADERS = (
     "ratelimit-reset",
     "www-authenticate",
 )
-_TRUE = {"1", "true", "yes", "on"}
 
 
 class RestApi:
@@ -89,7 +88,7 @@ class RestApi:
         params: dict[str, list[Any]] = {}
         for name, value in request.query_params.multi_items():
             params.setdefault(name, []).append(value)
-        debug = any(v.strip().lower() in _TRUE for v in params.pop("debug", []))
+        debug = any(v.strip().lower() in TRUE_WORDS for v in params.pop("debug", []))
         if method == "POST":
             body = await self._json_body(request)
             if isinstance(body, Response):
@@ -119,7 +118,7 @@ class RestApi:
             return problem(400, "BAD_REQUEST", "params must be an object")
         given = {**body, **(nested or {})}
         params = {key: [value] for key, value in given.items()}
-        debug = request.query_params.get("debug", "").strip().lower() in _TRUE
+        debug = request.query_params.get("debug", "").strip().lower() in TRUE_WORDS
         return await self.run(request, op, params, debug=debug)
 
     async def run(

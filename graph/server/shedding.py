@@ -7,8 +7,9 @@ its task starts, in uvicorn's protocol (``graph.server.protocol``; ``RESERVED`` 
 scope), so that the requests read after it in the same turn of the loop find it taken and
 are refused there, cheaply; the endpoint gives that one back as it starts and takes one
 again once the request is admitted (a key looked up, the rate limit asked), so that no
-slot is held while those wait. With every slot taken, a request is answered 503 with ``Retry-After`` (and
-OVERLOADED in GraphQL's error shape) in the time it takes to write that answer: the server
+slot is held while those wait. With every slot taken, a request is answered 503 with
+``Retry-After`` (and OVERLOADED in GraphQL's error shape) in the time it takes to write
+that answer: the server
 keeps serving what it admitted at its normal latency, a client backs off instead of piling
 up a backlog nobody waits for, and routes outside the endpoint (``/healthz``, ``/readyz``)
 keep answering.
