@@ -32,7 +32,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
-	$(BIN)/mypy engine providers resolvers graph tests bench
+	$(BIN)/mypy engine providers resolvers graph tests bench tools
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -127,6 +127,11 @@ class SymbolRegistry:
             refs.append(SymbolRef(asset, c.quote, multiplier, venues, c.onboard_ms))
         return cls(refs)
 
+    @property
+    def tickers(self) -> tuple[str, ...]:
+        """Every base ticker listed (BTC, PEPE...), sorted."""
+        return tuple(self._tickers)
+
     def __len__(self) -> int:
         return len(self._by_key)
 

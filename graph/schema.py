@@ -20,6 +20,7 @@ from strawberry.types import ExecutionContext
 from graph.errors import log_errors
 from graph.guard.document import Limits
 from graph.guard.extension import DocumentCache, DocumentGuard
+from graph.roots.ask import AskQuery
 from graph.roots.cache import CacheQuery
 from graph.roots.discovery import DiscoveryQuery
 from graph.roots.history import HistoryMutation, HistoryQuery
@@ -44,6 +45,7 @@ Query = merge_types(
         DiscoveryQuery,
         HistoryQuery,
         MarketQuery,
+        AskQuery,
         CacheQuery,
     ),
 )

@@ -44,6 +44,7 @@ class RequestMeta:
     cacheable: bool = True
     calls: list[CallRecord] = field(default_factory=list)
     cost: int | None = None
+    max_cost: int | None = None  # the most one request may cost (graph.guard sets both)
     caller: Caller | None = None  # None: work of the server's own (full access)
     # given this meta when called, so it need not capture it (a closure over the meta it is
     # kept in would be a reference cycle, each request's garbage left to the collector)
@@ -154,9 +155,24 @@ class Loaders:
         running = self._jobs.get(job.key)
         if running is None:
             running = self._jobs[job.key] = asyncio.ensure_future(self._run(job))
+            running.add_done_callback(_retrieved)
         # shielded: one asking field being cancelled must not cancel the others' fetch
         result: Cached[T] = await asyncio.shield(running)
         return result
+
+    def cancel_pending(self) -> None:
+        """Cancel this request's jobs still running (its deadline passed, or it ended
+        without them). A fetch other requests share goes on in the shared cache, bounded by
+        its venue's read timeout, and fills the cache for the next asker."""
+        for running in self._jobs.values():
+            running.cancel()  # a finished one ignores it
+
+
+def _retrieved(done: asyncio.Future[Any]) -> None:
+    """A job's failure is re-raised to each field awaiting it; once the request is gone
+    nobody is, and asyncio would log it as never retrieved."""
+    if not done.cancelled():
+        done.exception()
 
 
 __all__ = ["Charge", "Loaders", "RequestMeta"]

@@ -11,12 +11,13 @@ through Protocols, so that this module, the bottom of ``resolvers``, imports non
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from engine.signal.model import Mode
+from engine.signal.model import Mode, ModeInfo
+from engine.signal.modes import MODE_INFO
 from engine.symbols import SymbolRef
 from providers.aijudge import AiJudgeClient
 from providers.binance import BinanceFuturesClient
@@ -69,6 +70,8 @@ class Limits:
     max_candles: int
     min_signal_quality_pct: float
     account_risk_pct: float  # a verdict's size hint, unless the query gives one
+    # each signal mode's two thresholds (the settings'; the table's own when not given)
+    modes: Mapping[Mode, ModeInfo] = field(default_factory=lambda: MODE_INFO)
 
 
 class AlertSender(Protocol):

@@ -205,8 +205,9 @@ async def _compute(ctx: Context, ref: SymbolRef, mode: Mode) -> Computed:
             provider="binance",
             endpoint="price",
         )
+    limits = ctx.services.limits
     result = compute_signal(
-        inputs, statuses, mode, now_ms, ctx.services.limits.min_signal_quality_pct
+        inputs, statuses, mode, now_ms, limits.min_signal_quality_pct, limits.modes
     )
     return Computed(ref, inputs.price, inputs, result)
 

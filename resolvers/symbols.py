@@ -53,6 +53,19 @@ async def warm_symbols(s: Services) -> None:
     await s.cache.get_or_fetch(job.dataset, job.key, job.ttl_s, job.fetch)
 
 
+async def known_tickers(ctx: Context) -> frozenset[str]:
+    """The base tickers Binance lists (OKX's when Binance's listing is down), as the ``ask``
+    parser spots coins by them."""
+    try:
+        return frozenset(binance_registry((await binance_listing(ctx)).value).tickers)
+    except ProviderError as binance_failed:
+        try:
+            okx = await ctx.loaders.job(datasets.okx_instruments(ctx.services))
+        except ProviderError as okx_failed:
+            raise FallbackExhausted(binance_failed, okx_failed) from binance_failed
+        return frozenset(okx_registry(okx.value).tickers)
+
+
 async def _from_okx_only(ctx: Context, text: str, binance_failed: ProviderError) -> SymbolRef:
     try:
         okx = await ctx.loaders.job(datasets.okx_instruments(ctx.services))
@@ -87,4 +100,11 @@ async def resolve_symbol(ctx: Context, text: str) -> SymbolRef:
     return ref
 
 
-__all__ = ["binance_listing", "binance_registry", "okx_registry", "resolve_symbol", "warm_symbols"]
+__all__ = [
+    "binance_listing",
+    "binance_registry",
+    "known_tickers",
+    "okx_registry",
+    "resolve_symbol",
+    "warm_symbols",
+]

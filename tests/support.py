@@ -158,6 +158,24 @@ async def gql(
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
+def steady(value: Any) -> Any:
+    """``value`` without the times an answer is made at (each run has its own)."""
+    if isinstance(value, dict):
+        return {k: steady(v) for k, v in value.items() if k != "generatedAt"}
+    if isinstance(value, list):
+        return [steady(v) for v in value]
+    return value
+
+
+def query_params(examples: dict[str, Any]) -> httpx.QueryParams:
+    """An operation's example variables as REST query parameters (a list repeated)."""
+    params: list[tuple[str, str | int | float | bool | None]] = []
+    for name, value in examples.items():
+        for item in value if isinstance(value, list) else [value]:
+            params.append((name, str(item).lower() if isinstance(item, bool) else str(item)))
+    return httpx.QueryParams(params)
+
+
 def free_port() -> int:
     import socket
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from types import MappingProxyType
 
@@ -69,10 +70,29 @@ def parse_mode(text: str | int) -> Mode:
     return mode
 
 
-def direction_for(score: float, mode: Mode) -> Direction:
-    """SHORT when ``score`` (0..100) is at or below the mode's low threshold, LONG at or
-    above its high one, NEUTRAL between (and for NaN)."""
-    info = MODE_INFO[mode]
+def with_thresholds(thresholds: Mapping[Mode, tuple[float, float]]) -> Mapping[Mode, ModeInfo]:
+    """``MODE_INFO`` with each given mode's (short at or below, long at or above) pair in
+    place of its own (a deployment's settings). ValueError unless 0 <= short < long <= 100
+    (a score at one threshold could otherwise be both SHORT and LONG)."""
+    table = dict(MODE_INFO)
+    for mode, (short, long) in thresholds.items():
+        if not 0 <= short < long <= 100:
+            raise ValueError(
+                f"{mode.name} thresholds must satisfy 0 <= short < long <= 100,"
+                f" not short {short:g} and long {long:g}"
+            )
+        table[mode] = dataclasses.replace(
+            MODE_INFO[mode], short_at_or_below=short, long_at_or_above=long
+        )
+    return MappingProxyType(table)
+
+
+def direction_for(
+    score: float, mode: Mode, modes: Mapping[Mode, ModeInfo] = MODE_INFO
+) -> Direction:
+    """SHORT when ``score`` (0..100) is at or below the mode's low threshold (in
+    ``modes``), LONG at or above its high one, NEUTRAL between (and for NaN)."""
+    info = modes[mode]
     if score <= info.short_at_or_below:
         return Direction.SHORT
     if score >= info.long_at_or_above:
@@ -80,4 +100,11 @@ def direction_for(score: float, mode: Mode) -> Direction:
     return Direction.NEUTRAL
 
 
-__all__ = ["ALIASES", "DEFAULT_MODE", "MODE_INFO", "direction_for", "parse_mode"]
+__all__ = [
+    "ALIASES",
+    "DEFAULT_MODE",
+    "MODE_INFO",
+    "direction_for",
+    "parse_mode",
+    "with_thresholds",
+]

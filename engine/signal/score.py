@@ -211,6 +211,7 @@ def compute_signal(
     mode: Mode,
     now_ms: int,
     min_quality_pct: float = 50.0,
+    modes: Mapping[Mode, ModeInfo] = MODE_INFO,
 ) -> SignalResult:
     """One symbol's signal from its inputs and the status of every source tried.
 
@@ -221,7 +222,7 @@ def compute_signal(
     spread over the rest. ``contribution_i = w_i / sum(w) * (s_i - 50)``, so the
     contributions add up to ``score - 50``; ``top_factors`` are the three largest by
     absolute contribution (table order on ties). The direction comes from ``mode``
-    (``direction_for``) unless data quality (``quality.assess``) is below
+    (``direction_for``, with the thresholds of ``modes``) unless data quality (``quality.assess``) is below
     ``min_quality_pct``, which gives NEUTRAL. Confidence: ``confidence_for``.
     ``now_ms`` (Unix ms) becomes ``generated_at_ms``.
     Raises NoPrice when ``inputs.price`` is None, not finite or not positive.
@@ -233,8 +234,8 @@ def compute_signal(
     raw_score, factors = _factor_results(inputs, by_name)
     quality = assess(_insufficient(sources, factors), min_quality_pct)
     score = round(min(100.0, max(0.0, raw_score)), 2)
-    info = MODE_INFO[mode]
-    scored = direction_for(score, mode)
+    info = modes[mode]
+    scored = direction_for(score, mode, modes)
     direction = scored if quality.sufficient else Direction.NEUTRAL
     confidence = confidence_for(score, direction, info, quality.score_pct)
     available = [f for f in factors if f.available]

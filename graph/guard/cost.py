@@ -234,6 +234,9 @@ FIELDS: dict[str, FieldCost] = {
     "Query.signalHistory": lambda a, s: (DATABASE,),
     "Query.verdictAccuracy": lambda a, s: (DATABASE,),
     "Query.signalPerformance": lambda a, s: (DATABASE,),
+    # the listing its coins are read against; the operation it runs is priced, and taken
+    # from the budget, when the question is read (graph.roots.ask)
+    "Query.ask": lambda a, s: (EXCHANGE_INFO,),
     "Query.fearGreed": lambda a, s: (Call(("fear_greed", a["limit"]), per_symbol=False),),
     "Mutation.recordSignal": lambda a, s: (*VERDICT, DATABASE),
     "Subscription.signalUpdates": lambda a, s: SIGNAL,

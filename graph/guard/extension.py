@@ -237,7 +237,7 @@ class DocumentGuard(SchemaExtension):
                 details={"cost": {"requested": over.cost, "maximum": self._max_cost}},
             ) from None
         if isinstance(meta, RequestMeta):
-            meta.cost = cost
+            meta.cost, meta.max_cost = cost, self._max_cost
             if meta.charge is not None:
                 meta.throttle = await meta.charge(meta, cost)
         yield

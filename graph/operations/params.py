@@ -1,7 +1,7 @@
 """Flat parameters (REST query strings, RPC and MCP arguments) to an operation's variables.
 
-A parameter is named as its variable (``symbol`` is also taken for ``ticker``, as the
-replaced system took both). Text is read by the variable's GraphQL type: Int and Float as
+A parameter is named as its variable (``symbol`` is also taken for ``ticker``, and ``q``
+or ``query`` for ``text``, as the replaced system took them). Text is read by the variable's GraphQL type: Int and Float as
 numbers, Boolean as true/false/1/0/yes/no, a list from repeated parameters or one
 comma-separated value, an enum by its name in any case, and a signal mode also as the
 replaced system's aliases (1/2/3, safe/balanced/extreme/scalping...). Values already typed
@@ -29,7 +29,8 @@ from graphql import (
 from engine.signal.modes import parse_mode
 from graph.operations.registry import Operation, Variable
 
-ALIASES = {"symbol": "ticker"}  # parameter name -> the variable it stands for
+# parameter name -> the variable it stands for (as the replaced system named them)
+ALIASES = {"symbol": "ticker", "q": "text", "query": "text"}
 _INT = re.compile(r"[+-]?\d{1,10}")
 TRUE_WORDS = frozenset({"true", "1", "yes", "on"})  # a Boolean parameter, and ?debug=
 _FALSE = {"false", "0", "no", "off"}

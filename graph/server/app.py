@@ -1,8 +1,11 @@
 """The ASGI application: its routes and its lifespan, which opens the services
 (``open_services``) and starts the background jobs.
 
-Routes: ``/graphql`` (POST queries, GET GraphiQL, WebSocket), ``/healthz`` (process alive),
-``/readyz`` (services built and Redis reachable when configured), ``/metrics`` (Prometheus).
+Routes: ``/graphql`` (POST queries, GET GraphiQL, WebSocket), the registry's operations
+(``/api/v1/{operationId}``, ``/invoke``, ``/openapi.json``, ``/gpt/action-schema``, MCP at
+``/mcp``; the documents read as ``/docs`` by Swagger UI and ``/redoc`` by ReDoc, from
+packaged assets under ``/static/``), ``/healthz`` (process alive), ``/readyz`` (services built and Redis reachable
+when configured), ``/metrics`` (Prometheus).
 """
 
 from __future__ import annotations
@@ -23,14 +26,16 @@ from engine.signal import check_weights
 from graph.operations import load_registry
 from graph.schema import build_schema
 from graph.server import web
+from graph.server.assets import asset_routes
 from graph.server.auth import Authenticator, presented_key
 from graph.server.bodies import error_response
 from graph.server.endpoint import GraphQLEndpoint, refusal_response
 from graph.server.jobs import recorder
 from graph.server.jobs.background import run_in_background
 from graph.server.jobs.ingest import Ingest, feed_names
+from graph.server.mcp_tools import McpTools
 from graph.server.response_cache import MemoryResponseStore, RedisResponseStore, ResponseStore
-from graph.server.rest import RestApi
+from graph.server.rest import RestApi, version
 from graph.server.services import open_access, open_services
 from graph.server.settings import Settings, operation_timeouts
 from graph.server.shedding import ShedWhenFull, Slots, watch_loop_lag
@@ -144,6 +149,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         ):
             if services.bus is not None:  # liquidations arrive over Redis, from any ingest
                 run_in_background(jobs, services.bus.relay(services.hub), "perpgraph-relay")
+            await jobs.enter_async_context(mcp.run())
             recorder.start_in_serve(settings, services, jobs)
             ingest = Ingest(settings, services)
             await ingest.start()
@@ -242,17 +248,27 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         anonymous=settings.anonymous != "none",
         body_timeout_s=settings.body_timeout_s,
     )
+    mcp = McpTools(
+        rest,
+        registry,
+        version=version(),
+        public_base_url=settings.public_base_url,
+        allowed_origins=origins.mcp_patterns(),
+        check_host=not production or settings.public_base_url is not None,
+    )
     app = Starlette(
         routes=[
             Route("/api/v1/{operation_id}", rest.handle, methods=["GET", "POST"]),
             Route("/invoke", rest.invoke, methods=["POST"]),
             Route("/openapi.json", rest.openapi_json),
             Route("/gpt/action-schema", rest.gpt_action_schema),
+            Route("/mcp", mcp.app, methods=["GET", "POST", "DELETE"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
+            *asset_routes(),  # /docs (Swagger UI), /redoc (ReDoc), /static/...
         ],
         lifespan=lifespan,
     )

@@ -142,17 +142,22 @@ class RestApi:
 
     async def openapi_json(self, request: Request) -> Response:
         """``/openapi.json``: every operation."""
-        return Response(self._document(request, None), media_type="application/json")
+        return Response(self.document(self._base(request), None), media_type="application/json")
 
     async def gpt_action_schema(self, request: Request) -> Response:
         """``/gpt/action-schema``: the first ``GPT_ACTIONS_MAX`` operations, as GPT Actions
         take at most that many."""
-        return Response(self._document(request, GPT_ACTIONS_MAX), media_type="application/json")
+        document = self.document(self._base(request), GPT_ACTIONS_MAX)
+        return Response(document, media_type="application/json")
 
-    def _document(self, request: Request, limit: int | None) -> bytes:
-        """Built once per address (about 14 ms each): the configured public one, else the
-        one asked at (a few kept: the Host header is the caller's to choose)."""
-        base = self._public_base_url or str(request.base_url).rstrip("/")
+    def _base(self, request: Request) -> str:
+        """The address documents give: the configured public one, else the one asked at."""
+        return self._public_base_url or str(request.base_url).rstrip("/")
+
+    def document(self, base: str, limit: int | None) -> bytes:
+        """The OpenAPI document (JSON) giving ``base`` as its server, of every operation or
+        the first ``limit``; built once per address (about 14 ms each; a few kept, as the
+        Host header is the caller's to choose)."""
         key = (base, limit)
         document = self._documents.get(key)
         if document is None:
@@ -160,7 +165,7 @@ class RestApi:
                 self._registry,
                 self._schema,
                 server_url=base,
-                version=_version(),
+                version=version(),
                 anonymous=self._anonymous,
                 limit=limit,
             )
@@ -227,7 +232,8 @@ class RestApi:
         return Response(text, headers=headers, media_type="application/json")
 
 
-def _version() -> str:
+def version() -> str:
+    """This package's version, as the documents and MCP give it."""
     try:
         return importlib.metadata.version("perpgraph")
     except importlib.metadata.PackageNotFoundError:

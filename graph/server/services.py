@@ -29,7 +29,7 @@ from engine.symbols import SymbolRef
 from graph.server.auth import Authenticator
 from graph.server.jobs.alerts import Alerts
 from graph.server.ratelimit import RateLimiter, from_settings
-from graph.server.settings import Settings
+from graph.server.settings import Settings, mode_table
 from providers import binance, coingecko, coinglass, feargreed, hyperliquid, lunarcrush, okx
 from providers.aijudge import AiJudgeClient, JudgeMetrics
 from providers.errors import UpstreamTimeout, UpstreamUnreachable
@@ -273,6 +273,7 @@ async def open_services(
                 max_candles=settings.max_candles,
                 min_signal_quality_pct=settings.signal_min_quality_pct,
                 account_risk_pct=settings.verdict_account_risk_pct,
+                modes=mode_table(settings),
             ),
             hub=LiquidationHub(metrics, queue_size=settings.subscriber_queue_size),
             bus=(

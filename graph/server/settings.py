@@ -8,11 +8,15 @@ this frozen object and tests build it from a dict (``Settings(**values)``).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Literal
 
 import limits
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from engine.signal.model import Mode, ModeInfo
+from engine.signal.modes import with_thresholds
 
 
 class Settings(BaseSettings):
@@ -132,6 +136,14 @@ class Settings(BaseSettings):
     signal_min_quality_pct: float = Field(50.0, ge=0, le=100)
     signal_update_interval_s: float = Field(30.0, gt=0)  # signalUpdates recompute period
     signal_update_band_points: float = Field(5.0, gt=0)  # a score move across a band pushes
+    # each mode's thresholds: SHORT at or below the first, LONG at or above the second
+    # (checked 0 <= short < long <= 100); the defaults are engine/signal/modes.py's table
+    mode_conservative_short_at_or_below: float = Field(35.0, ge=0, le=100)
+    mode_conservative_long_at_or_above: float = Field(65.0, ge=0, le=100)
+    mode_aggressive_short_at_or_below: float = Field(45.0, ge=0, le=100)
+    mode_aggressive_long_at_or_above: float = Field(55.0, ge=0, le=100)
+    mode_ultra_short_at_or_below: float = Field(49.0, ge=0, le=100)
+    mode_ultra_long_at_or_above: float = Field(51.0, ge=0, le=100)
 
     # -- verdicts: the AI judge (any OpenAI-compatible server) and the trade plan --------
     openai_api_key: SecretStr | None = None  # unset: the rule judge answers every verdict
@@ -197,6 +209,11 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _modes(self) -> Settings:
+        mode_table(self)  # raises ValueError for a pair that is not short < long
+        return self
+
+    @model_validator(mode="after")
     def _production(self) -> Settings:
         if self.env == "production":
             if self.anonymous_role == "admin":
@@ -239,4 +256,24 @@ def operation_timeouts(settings: Settings) -> dict[str, float]:
     }
 
 
-__all__ = ["Settings", "operation_timeouts"]
+def mode_table(settings: Settings) -> Mapping[Mode, ModeInfo]:
+    """The signal modes with this deployment's thresholds."""
+    return with_thresholds(
+        {
+            Mode.CONSERVATIVE: (
+                settings.mode_conservative_short_at_or_below,
+                settings.mode_conservative_long_at_or_above,
+            ),
+            Mode.AGGRESSIVE: (
+                settings.mode_aggressive_short_at_or_below,
+                settings.mode_aggressive_long_at_or_above,
+            ),
+            Mode.ULTRA: (
+                settings.mode_ultra_short_at_or_below,
+                settings.mode_ultra_long_at_or_above,
+            ),
+        }
+    )
+
+
+__all__ = ["Settings", "mode_table", "operation_timeouts"]

@@ -124,6 +124,8 @@ class PerpGraphQL(GraphQL[Context, None]):
             return refusal(Refused("BAD_REQUEST", e.as_http_error_reason()))
         except MissingQueryError:
             return refusal(Refused("BAD_REQUEST", "No GraphQL query found in the request"))
+        finally:
+            context.loaders.cancel_pending()  # what the operation left running ends with it
 
     async def process_result(
         self, request: Request, result: ExecutionResult

@@ -4,7 +4,9 @@ Origins come from ``PERPGRAPH_CORS_ORIGINS`` (a comma list); empty means localho
 in development and none in production. The same list decides which browser pages may open
 a WebSocket (a browser always sends ``Origin``; a client that sends none is not a page).
 Every answer carries ``nosniff``, a referrer policy, a CSP under which GraphiQL works
-(its assets come from unpkg.com) and frames nothing, no ``server`` banner, and HSTS when
+(its assets come from unpkg.com), Swagger UI and ReDoc work from this origin alone (ReDoc
+adds its own styles and searches in a blob: worker; the logo it would fetch from its CDN is
+refused), and nothing frames it, no ``server`` banner, and HSTS when
 ``PERPGRAPH_BEHIND_TLS`` says a TLS proxy serves the API.
 """
 
@@ -21,8 +23,8 @@ LOCALHOST = r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$"
 CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; "
     "style-src 'self' 'unsafe-inline' https://unpkg.com; font-src 'self' data: https://unpkg.com; "
-    "img-src 'self' data: https:; connect-src 'self' ws: wss:; frame-ancestors 'none'; "
-    "base-uri 'none'; form-action 'self'"
+    "img-src 'self' data: https://unpkg.com; connect-src 'self' ws: wss:; "
+    "worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
 
 
@@ -37,6 +39,18 @@ class Origins:
         if origin in self.listed:
             return True
         return self.pattern is not None and re.match(self.pattern, origin) is not None
+
+    def mcp_patterns(self) -> list[str]:
+        """The same origins as the MCP SDK's check takes them (``host:*`` for any port)."""
+        if self.pattern is None:
+            return list(self.listed)
+        local = [
+            f"{s}://{h}:*" for s in ("http", "https") for h in ("localhost", "127.0.0.1", "[::1]")
+        ]
+        local += [
+            f"{s}://{h}" for s in ("http", "https") for h in ("localhost", "127.0.0.1", "[::1]")
+        ]
+        return [*self.listed, *local]
 
 
 class BrowserHeaders:

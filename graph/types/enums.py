@@ -11,6 +11,7 @@ from __future__ import annotations
 import strawberry
 
 from engine import discovery, indicators, scalping, scalping_inputs, smc
+from engine.ask import Intent
 from engine.domain import PositionSide, RatioKind
 from engine.signal.model import Confidence, Direction, Mode
 from engine.verdict.model import CheckKind, Judge, RiskMode, VerdictKind
@@ -18,8 +19,13 @@ from engine.verdict.model import CheckKind, Judge, RiskMode, VerdictKind
 strawberry.enum(
     Mode,
     name="SignalMode",
-    description="Thresholds: CONSERVATIVE 35/65, AGGRESSIVE 45/55, ULTRA 49/51.",
+    description=(
+        "How far the score must lean to give a direction. Default thresholds (SHORT at or"
+        " below / LONG at or above): CONSERVATIVE 35/65, AGGRESSIVE 45/55, ULTRA 49/51; a"
+        " deployment may set its own, which a signal's modeInfo shows."
+    ),
 )
+strawberry.enum(Intent, name="AskIntent", description="What an ask question wants to know.")
 strawberry.enum(Direction, name="Direction")
 strawberry.enum(Confidence, name="Confidence")
 strawberry.enum(

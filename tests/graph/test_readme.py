@@ -7,12 +7,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 
+from graph.operations import load_registry
 from graph.server.settings import Settings
 from tests.support import ApiServer, gql
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 EXAMPLES = re.findall(r"```graphql\n(.*?)```", README, flags=re.DOTALL)
+PYTHON_EXAMPLES = re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)
 REST_EXAMPLES = [
     line.removeprefix("GET ")
     for block in re.findall(r"```http\n(.*?)```", README, flags=re.DOTALL)
@@ -46,3 +49,25 @@ async def test_every_rest_example_answers_its_data(api: Callable[..., ApiServer]
 def test_readme_settings_table_lists_every_setting() -> None:
     listed = set(re.findall(r"^\| `PERPGRAPH_([A-Z0-9_]+)` \|", README, flags=re.MULTILINE))
     assert listed == {name.upper() for name in Settings.model_fields}
+
+
+def test_the_rpc_table_names_every_operation_by_its_rpc_names() -> None:
+    rows = re.findall(r"^\| ((?:`[a-z_.]+`(?:, )?)+) \| `(\w+)` \|$", README, flags=re.MULTILINE)
+    table = {op: tuple(re.findall(r"`([a-z_.]+)`", names)) for names, op in rows}
+    assert table == {op.id: op.rpc for op in load_registry()}
+
+
+async def test_the_mcp_example_runs_as_written(
+    api: Callable[..., ApiServer], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The README's MCP client, its address pointed at the test server, run as written."""
+    (example,) = [e for e in PYTHON_EXAMPLES if "mcp" in e]
+    server = api()
+    code = example.replace("http://127.0.0.1:8000", server.url).replace("asyncio.run(main())", "")
+    scope: dict[str, object] = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    await scope["main"]()  # type: ignore[operator]
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == f"{len(load_registry())} tools"
+    assert printed[1] in {"LONG", "SHORT", "NEUTRAL"}
+    assert printed[2].startswith("Funding ETH")

@@ -13,9 +13,9 @@ from typing import Any
 
 import httpx
 
-from graph.operations import load_registry
+from graph.operations import TIMEOUT_CLASSES, load_registry
 from graph.server.rest import _trim
-from tests.support import ApiServer, Replay
+from tests.support import ApiServer, Replay, query_params
 
 REGISTRY = load_registry()
 
@@ -159,6 +159,49 @@ async def test_a_hung_upstream_answers_a_coded_problem_within_the_timeout(
     assert answer.status_code == 504 and answer.json()["code"] == "TIMEOUT"
     assert "1 s" in answer.json()["detail"]
     assert 1.0 <= took < 1.5
+
+
+async def test_every_operation_with_every_upstream_hung_answers_within_its_timeout(
+    api: Callable[..., ApiServer], replay: Replay
+) -> None:
+    """All venue routes hung for 5 s and every operation's timeout 1 s: each REST operation,
+    all at once, answers a coded problem (or its data, when it needs no venue) within about
+    its timeout, and the server answers a health probe meanwhile."""
+    timeouts = {f"operation_timeout_{c}_s": 1.0 for c in TIMEOUT_CLASSES}
+    reads = {f"{v}_read_timeout_s": 5.0 for v in ("binance", "okx", "feargreed", "coingecko")}
+    server = api(**timeouts, **reads)
+    replay.fault(route="*", latency_ms=5000)
+    took: dict[str, float] = {}
+
+    async def one(
+        client: httpx.AsyncClient, op_id: str, params: httpx.QueryParams
+    ) -> httpx.Response:
+        started = time.perf_counter()
+        answer = await client.get(f"/api/v1/{op_id}", params=params)
+        took[op_id] = time.perf_counter() - started
+        return answer
+
+    reads_only = [op for op in REGISTRY if not op.consequential]
+    async with httpx.AsyncClient(timeout=30, base_url=server.url) as client:
+        calls = [
+            one(client, op.id, query_params({v.name: v.example for v in op.variables}))
+            for op in reads_only
+        ]
+        answers = asyncio.gather(*calls)
+        await asyncio.sleep(0.3)
+        health = await client.get("/healthz")
+        done = await answers
+    assert health.status_code == 200
+    codes = {}
+    for op, answer in zip(reads_only, done, strict=True):
+        assert answer.status_code != 500, (op.id, answer.text)
+        if answer.status_code != 200:
+            assert answer.headers["content-type"] == "application/problem+json", op.id
+            codes[op.id] = answer.json()["code"]
+        assert took[op.id] < 1.5, (op.id, took[op.id])
+    timed_out = [op_id for op_id, code in codes.items() if code == "TIMEOUT"]
+    assert len(timed_out) >= 12, codes  # every operation that reads a venue
+    assert set(codes.values()) <= {"TIMEOUT", "NOT_CONFIGURED", "INGEST_NOT_RUNNING"}, codes
 
 
 async def test_hostile_parameters_and_bodies_are_coded_4xx(api: Callable[..., ApiServer]) -> None:

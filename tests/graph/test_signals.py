@@ -11,10 +11,12 @@ from typing import Any
 import httpx
 import pytest
 import websockets
+from pydantic import ValidationError
 from websockets.typing import Subprotocol
 
 from engine.signal import FACTORS, SOURCES, direction_for
 from engine.signal.model import Direction, Mode
+from graph.server.settings import Settings
 from tests.support import ApiServer, Replay, gql
 
 SIGNAL = """{ signal(ticker: "BTC", mode: %s) {
@@ -304,3 +306,26 @@ async def test_signal_updates_compute_once_for_all_subscribers(
     # two subscribers, one computation: the price was fetched once for both (and the
     # query afterwards found it in the shared cache)
     assert replay.calls()["/fapi/v2/ticker/price"] == 1
+
+
+async def test_mode_thresholds_are_settings(api: Callable[..., ApiServer]) -> None:
+    """The same BTC score (replay data) under the default AGGRESSIVE pair and under a pair
+    set just below it: the server's own thresholds are shown, and they decide."""
+    default = api()
+    async with httpx.AsyncClient(timeout=30) as client:
+        first = (await gql(client, default.url, SIGNAL % "AGGRESSIVE"))["data"]["signal"]
+    assert first["modeInfo"] == {"shortAtOrBelow": 45.0, "longAtOrAbove": 55.0}
+    assert first["dataQuality"]["sufficient"]
+    score = first["score"]
+    long_at = round(score - 0.01, 2)  # the score is at or above this: LONG
+    moved = api(mode_aggressive_short_at_or_below=0.0, mode_aggressive_long_at_or_above=long_at)
+    async with httpx.AsyncClient(timeout=30) as client:
+        second = (await gql(client, moved.url, SIGNAL % "AGGRESSIVE"))["data"]["signal"]
+    assert second["score"] == score
+    assert second["modeInfo"] == {"shortAtOrBelow": 0.0, "longAtOrAbove": long_at}
+    assert second["direction"] == "LONG"
+
+
+def test_a_mode_pair_that_is_not_short_below_long_is_refused_at_start() -> None:
+    with pytest.raises(ValidationError, match="ULTRA thresholds must satisfy"):
+        Settings(mode_ultra_short_at_or_below=52.0, mode_ultra_long_at_or_above=51.0)
