@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run demo replay test check lint format schema bench clean
+.PHONY: install run demo replay test check lint format schema bench fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,14 @@ schema: $(STAMP)
 bench: $(STAMP)
 	@command -v wrk >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null; }
 	$(BIN)/python bench/run.py
+
+## fuzz: schemathesis on the replay, FUZZ_EXAMPLES (100) a REST operation and a GraphQL field
+FUZZ_EXAMPLES ?= 100
+fuzz: $(STAMP)
+	@started=$$(date +%s); \
+	PERPGRAPH_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/graph/test_fuzz.py; status=$$?; \
+	echo "make fuzz: $(FUZZ_EXAMPLES) examples an operation, $$(( $$(date +%s) - started )) s"; \
+	exit $$status
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

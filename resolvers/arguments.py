@@ -4,9 +4,30 @@ with its stable code."""
 from __future__ import annotations
 
 from collections.abc import Sized
+from datetime import UTC, datetime
 
 from engine.intervals import INTERVAL_MS, STAT_PERIODS
 from resolvers.errors import InvalidArgument
+
+EARLIEST = datetime(1, 1, 2, tzinfo=UTC)  # a moment whose UTC date exists, whatever its zone
+LATEST = datetime(9999, 12, 30, tzinfo=UTC)
+
+
+def check_moment(name: str, value: datetime, *, naive_is_utc: bool = False) -> datetime:
+    """A time argument with its zone (one without is ``BAD_ARGUMENT``, or taken as UTC when
+    ``naive_is_utc``), between 0001-01-02 and 9999-12-30 in UTC: a time of year 1 or 9999
+    in another zone may fall outside the calendar once in UTC, which no store can keep."""
+    if value.utcoffset() is None:
+        if not naive_is_utc:
+            raise InvalidArgument(
+                "BAD_ARGUMENT", f"{name} needs a time zone, e.g. 2026-01-01T00:00:00Z"
+            )
+        value = value.replace(tzinfo=UTC)
+    if not EARLIEST <= value <= LATEST:
+        raise InvalidArgument(
+            "BAD_ARGUMENT", f"{name} must lie between 0001-01-02 and 9999-12-30 in UTC"
+        )
+    return value
 
 
 def check_limit(name: str, value: int, low: int, high: int, code: str = "BAD_LIMIT") -> int:

@@ -1,18 +1,21 @@
 """Flat parameters (REST query strings, RPC and MCP arguments) to an operation's variables.
 
 A parameter is named as its variable (``symbol`` is also taken for ``ticker``, and ``q``
-or ``query`` for ``text``, as the replaced system took them). Text is read by the variable's GraphQL type: Int and Float as
-numbers, Boolean as true/false/1/0/yes/no, a list from repeated parameters or one
-comma-separated value, an enum by its name in any case, and a signal mode also as the
-replaced system's aliases (1/2/3, safe/balanced/extreme/scalping...). Values already typed
-(JSON bodies) are taken as they are. What cannot be read is a ``BadParameter`` naming the
-parameter and what it takes; GraphQL then checks the values as for any request.
+or ``query`` for ``text``, as the replaced system took them). Text is read by the
+variable's GraphQL type: Int and Float as numbers, Boolean as true/false/1/0/yes/no, a list
+from repeated parameters or one comma-separated value, an enum by its name in any case, and
+a signal mode also as the replaced system's aliases (1/2/3, safe/balanced/extreme/
+scalping...). Values already typed (JSON bodies, MCP arguments) are checked against the
+type as GraphQL would; null is a parameter not given. What cannot be read is a
+``BadParameter`` naming the parameter and what it takes; GraphQL then checks the values as
+for any request.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
@@ -57,15 +60,32 @@ def variables_from(
             raise BadParameter(raw_name, f"given twice (as {name!r} too)")
         given[name] = values
     out: dict[str, Any] = {}
+    types = _input_types(schema)
     for var in op.variables:
-        values = given.get(var.name, ())
+        values = [v for v in given.get(var.name, ()) if v is not None]  # null: not given
         if not values:
             if var.required:
                 raise BadParameter(var.name, f"required: {var.description}")
             continue
-        input_type = cast(GraphQLInputType, type_from_ast(schema, var.type_node))
+        input_type = types.get((op.id, var.name))
+        if input_type is None:
+            input_type = cast(GraphQLInputType, type_from_ast(schema, var.type_node))
+            types[(op.id, var.name)] = input_type
         out[var.name] = _read(var, input_type, values)
     return out
+
+
+# each schema's variable types by (operation, variable), looked up once
+_TYPES: weakref.WeakKeyDictionary[GraphQLSchema, dict[tuple[str, str], GraphQLInputType]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _input_types(schema: GraphQLSchema) -> dict[tuple[str, str], GraphQLInputType]:
+    types = _TYPES.get(schema)
+    if types is None:
+        types = _TYPES[schema] = {}
+    return types
 
 
 def _read(var: Variable, type_: GraphQLInputType, values: Sequence[Any]) -> Any:
@@ -92,8 +112,10 @@ def _one(name: str, type_: Any, value: Any) -> Any:
         type_ = type_.of_type
     if isinstance(type_, GraphQLEnumType):
         return _enum(name, type_, value)
-    if not isinstance(value, str) or not isinstance(type_, GraphQLScalarType):
-        return value  # typed already (a JSON body), or an input object: GraphQL checks it
+    if not isinstance(type_, GraphQLScalarType):
+        return value  # an input object: GraphQL checks it
+    if not isinstance(value, str):
+        return _typed(name, type_.name, value)
     text = value.strip()
     if type_.name == "Int":
         if not _INT.fullmatch(text) or not -(2**31) <= int(text) < 2**31:
@@ -114,6 +136,35 @@ def _one(name: str, type_: Any, value: Any) -> Any:
             return False
         raise BadParameter(name, f"takes true or false, not {value!r}")
     return value  # String, ID, DateTime and the like: as written
+
+
+def _typed(name: str, scalar: str, value: Any) -> Any:
+    """A value that came typed (a JSON body, an MCP argument), checked against its scalar
+    as GraphQL would, so that a wrong one is a BadParameter like a wrong text is."""
+    if scalar == "Int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise BadParameter(name, f"takes a whole number, not {_shown(value)}")
+        if not -(2**31) <= value < 2**31:
+            raise BadParameter(name, "takes a whole number of 32 bits")
+        return value
+    if scalar == "Float":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise BadParameter(name, f"takes a number, not {_shown(value)}")
+        if not math.isfinite(value):
+            raise BadParameter(name, "takes a finite number")
+        return value
+    if scalar == "Boolean":
+        if not isinstance(value, bool):
+            raise BadParameter(name, f"takes true or false, not {_shown(value)}")
+        return value
+    raise BadParameter(name, f"takes text, not {_shown(value)}")
+
+
+def _shown(value: Any) -> str:
+    """What kind of JSON value was given (not the value: it may be large)."""
+    kinds = {bool: "a boolean", int: "a number", float: "a number", str: "text"}
+    kinds |= {list: "a list", dict: "an object", type(None): "null"}
+    return kinds.get(type(value), type(value).__name__)
 
 
 def _enum(name: str, type_: GraphQLEnumType, value: Any) -> Any:

@@ -8,7 +8,7 @@ own). Its cost is computed before it runs, from its document and variables, and 
 the caller's budget like any operation's (over what is left of the per-request maximum it
 is QUERY_TOO_COSTLY). When the operation answers nothing its first error is this field's
 error, with its code (UNKNOWN_SYMBOL, TIMEOUT...); fields of it that failed are listed in
-``errors``. A question it cannot read is BAD_QUESTION, with example phrases.
+``errors`` (logged, as any operation's errors are, and the answer is not response-cached). A question it cannot read is BAD_QUESTION, with example phrases.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import strawberry
 from graphql import DocumentNode, ExecutionResult, GraphQLError, execute, parse
 
 from engine.ask import EXAMPLES, NotUnderstood, Understood, answer_line, route, understand
-from graph.errors import present
+from graph.errors import log_errors, present
 from graph.guard.cost import TooCostly, document_cost
 from graph.operations import Operation, load_registry
 from graph.types import Ctx
@@ -55,7 +55,10 @@ class AskQuery:
         result = await _run(info, document, op, variables)
         data = result.data
         if result.errors and (data is None or all(v is None for v in data.values())):
-            _raise_first(result.errors)
+            _raise_first(result.errors)  # this field's error: logged as any field's is
+        if result.errors:
+            log_errors(result.errors)  # as the schema logs an operation's errors
+            info.context.meta.cacheable = False  # a partial answer is not kept for others
         errors = [present(e).formatted for e in result.errors or ()]
         line = answer_line(understood, data)
         return AskAnswerType.build(text, understood, op.id, variables, line, data, errors)

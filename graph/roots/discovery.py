@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 import strawberry
@@ -19,11 +19,7 @@ from graph.types.discovery import (
 )
 from graph.types.smart_money import SmartMoneyCriteria, SmartMoneyScan
 from resolvers import discovery
-from resolvers.errors import InvalidArgument
-
-# asOf in UTC, a day inside the datetime range each way (the window is worked out from it)
-EARLIEST_MS = int(datetime(1, 1, 2, tzinfo=UTC).timestamp() * 1000)
-LATEST_MS = int(datetime(9999, 12, 30, tzinfo=UTC).timestamp() * 1000)
+from resolvers.arguments import check_moment
 
 
 @strawberry.type
@@ -63,12 +59,8 @@ class DiscoveryQuery:
             info.context.meta.cacheable = False  # the window moves with the clock
             as_of_ms = int(time.time() * 1000)
         else:
-            moment = as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
+            moment = check_moment("asOf", as_of, naive_is_utc=True)
             as_of_ms = int(moment.timestamp() * 1000)
-            if not EARLIEST_MS <= as_of_ms <= LATEST_MS:  # its UTC time must be a date too
-                raise InvalidArgument(
-                    "BAD_ARGUMENT", "asOf must lie between 0001-01-02 and 9999-12-30 in UTC"
-                )
         listing, found = await discovery.new_listings(info.context, within_days, as_of_ms)
         return NewListingsType.build(listing, found, within_days, as_of_ms)
 

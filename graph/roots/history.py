@@ -21,6 +21,7 @@ from graph.types.history import (
 )
 from providers.history import HistoryEntry
 from resolvers import history, symbols
+from resolvers.arguments import check_moment
 from resolvers.errors import InvalidArgument
 
 # without an idempotency key, the same move recorded twice in one clock minute is one row
@@ -28,10 +29,8 @@ MUTATION_BUCKET = timedelta(minutes=1)
 MAX_KEY_CHARS = 128
 
 
-def _aware(since: datetime | None) -> datetime | None:
-    if since is not None and since.utcoffset() is None:
-        raise InvalidArgument("BAD_ARGUMENT", "since needs a time zone, e.g. 2026-01-01T00:00:00Z")
-    return since
+def _aware(name: str, moment: datetime | None) -> datetime | None:
+    return None if moment is None else check_moment(name, moment)
 
 
 async def _canonical(info: Ctx, ticker: str | None) -> str | None:
@@ -54,6 +53,7 @@ class HistoryQuery:
         store = history.store_of(info.context.services)
         info.context.meta.cacheable = False
         f = filter or SignalHistoryFilter()
+        f.since, f.until = _aware("since", f.since), _aware("until", f.until)
         page = await store.history(f.to_store(await _canonical(info, f.ticker)), first, after)
         return SignalHistoryType.from_page(page)
 
@@ -65,7 +65,7 @@ class HistoryQuery:
         self, info: Ctx, since: datetime | None = None, ticker: str | None = None
     ) -> VerdictAccuracyType:
         store = history.store_of(info.context.services)
-        since = _aware(since)
+        since = _aware("since", since)
         info.context.meta.cacheable = False
         name = await _canonical(info, ticker)
         return VerdictAccuracyType.from_rows(await store.accuracy(since, name))
@@ -77,7 +77,7 @@ class HistoryQuery:
         self, info: Ctx, since: datetime | None = None, ticker: str | None = None
     ) -> list[SymbolPerformanceType]:
         store = history.store_of(info.context.services)
-        since = _aware(since)
+        since = _aware("since", since)
         info.context.meta.cacheable = False
         name = await _canonical(info, ticker)
         return [SymbolPerformanceType.from_row(r) for r in await store.performance(since, name)]

@@ -247,6 +247,8 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         public_base_url=settings.public_base_url,
         anonymous=settings.anonymous != "none",
         body_timeout_s=settings.body_timeout_s,
+        max_symbols=settings.max_symbols_per_query,
+        max_candles=settings.max_candles,
     )
     mcp = McpTools(
         rest,
@@ -255,14 +257,18 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         public_base_url=settings.public_base_url,
         allowed_origins=origins.mcp_patterns(),
         check_host=not production or settings.public_base_url is not None,
+        endpoint=lambda: running.endpoint,
+        slots=slots,
+        max_body_bytes=settings.max_body_bytes,
+        body_timeout_s=settings.body_timeout_s,
     )
     app = Starlette(
         routes=[
-            Route("/api/v1/{operation_id}", rest.handle, methods=["GET", "POST"]),
+            Route("/api/v1/{operation_id}", rest),  # every method: it says which it takes
             Route("/invoke", rest.invoke, methods=["POST"]),
             Route("/openapi.json", rest.openapi_json),
             Route("/gpt/action-schema", rest.gpt_action_schema),
-            Route("/mcp", mcp.app, methods=["GET", "POST", "DELETE"]),
+            Route("/mcp", mcp.app),  # every method: POST is served, the rest told so
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),

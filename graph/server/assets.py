@@ -11,7 +11,8 @@ year (``immutable``); our own files and the pages are revalidated by ETag. Text 
 gzipped on first demand and kept so.
 
 The pages name their scripts and stylesheets with ``integrity`` and ``crossorigin``, by
-relative addresses (they work under a path prefix), and run no inline script: Swagger UI is
+relative addresses (the assets follow the page under a path prefix; the document's
+address, ``openapi_url``, is as given), and run no inline script: Swagger UI is
 started by ``perpgraph/docs-init.js``, ReDoc by its own ``<redoc spec-url>`` element.
 """
 

@@ -28,7 +28,7 @@ from graph.server.auth import Authenticator, presented_key
 from graph.server.bodies import GONE, check_get, error_response, parse_body, read_body, replay
 from graph.server.ratelimit import RateLimiter
 from graph.server.response_cache import MemoryResponseStore, ResponseStore, cache_key, is_query
-from graph.server.run_operation import DEADLINE_KEY
+from graph.server.run_operation import ADMITTED_KEY, DEADLINE_KEY
 from graph.server.shedding import RESERVED, Slots
 from graph.server.view import DEBUG_HEADER, META_KEY, PerpGraphQL, wants_debug
 from graph.server.web import Origins
@@ -126,17 +126,8 @@ class GraphQLEndpoint:
             # would fill the bound for everyone). With no wait, the slot is taken back at once.
             self._slots.release()
         headers = _headers(scope)
-        key, address = presented_key(headers), _address(scope)
         try:
-            if key is not None and not self._auth.vouched_for(key):
-                await self._limiter.may_present_key(address)
-            try:
-                caller = await self._auth.caller(key, address)
-            except Refused as refused:
-                if key is not None and refused.code == "UNAUTHENTICATED":
-                    await self._limiter.bad_key(address)
-                raise
-            limit_headers = await self._limiter.admit(caller)
+            caller, limit_headers = scope.get(ADMITTED_KEY) or await self.admit(scope, headers)
         except Refused as refused:
             response = refusal_response(refused)
             await response(scope, receive, send)
@@ -162,6 +153,25 @@ class GraphQLEndpoint:
             return captured.status
         finally:
             self._give_slot()
+
+    async def admit(
+        self, scope: Scope, headers: dict[str, str] | None = None
+    ) -> tuple[Caller, dict[str, str]]:
+        """The caller of an HTTP request (by its key and address) admitted by the rate
+        limiter, with the rate-limit headers its answer carries; Refused otherwise (a wrong
+        key also counts against its address). Another route's request admitted here once
+        passes the result on in its inner requests' scope (``ADMITTED_KEY``)."""
+        headers = _headers(scope) if headers is None else headers
+        key, address = presented_key(headers), _address(scope)
+        if key is not None and not self._auth.vouched_for(key):
+            await self._limiter.may_present_key(address)
+        try:
+            caller = await self._auth.caller(key, address)
+        except Refused as refused:
+            if key is not None and refused.code == "UNAUTHENTICATED":
+                await self._limiter.bad_key(address)
+            raise
+        return caller, await self._limiter.admit(caller)
 
     def _take_slot(self) -> bool:
         return self._slots is None or self._slots.take()
@@ -278,7 +288,7 @@ class GraphQLEndpoint:
             and meta.min_fresh_s >= MIN_CACHE_S
         ):
             answer = b"".join(captured.chunks)
-            if len(answer) <= self._max_cached and b'"errors":' not in answer:
+            if len(answer) <= self._max_cached:
                 stored = _stored(answer)
                 if stored is not None:
                     await self._store_set(key, stored, meta.min_fresh_s)
@@ -316,12 +326,14 @@ def _address(scope: Scope) -> str:
 def _stored(payload: bytes) -> bytes | None:
     """A response as the cache keeps it: its data alone (a hit runs nothing, so it has no
     cost of its own, and nobody's extensions are shown to another); None when it is not a
-    complete answer with data."""
+    complete answer: no data, or errors beside it (a field that failed is not kept as null
+    for the next asker). Only the answer's own ``errors`` count: data may hold a field of
+    that name (``ask`` lists the failures of the operation it ran there)."""
     try:
         data = json.loads(payload)
     except ValueError:
         return None
-    if not isinstance(data, dict) or data.get("data") is None:
+    if not isinstance(data, dict) or data.get("data") is None or "errors" in data:
         return None
     return json.dumps({"data": data["data"]}, separators=(",", ":")).encode()
 

@@ -35,7 +35,7 @@ STATUS = {
     "INGEST_NOT_RUNNING": 503,
     "QUERY_TOO_COSTLY": 422,
     "RESPONSE_TOO_LARGE": 422,
-    "NEUTRAL_SIGNAL": 422,
+    "NEUTRAL_SIGNAL": 409,  # a valid request the market's present state refuses
     "INVALID_RECORD": 422,
     "BAD_USER_INPUT": 400,
     "GRAPHQL_VALIDATION_FAILED": 422,

@@ -12,8 +12,11 @@ from typing import Any
 import httpx
 import httpx2
 import jsonschema
+import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
+from mcp_types import INVALID_PARAMS
 
 from graph.operations import load_registry
 from tests.support import ApiServer
@@ -58,7 +61,9 @@ async def test_a_call_answers_the_data_or_the_coded_problem_rest_gives(
         unknown = await client.call_tool("signal", {"ticker": "NOSUCHCOIN"})
         bad = await client.call_tool("signal", {"ticker": "BTC", "mode": "7"})
         stray = await client.call_tool("fearGreed", {"colour": "red"})
-        no_tool = await client.call_tool("noSuchTool", {})
+        a_list = await client.call_tool("signal", {"ticker": ["BTC"]})
+        with pytest.raises(MCPError) as no_tool:  # the spec's answer: a protocol error
+            await client.call_tool("noSuchTool", {})
         asked = {"ticker": "ETH", "mode": "CONSERVATIVE"}
         rest = (await http.get(f"{server.url}/api/v1/signal", params=asked)).json()
     assert not signal.is_error
@@ -66,11 +71,13 @@ async def test_a_call_answers_the_data_or_the_coded_problem_rest_gives(
     assert content["signal"]["mode"] == "CONSERVATIVE" and content["signal"]["ticker"] == "ETH"
     assert content["signal"].pop("generatedAt") and rest["signal"].pop("generatedAt")
     assert content == rest
+    assert no_tool.value.code == INVALID_PARAMS
+    assert no_tool.value.data == {"code": "UNKNOWN_OPERATION"}
     for result, code in (
         (unknown, "UNKNOWN_SYMBOL"),
         (bad, "BAD_PARAMETER"),
         (stray, "BAD_PARAMETER"),
-        (no_tool, "UNKNOWN_OPERATION"),
+        (a_list, "BAD_PARAMETER"),
     ):
         assert result.is_error
         assert result.structured_content["code"] == code
@@ -108,3 +115,36 @@ async def test_a_rebinding_host_or_a_foreign_page_is_refused(api: Callable[..., 
         )
     assert rebound.status_code == 421
     assert foreign.status_code == 403
+
+
+async def test_every_mcp_request_is_admitted_bounded_and_counted_once(
+    api: Callable[..., ApiServer],
+) -> None:
+    """Listing tools counts against the caller's rate like any request, a tool call counts
+    once (not again for the operation it runs), a body over the bound is 413 before the SDK
+    reads it, and nothing but POST is served (no stream is left open by a GET)."""
+    server = api(rate_limit_anonymous="4/minute", anonymous_role="read", max_body_bytes=4096)
+    listing = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+    headers = {"accept": "application/json, text/event-stream"}
+    async with httpx.AsyncClient(timeout=10, base_url=server.url) as client:
+        get = await client.get("/mcp", headers=headers)
+        too_big = await client.post(
+            "/mcp", json={**listing, "params": {"cursor": "x" * 5000}}, headers=headers
+        )
+        listed = await client.post("/mcp", json=listing, headers=headers)
+        call = {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "fearGreed", "arguments": {}},
+        }
+        called = await client.post("/mcp", json=call, headers=headers)
+        answered = [await client.post("/mcp", json=listing, headers=headers) for _ in range(3)]
+    assert get.status_code == 405 and get.headers["allow"] == "POST"
+    assert too_big.status_code == 413 and too_big.json()["code"] == "PAYLOAD_TOO_LARGE"
+    assert listed.status_code == 200 and called.status_code == 200
+    assert not called.json()["result"]["isError"]
+    # 4 a minute: the listing, the call (once) and one more listing; then refused
+    assert [a.status_code for a in answered] == [200, 200, 429]
+    assert answered[-1].json()["code"] == "RATE_LIMITED"
+    assert answered[-1].headers["retry-after"]

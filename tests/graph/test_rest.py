@@ -122,10 +122,18 @@ async def test_a_mutation_is_a_post_with_a_key(api: Callable[..., ApiServer]) ->
         head = await client.head("/api/v1/fearGreed")
         anonymous = await client.post("/api/v1/recordSignal", json={"ticker": "SOL"})
         a_query_by_post = await client.post("/api/v1/signal", json={"ticker": "SOL"})
+        others = {
+            method: await client.request(method, "/api/v1/signal", params={"ticker": "SOL"})
+            for method in ("PUT", "DELETE", "PATCH", "OPTIONS")
+        }
     assert by_get.status_code == 405 and by_get.headers["allow"] == "POST"
     assert head.status_code == 200 and head.content == b""  # HEAD: as GET, without the body
     assert anonymous.status_code == 401 and anonymous.json()["code"] == "UNAUTHENTICATED"
-    assert a_query_by_post.status_code == 405 and a_query_by_post.headers["allow"] == "GET"
+    assert a_query_by_post.status_code == 405 and a_query_by_post.headers["allow"] == "GET, HEAD"
+    for method, other in others.items():  # told, in a problem, which methods are taken
+        assert other.status_code == 405 and other.headers["allow"] == "GET, HEAD", method
+        assert other.headers["content-type"] == "application/problem+json", method
+        assert other.json()["code"] == "METHOD_NOT_ALLOWED"
 
 
 async def test_debug_adds_the_upstream_calls(api: Callable[..., ApiServer]) -> None:
@@ -198,7 +206,7 @@ async def test_every_operation_with_every_upstream_hung_answers_within_its_timeo
         if answer.status_code != 200:
             assert answer.headers["content-type"] == "application/problem+json", op.id
             codes[op.id] = answer.json()["code"]
-        assert took[op.id] < 1.5, (op.id, took[op.id])
+        assert took[op.id] < 2.0, (op.id, took[op.id])  # the 1 s timeout, and a loaded CI
     timed_out = [op_id for op_id, code in codes.items() if code == "TIMEOUT"]
     assert len(timed_out) >= 12, codes  # every operation that reads a venue
     assert set(codes.values()) <= {"TIMEOUT", "NOT_CONFIGURED", "INGEST_NOT_RUNNING"}, codes
