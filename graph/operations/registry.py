@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -88,7 +89,11 @@ class Operation:
         return self.kind == "mutation"
 
     def variable(self, name: str) -> Variable | None:
-        return next((v for v in self.variables if v.name == name), None)
+        return self._by_name.get(name)
+
+    @functools.cached_property
+    def _by_name(self) -> dict[str, Variable]:  # kept in the instance's __dict__ (frozen)
+        return {v.name: v for v in self.variables}
 
 
 class Registry:

@@ -28,7 +28,7 @@ from graph.server.auth import Authenticator, presented_key
 from graph.server.bodies import GONE, check_get, error_response, parse_body, read_body, replay
 from graph.server.ratelimit import RateLimiter
 from graph.server.response_cache import MemoryResponseStore, ResponseStore, cache_key, is_query
-from graph.server.run_operation import ADMITTED_KEY, DEADLINE_KEY
+from graph.server.run_operation import ADMITTED_KEY, BODY_KEY, DEADLINE_KEY
 from graph.server.shedding import RESERVED, Slots
 from graph.server.view import DEBUG_HEADER, META_KEY, PerpGraphQL, wants_debug
 from graph.server.web import Origins
@@ -223,8 +223,10 @@ class GraphQLEndpoint:
         self, scope: Scope, receive: Receive, send: Send, headers: dict[str, str], meta: RequestMeta
     ) -> int:
         try:
-            async with asyncio.timeout(self._body_timeout_s):
-                body = await read_body(scope, receive, self._max_body)
+            body = scope.get(BODY_KEY)  # a registry operation's, made in this process
+            if body is None or len(body) > self._max_body:
+                async with asyncio.timeout(self._body_timeout_s):
+                    body = await read_body(scope, receive, self._max_body)
         except TimeoutError:
             message = f"the request body did not arrive within {self._body_timeout_s:g} s"
             await error_response(408, "REQUEST_TIMEOUT", message)(scope, receive, send)

@@ -46,23 +46,28 @@ PASSED_HEADERS = (
     "ratelimit-reset",
     "www-authenticate",
 )
+_PASSED_RAW = frozenset(name.encode() for name in PASSED_HEADERS)
 
 
 @dataclass(slots=True)
 class Reply:
     """A 200 answer, sent as two ASGI messages (a Starlette ``Response`` built for each hot
-    answer was a tenth of its time). Read as a ``Response`` is: ``status_code``, ``body``,
-    ``headers``."""
+    answer was a tenth of its time), with the GraphQL answer's ``PASSED_HEADERS`` as they
+    came. Read as a ``Response`` is: ``status_code``, ``body``, ``headers``."""
 
     body: bytes
-    headers: dict[str, str] = field(default_factory=dict)
+    raw_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
     status_code: int = 200
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {k.decode("latin-1"): v.decode("latin-1") for k, v in self.raw_headers}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(self.body)).encode()),
-            *((k.encode("latin-1"), v.encode("latin-1")) for k, v in self.headers.items()),
+            *self.raw_headers,
         ]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": self.body})
@@ -230,10 +235,11 @@ class RestApi:
         return body
 
     def _respond(self, op: Operation, answer: Answer) -> Response | Reply:
-        headers = {k: v for k, v in answer.headers.items() if k.lower() in PASSED_HEADERS}
+        passed = answer.passed(_PASSED_RAW)
         cached = answer.cached_data()
         if cached is not None and len(cached) <= self._max_chars:  # as stored: no re-encoding
-            return Reply(cached, headers)
+            return Reply(cached, passed)
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in passed}
         errors = answer.errors
         data = answer.body.get("data")
         if answer.status != 200 or not isinstance(data, dict) or (errors and _empty(data)):
@@ -260,7 +266,7 @@ class RestApi:
                     " lists cut: ask for fewer items",
                 )
             text = _dumps(cut)
-        return Reply(text.encode(), headers)
+        return Reply(text.encode(), passed)
 
 
 async def read_bounded(
@@ -298,8 +304,7 @@ def _empty(data: dict[str, Any]) -> bool:
     return all(value is None for value in data.values())
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def _lists(value: Any, path: str) -> list[tuple[str, list[Any]]]:

@@ -26,6 +26,9 @@ DEADLINE_KEY = "perpgraph.deadline_s"  # in the scope: this request's execution 
 # rate limiter on its way in (MCP admits each of its requests): not admitted, nor counted,
 # twice. Only the server sets scope keys, so no client can claim it.
 ADMITTED_KEY = "perpgraph.admitted"
+# in the scope: the inner request's whole body, there already (no read, no read deadline)
+BODY_KEY = "perpgraph.body"
+_encode = json.JSONEncoder(separators=(",", ":")).encode  # one encoder, not one a call
 # the caller's headers an operation is run with: who it is, and what it sent them from
 PASSED = (b"authorization", b"x-api-key", b"user-agent", b"x-forwarded-for", b"forwarded")
 
@@ -36,9 +39,17 @@ class Answer:
     ``body`` parsed when first asked for: a response-cache hit may be passed on as it is)."""
 
     status: int
-    headers: dict[str, str] = field(default_factory=dict)
+    raw_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
     raw: bytes = b""
     _body: dict[str, Any] | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {k.decode("latin-1"): v.decode("latin-1") for k, v in self.raw_headers}
+
+    def passed(self, names: frozenset[bytes]) -> list[tuple[bytes, bytes]]:
+        """The headers named in ``names`` (lower case), as they came."""
+        return [(k, v) for k, v in self.raw_headers if k.lower() in names]
 
     @property
     def body(self) -> dict[str, Any]:
@@ -58,7 +69,7 @@ class Answer:
     def cached_data(self) -> bytes | None:
         """The data of a response-cache hit as the bytes it was stored as (such an answer
         is a whole, error-free ``{"data":...,"extensions":...}``), or None."""
-        if self.status != 200 or self.headers.get("x-response-cache") != "hit":
+        if self.status != 200 or (b"x-response-cache", b"hit") not in self.raw_headers:
             return None
         if not self.raw.startswith(_DATA):
             return None
@@ -87,11 +98,7 @@ async def run_operation(
     """``op`` with ``variables`` through ``graphql`` for the caller of ``scope`` (an HTTP
     request to another route, whose body has been read: its client address and key
     headers are kept, and its ``receive`` tells when the caller leaves)."""
-    body = (
-        _request_start(op.id, op.document)
-        + json.dumps(dict(variables), separators=(",", ":")).encode()
-        + b"}"
-    )
+    body = _request_start(op.id, op.document) + _encode(dict(variables)).encode() + b"}"
     headers = [(k, v) for k, v in scope.get("headers", []) if k in PASSED]
     headers += [
         (b"content-type", b"application/json"),
@@ -114,6 +121,7 @@ async def run_operation(
         "headers": headers,
         "state": {},
         DEADLINE_KEY: deadline_s,
+        BODY_KEY: body,
     }
     if ADMITTED_KEY in scope:
         inner[ADMITTED_KEY] = scope[ADMITTED_KEY]
@@ -132,9 +140,7 @@ async def run_operation(
     async def send(message: Message) -> None:
         if message["type"] == "http.response.start":
             answer.status = message["status"]
-            answer.headers = {
-                k.decode("latin-1"): v.decode("latin-1") for k, v in message.get("headers", [])
-            }
+            answer.raw_headers = list(message.get("headers", []))
         elif message["type"] == "http.response.body":
             chunks.append(message.get("body", b""))
 
@@ -143,4 +149,4 @@ async def run_operation(
     return answer
 
 
-__all__ = ["ADMITTED_KEY", "DEADLINE_KEY", "Answer", "run_operation"]
+__all__ = ["ADMITTED_KEY", "BODY_KEY", "DEADLINE_KEY", "Answer", "run_operation"]

@@ -148,3 +148,20 @@ async def test_every_mcp_request_is_admitted_bounded_and_counted_once(
     assert [a.status_code for a in answered] == [200, 200, 429]
     assert answered[-1].json()["code"] == "RATE_LIMITED"
     assert answered[-1].headers["retry-after"]
+
+
+async def test_a_client_of_the_handshake_era_is_served_the_same(
+    api: Callable[..., ApiServer],
+) -> None:
+    """Older clients open with the initialize handshake (the SDK's own Client, told to):
+    the same tools, the same answers."""
+    server = api()
+    async with (
+        Client(f"{server.url}/mcp", mode="legacy") as legacy,
+        Client(f"{server.url}/mcp") as modern,
+    ):
+        listed = (await legacy.list_tools()).tools
+        old = await legacy.call_tool("fearGreed", {})
+        new = await modern.call_tool("fearGreed", {})
+    assert [tool.name for tool in listed] == [op.id for op in REGISTRY]
+    assert not old.is_error and old.structured_content == new.structured_content
