@@ -45,6 +45,7 @@ from types import MappingProxyType
 from typing import Any
 
 from engine.ask import answers, market_answers
+from engine.ask.data import say
 from engine.ask.examples import EXAMPLES
 from engine.ask.model import Intent, Understood
 
@@ -122,7 +123,25 @@ def answer_line(u: Understood, data: Mapping[str, Any] | None) -> str:
     ``route(u)``'s operation returned (None when the response had none). Values that are
     null or missing are said to be not available, never made up."""
     operation, _ = route(u)
-    return _LINES[(u.intent, operation)](u, data or {})
+    line = _LINES[(u.intent, operation)](u, data or {})
+    if _stale(data):  # a venue failed and its last value stands in: say so
+        line += say(
+            u,
+            " Some of it is the last value known before a venue failed (stale).",
+            " Sebagian adalah nilai terakhir sebelum venue gagal (stale).",
+        )
+    return line
+
+
+def _stale(value: Any, depth: int = 0) -> bool:
+    """Whether any object in ``value`` says ``stale: true`` (the data's own flag)."""
+    if depth > 12:
+        return False
+    if isinstance(value, Mapping):
+        return value.get("stale") is True or any(_stale(v, depth + 1) for v in value.values())
+    if isinstance(value, list):
+        return any(_stale(v, depth + 1) for v in value)
+    return False
 
 
 __all__ = ["DISCOVERY_FIRST", "EXAMPLES", "answer_line", "route"]

@@ -534,3 +534,14 @@ async def test_market_wide_answers_over_the_replay(api: Callable[..., ApiServer]
         _, data, line = await _ask(client, server.url, "market liquidations")
         pressure = data["marketSummary"]["liquidationPressure"]
         assert _available(line) == (pressure["coinsWithData"] > 0), line
+
+
+@pytest.mark.parametrize(("language", "word"), [("en", "stale"), ("id", "stale")])
+def test_a_stale_value_is_said_to_be_stale(language: str, word: str) -> None:
+    """A value the cache kept after its venue failed carries ``stale: true``; the line says
+    so rather than passing it off as current (no value is needed to show it)."""
+    u = Understood(Intent.FUNDING, ("ETH",), Mode.AGGRESSIVE, False, language)
+    fresh = {"symbol": {"ticker": "ETH", "funding": {"rate": None, "stale": False}}}
+    kept = {"symbol": {"ticker": "ETH", "funding": {"rate": None, "stale": True}}}
+    assert word not in answer_line(u, fresh)
+    assert word in answer_line(u, kept)
