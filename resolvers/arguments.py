@@ -10,7 +10,7 @@ from engine.intervals import INTERVAL_MS, STAT_PERIODS
 from resolvers.errors import InvalidArgument
 
 EARLIEST = datetime(1, 1, 2, tzinfo=UTC)  # a moment whose UTC date exists, whatever its zone
-LATEST = datetime(9999, 12, 30, tzinfo=UTC)
+LATEST = datetime(9999, 12, 30, 23, 59, 59, 999999, tzinfo=UTC)
 
 
 def check_moment(name: str, value: datetime, *, naive_is_utc: bool = False) -> datetime:

@@ -124,7 +124,7 @@ def answer_line(u: Understood, data: Mapping[str, Any] | None) -> str:
     null or missing are said to be not available, never made up."""
     operation, _ = route(u)
     line = _LINES[(u.intent, operation)](u, data or {})
-    if _stale(data):  # a venue failed and its last value stands in: say so
+    if _stale(u.intent, operation, data or {}):  # a venue failed: its last value stands in
         line += say(
             u,
             " Some of it is the last value known before a venue failed (stale).",
@@ -133,15 +133,38 @@ def answer_line(u: Understood, data: Mapping[str, Any] | None) -> str:
     return line
 
 
-def _stale(value: Any, depth: int = 0) -> bool:
-    """Whether any object in ``value`` says ``stale: true`` (the data's own flag)."""
-    if depth > 12:
+# where the value a line quotes says it is stale: a path to an object with ``stale``, or to
+# a signal's data quality, whose sources' ``state`` is STALE. The lines of the other
+# documents quote nothing that carries the flag (those documents do not select it).
+_STALE_AT: Mapping[tuple[Intent, str], tuple[str, ...]] = MappingProxyType(
+    {
+        (Intent.FUNDING, "symbol"): ("symbol", "funding"),
+        (Intent.PRICE, "symbol"): ("symbol", "priceQuote"),
+        (Intent.OPEN_INTEREST, "symbol"): ("symbol", "openInterest"),
+        (Intent.LONG_SHORT_RATIO, "symbol"): ("symbol", "longShortRatio"),
+        (Intent.RSI, "indicators"): ("symbol", "indicators"),
+        (Intent.VOLUME_DELTA, "indicators"): ("symbol", "indicators"),
+        (Intent.FEAR_GREED, "fearGreed"): ("fearGreed",),
+        (Intent.SIGNAL, "signal"): ("signal", "dataQuality"),
+    }
+)
+
+
+def _stale(intent: Intent, operation: str, data: Mapping[str, Any]) -> bool:
+    path = _STALE_AT.get((intent, operation))
+    if path is None:
         return False
-    if isinstance(value, Mapping):
-        return value.get("stale") is True or any(_stale(v, depth + 1) for v in value.values())
-    if isinstance(value, list):
-        return any(_stale(v, depth + 1) for v in value)
-    return False
+    found: Any = data
+    for key in path:
+        found = found.get(key) if isinstance(found, Mapping) else None
+    if not isinstance(found, Mapping):
+        return False
+    if path[-1] == "dataQuality":
+        sources = found.get("sources")
+        return isinstance(sources, list) and any(
+            isinstance(src, Mapping) and src.get("state") == "STALE" for src in sources
+        )
+    return found.get("stale") is True
 
 
 __all__ = ["DISCOVERY_FIRST", "EXAMPLES", "answer_line", "route"]

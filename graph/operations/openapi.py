@@ -6,7 +6,9 @@ field each variable is passed to); responses from its selection set, walked over
 schema's output types (a nullable field may be null, a list is an array, an enum its
 values), so that the document describes exactly what ``graph.server.rest`` takes and
 answers. Errors are problem details. ``tests/graph/test_fuzz.py`` holds the document to the
-server: a value the document allows is served, one it refuses is refused.
+server: a value the document allows is served, one it refuses is refused, as far as a schema
+can say it (it does not declare the aliases REST also takes, such as ``symbol`` for
+``ticker``, and a cursor is tied to its sort, which no schema expresses).
 """
 
 from __future__ import annotations
@@ -243,7 +245,7 @@ def _operation(op: Operation, schema: GraphQLSchema, taken: dict[str, Any]) -> d
                         "type": "object",
                         "properties": {p["name"]: p["schema"] for p in out["parameters"]},
                         "required": [p["name"] for p in out["parameters"] if p["required"]],
-                        "additionalProperties": False,  # another name is BAD_PARAMETER
+                        "additionalProperties": False,  # another name is BAD_PARAMETER (but aliases)
                     }
                 }
             },

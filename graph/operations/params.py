@@ -141,16 +141,23 @@ def _one(name: str, type_: Any, value: Any) -> Any:
 def _typed(name: str, scalar: str, value: Any) -> Any:
     """A value that came typed (a JSON body, an MCP argument), checked against its scalar
     as GraphQL would, so that a wrong one is a BadParameter like a wrong text is."""
-    if scalar == "Int":
+    if scalar == "Int":  # 5.0 is 5, as GraphQL takes it
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise BadParameter(name, f"takes a whole number, not {_shown(value)}")
+            kind = "a fraction" if isinstance(value, float) else _shown(value)
+            raise BadParameter(name, f"takes a whole number, not {kind}")
         if not -(2**31) <= value < 2**31:
             raise BadParameter(name, "takes a whole number of 32 bits")
         return value
     if scalar == "Float":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise BadParameter(name, f"takes a number, not {_shown(value)}")
-        if not math.isfinite(value):
+        try:
+            number = float(value)  # a JSON integer of 400 digits overflows here
+        except OverflowError:
+            raise BadParameter(name, "takes a finite number") from None
+        if not math.isfinite(number):
             raise BadParameter(name, "takes a finite number")
         return value
     if scalar == "Boolean":

@@ -33,14 +33,13 @@ import mcp_types as types
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel import Server
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
-from mcp.server.transport_security import TransportSecuritySettings
+from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
 from mcp.shared.exceptions import MCPError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graph.operations import Operation, Registry
-from graph.server.bodies import replay
 from graph.server.endpoint import GraphQLEndpoint, refusal_response
 from graph.server.problems import problem
 from graph.server.rest import PASSED_HEADERS, RestApi, read_bounded
@@ -87,15 +86,21 @@ class McpTools:
             # the whole listing again for every call)
             get_tool_input_schema=self._input_schema,
         )
+        security = _security(public_base_url, allowed_origins, check_host=check_host)
         self._manager = StreamableHTTPSessionManager(
             app=server,
             json_response=True,
             stateless=True,
-            security_settings=_security(public_base_url, allowed_origins, check_host=check_host),
+            security_settings=security,
             max_request_body_size=max_body_bytes,
         )
         self.app: ASGIApp = _Gate(
-            StreamableHTTPASGIApp(self._manager), endpoint, slots, max_body_bytes, body_timeout_s
+            StreamableHTTPASGIApp(self._manager),
+            TransportSecurityMiddleware(security),
+            endpoint,
+            slots,
+            max_body_bytes,
+            body_timeout_s,
         )
 
     def run(self) -> Any:
@@ -149,20 +154,23 @@ class McpTools:
 
 
 class _Gate:
-    """In front of the SDK: ``POST`` only; the body read within the server's bounds (and
-    handed on); while every in-flight slot is taken, 503; the caller admitted by the
-    endpoint's rate limiter, and the admission kept in the scope, so that a tool call's
-    inner request is not counted again."""
+    """In front of the SDK, in this order: ``POST`` only; while every in-flight slot is
+    taken, 503; the SDK's own Host and Origin check (so that a foreign page's request is
+    refused before it counts against anyone); the caller admitted by the endpoint's rate
+    limiter, and the admission kept in the scope, so that a tool call's inner request is
+    not counted again; then the body read within the server's bounds and handed on."""
 
     def __init__(
         self,
         app: ASGIApp,
+        security: TransportSecurityMiddleware,
         endpoint: Callable[[], GraphQLEndpoint | None],
         slots: Slots,
         max_body_bytes: int,
         body_timeout_s: float,
     ) -> None:
         self._app = app
+        self._security = security
         self._endpoint = endpoint
         self._slots = slots
         self._max_body = max_body_bytes
@@ -173,7 +181,7 @@ class _Gate:
         if isinstance(answer, Response):
             await answer(scope, receive, send)
             return
-        await self._app(scope, replay(answer), send)
+        await self._app(scope, _then(answer, receive), send)
 
     async def _refusal(self, scope: Scope, receive: Receive) -> Response | bytes:
         """Why the request is not served, or its body."""
@@ -187,16 +195,30 @@ class _Gate:
         if self._slots.full:
             detail = "the server is at capacity: retry in a moment"
             return problem(503, "OVERLOADED", detail, headers={"retry-after": "1"})
-        body = await read_bounded(scope, receive, self._max_body, self._body_timeout_s)
-        if isinstance(body, Response):
-            return body
+        foreign = await self._security.validate_request(Request(scope), is_post=True)
+        if foreign is not None:  # 421 (Host), 403 (Origin), 400 (not JSON), as the SDK says
+            return foreign
         try:
             scope[ADMITTED_KEY] = await endpoint.admit(scope)
         except Refused as refused:  # as REST says it: a problem, with its headers
             refusal = refusal_response(refused)
             headers = {k: v for k, v in refusal.headers.items() if k.lower() in PASSED_HEADERS}
             return problem(refusal.status_code, refused.code, refused.message, headers=headers)
-        return body
+        return await read_bounded(scope, receive, self._max_body, self._body_timeout_s)
+
+
+def _then(body: bytes, receive: Receive) -> Receive:
+    """The body already read, then whatever the client's connection says (its leaving)."""
+    sent = False
+
+    async def again() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return again
 
 
 async def _never() -> Message:

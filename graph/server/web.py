@@ -66,7 +66,10 @@ class BrowserHeaders:
             allow_origins=list(origins.listed),
             allow_origin_regex=origins.pattern,
             allow_methods=["GET", "POST"],
-            allow_headers=["authorization", "content-type", "x-api-key", "mcp-protocol-version"],
+            allow_headers=[
+                "authorization", "content-type", "x-api-key",
+                "mcp-protocol-version", "mcp-method", "mcp-name",  # what MCP clients send
+            ],
             expose_headers=["ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "retry-after"],
             max_age=600,
         )  # fmt: skip

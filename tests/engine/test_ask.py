@@ -536,12 +536,27 @@ async def test_market_wide_answers_over_the_replay(api: Callable[..., ApiServer]
         assert _available(line) == (pressure["coinsWithData"] > 0), line
 
 
-@pytest.mark.parametrize(("language", "word"), [("en", "stale"), ("id", "stale")])
-def test_a_stale_value_is_said_to_be_stale(language: str, word: str) -> None:
-    """A value the cache kept after its venue failed carries ``stale: true``; the line says
-    so rather than passing it off as current (no value is needed to show it)."""
-    u = Understood(Intent.FUNDING, ("ETH",), Mode.AGGRESSIVE, False, language)
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_a_stale_value_is_said_to_be_stale(language: str) -> None:
+    """A value the cache kept after its venue failed carries ``stale: true`` (a signal's
+    source: state STALE); the line says so for the value it quotes, not for another one
+    the same answer holds (no market value is needed to show it)."""
+    funding = Understood(Intent.FUNDING, ("ETH",), Mode.AGGRESSIVE, False, language)
     fresh = {"symbol": {"ticker": "ETH", "funding": {"rate": None, "stale": False}}}
     kept = {"symbol": {"ticker": "ETH", "funding": {"rate": None, "stale": True}}}
-    assert word not in answer_line(u, fresh)
-    assert word in answer_line(u, kept)
+    elsewhere = {
+        "symbol": {
+            "ticker": "ETH",
+            "funding": {"rate": None, "stale": False},
+            "openInterest": {"usd": None, "stale": True},
+        }
+    }
+    assert "stale" not in answer_line(funding, fresh)
+    assert "stale" in answer_line(funding, kept)
+    assert "stale" not in answer_line(funding, elsewhere)
+    signal = Understood(Intent.SIGNAL, ("ETH",), Mode.AGGRESSIVE, False, language)
+    sources = [{"name": "funding", "state": "OK"}, {"name": "price", "state": "STALE"}]
+    quality = {"signal": {"ticker": "ETH", "dataQuality": {"sources": sources}}}
+    assert "stale" in answer_line(signal, quality)
+    sources[1]["state"] = "OK"
+    assert "stale" not in answer_line(signal, quality)

@@ -121,8 +121,9 @@ async def test_every_mcp_request_is_admitted_bounded_and_counted_once(
     api: Callable[..., ApiServer],
 ) -> None:
     """Listing tools counts against the caller's rate like any request, a tool call counts
-    once (not again for the operation it runs), a body over the bound is 413 before the SDK
-    reads it, and nothing but POST is served (no stream is left open by a GET)."""
+    once (not again for the operation it runs), a body over the bound is 413 (counted, as
+    any request is) before the SDK reads it, and nothing but POST is served (no stream is
+    left open by a GET)."""
     server = api(rate_limit_anonymous="4/minute", anonymous_role="read", max_body_bytes=4096)
     listing = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
     headers = {"accept": "application/json, text/event-stream"}
@@ -144,8 +145,9 @@ async def test_every_mcp_request_is_admitted_bounded_and_counted_once(
     assert too_big.status_code == 413 and too_big.json()["code"] == "PAYLOAD_TOO_LARGE"
     assert listed.status_code == 200 and called.status_code == 200
     assert not called.json()["result"]["isError"]
-    # 4 a minute: the listing, the call (once) and one more listing; then refused
-    assert [a.status_code for a in answered] == [200, 200, 429]
+    # 4 a minute: the body too large (counted as it came), the listing, the call (once,
+    # not again for the operation it ran) and one more listing; then refused
+    assert [a.status_code for a in answered] == [200, 429, 429]
     assert answered[-1].json()["code"] == "RATE_LIMITED"
     assert answered[-1].headers["retry-after"]
 

@@ -284,3 +284,25 @@ async def test_an_answer_over_the_limit_has_its_longest_lists_cut_and_says_so(
     assert lists and all(item["kept"] < item["of"] for item in lists)
     assert all(item["path"].startswith("signals") for item in lists), lists
     assert _trim(copy.deepcopy(body), 50) is None  # cannot fit: a problem, not a broken answer
+
+
+async def test_typed_values_are_read_as_graphql_reads_them(api: Callable[..., ApiServer]) -> None:
+    """JSON values (RPC and MCP arguments, a mutation's body) are checked against their
+    variable's type as GraphQL checks them: 5.0 is the Int 5, a fraction or a list is not,
+    and a number too large for a Float is a coded 400, not a server error."""
+    server = api()
+    async with httpx.AsyncClient(timeout=30, base_url=server.url) as client:
+
+        async def invoke(operation: str, **params: object) -> httpx.Response:
+            return await client.post("/invoke", json={"operation": operation, **params})
+
+        whole = await invoke("futures.universe", first=5.0)
+        fraction = await invoke("futures.universe", first=5.5)
+        a_list = await invoke("signals.get", ticker=["BTC"])
+        huge = await invoke("verdict.get", ticker="BTC", accountRiskPct=10**400)
+    assert whole.status_code == 200, whole.text
+    assert len(whole.json()["futuresUniverse"]["edges"]) <= 5
+    for refused in (fraction, a_list, huge):
+        assert refused.status_code == 400, refused.text
+        assert refused.json()["code"] == "BAD_PARAMETER"
+    assert "fraction" in fraction.json()["detail"]
