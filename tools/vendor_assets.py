@@ -99,6 +99,39 @@ PACKAGES = (
         ),
         license_files=("LICENSE", "bundles/redoc.standalone.js.LICENSE.txt"),
     ),
+    # GraphiQL as Strawberry's page names it (strawberry/static/graphiql.html: these
+    # versions and files, and its integrity hashes, which the served files must match)
+    Package(
+        "react",
+        "18.2.0",
+        files=("umd/react.production.min.js", "LICENSE"),
+        license_files=("LICENSE",),
+    ),
+    Package(
+        "react-dom",
+        "18.2.0",
+        files=("umd/react-dom.production.min.js", "LICENSE"),
+        license_files=("LICENSE",),
+    ),
+    Package(
+        "js-cookie",
+        "3.0.5",
+        files=("dist/js.cookie.min.js", "LICENSE"),
+        license_files=("LICENSE",),
+    ),
+    Package(
+        "graphiql",
+        "3.8.3",
+        files=("graphiql.min.css", "graphiql.min.js", "LICENSE"),
+        license_files=("LICENSE",),
+    ),
+    Package(
+        "@graphiql/plugin-explorer",
+        "1.0.2",
+        # its tarball has no licence file: package.json states it (MIT), and goes with it
+        files=("dist/style.css", "dist/index.umd.js", "package.json"),
+        license_files=("package.json",),
+    ),
 )
 
 

@@ -25,8 +25,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from engine.signal import check_weights
 from graph.operations import load_registry
 from graph.schema import build_schema
-from graph.server import web
-from graph.server.assets import asset_routes
+from graph.server import assets, web
+from graph.server.assets import asset_routes, graphiql_page
 from graph.server.auth import Authenticator, presented_key
 from graph.server.bodies import error_response
 from graph.server.endpoint import GraphQLEndpoint, refusal_response
@@ -166,6 +166,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
                 private_role=Role.ADMIN if production else Role.NONE,
                 schema=schema,
                 graphql_ide="graphiql" if settings.graphiql and not production else None,
+                ide_html=graphiql_page(assets.load(), cdn=settings.graphiql_cdn),
             )  # WebSockets are served by SubscriptionServer below, with the limits
             running.endpoint = GraphQLEndpoint(
                 view,
@@ -280,7 +281,12 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     )
     # Shedding before Starlette (refusing must cost almost nothing), inside the browser
     # headers: a page told 503 can read its Retry-After (CORS) like any other answer.
-    outer = web.BrowserHeaders(ShedWhenFull(app, slots), hsts=settings.behind_tls, origins=origins)
+    outer = web.BrowserHeaders(
+        ShedWhenFull(app, slots),
+        hsts=settings.behind_tls,
+        origins=origins,
+        cdn=settings.graphiql_cdn,
+    )
     outer.refusal = (slots, slots.encoded(outer.headers_without_origin))  # ShedInProtocol's
     return outer
 

@@ -26,12 +26,14 @@ import hashlib
 import html
 import importlib.resources
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from strawberry.http.ides import get_graphql_ide_html
 
 from graph.server.problems import problem
 
@@ -41,6 +43,7 @@ MEDIA_TYPES = {
     ".js": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
     ".txt": "text/plain; charset=utf-8",
+    ".json": "application/json",  # a package.json that states a package's licence
     ".png": "image/png",
     ".svg": "image/svg+xml",
     ".woff2": "font/woff2",
@@ -213,6 +216,34 @@ async def _send(request: Request, asset: Asset) -> Response:
     return Response(body, headers=headers, media_type=asset.media_type)
 
 
+CDN = "https://unpkg.com/"  # where Strawberry's GraphiQL page takes its files from
+_CDN_FILE = re.compile(r'(src|href)="https://unpkg\.com/([^"]+)"(\s+)integrity="([^"]+)"')
+
+
+def graphiql_page(assets: Assets, *, cdn: bool = False) -> str:
+    """Strawberry's GraphiQL page with its seven files served from here (``cdn``: from
+    unpkg.com, as Strawberry serves it). Each file it names must be in the manifest with
+    the integrity hash the page gives it (the very files it names), or this raises: a
+    GraphiQL that would stay on "Loading..." fails at start instead."""
+    page = get_graphql_ide_html(graphql_ide="graphiql")
+    if cdn:
+        return page
+
+    def local(match: re.Match[str]) -> str:
+        attribute, path, space, expected = match.groups()
+        if assets.integrity.get(path) != expected:
+            raise RuntimeError(
+                f"GraphiQL names {CDN}{path} ({expected}), which graph/server/static does not"
+                " hold: add it to tools/vendor_assets.py and run it"
+            )
+        return f'{attribute}="/static/{path}"{space}integrity="{expected}"'
+
+    served = _CDN_FILE.sub(local, page)
+    if CDN in served:
+        raise RuntimeError(f"GraphiQL names a file of {CDN} without its integrity hash")
+    return served
+
+
 def asset_routes(openapi_url: str = "/openapi.json") -> list[BaseRoute]:
     """``GET /docs`` (Swagger UI), ``GET /redoc`` (ReDoc), both reading ``openapi_url``,
     and ``GET /static/{path}`` for the files of the manifest (``HEAD`` for each too)."""
@@ -239,4 +270,12 @@ def asset_routes(openapi_url: str = "/openapi.json") -> list[BaseRoute]:
     ]
 
 
-__all__ = ["Asset", "Assets", "asset_routes", "load", "redoc_page", "swagger_page"]
+__all__ = [
+    "Asset",
+    "Assets",
+    "asset_routes",
+    "graphiql_page",
+    "load",
+    "redoc_page",
+    "swagger_page",
+]

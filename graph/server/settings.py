@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1, le=64)
     log_level: str = "INFO"
     graphiql: bool = True  # in production, GraphiQL is off whatever this says
+    graphiql_cdn: bool = False  # GraphiQL's files from unpkg.com, not from the package
     behind_tls: bool = False  # HSTS: set it when a TLS proxy serves the API
     cors_origins: str = (
         ""  # comma list; empty: localhost origins in development, none in production

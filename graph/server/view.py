@@ -66,13 +66,19 @@ class PerpGraphQL(GraphQL[Context, None]):
         deadline_s: float = 20.0,
         max_cost: int = 1000,
         private_role: Role = Role.NONE,
+        ide_html: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self._ide_html = ide_html  # GraphiQL's page with its files served here
         self.services = services
         self._private_role = private_role  # field suggestions need it (production: admin)
         self._deadline_s = deadline_s
         self.max_cost = max_cost
+
+    @property
+    def graphql_ide_html(self) -> str:
+        return self._ide_html if self._ide_html is not None else super().graphql_ide_html
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         meta = _meta(request)

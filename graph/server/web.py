@@ -3,8 +3,8 @@
 Origins come from ``PERPGRAPH_CORS_ORIGINS`` (a comma list); empty means localhost origins
 in development and none in production. The same list decides which browser pages may open
 a WebSocket (a browser always sends ``Origin``; a client that sends none is not a page).
-Every answer carries ``nosniff``, a referrer policy, a CSP under which GraphiQL works
-(its assets come from unpkg.com), Swagger UI and ReDoc work from this origin alone (ReDoc
+Every answer carries ``nosniff``, a referrer policy, a CSP under which GraphiQL, Swagger UI
+and ReDoc work from this origin alone (GraphiQL from unpkg.com when so set; ReDoc
 adds its own styles and searches in a blob: worker; the logo it would fetch from its CDN is
 refused), and nothing frames it, no ``server`` banner, and HSTS when
 ``PERPGRAPH_BEHIND_TLS`` says a TLS proxy serves the API.
@@ -20,12 +20,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from graph.server.settings import Settings
 
 LOCALHOST = r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$"
-CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; "
-    "style-src 'self' 'unsafe-inline' https://unpkg.com; font-src 'self' data: https://unpkg.com; "
-    "img-src 'self' data: https://unpkg.com; connect-src 'self' ws: wss:; "
-    "worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-)
+
+
+def csp(cdn: bool = False) -> str:
+    """The Content-Security-Policy: GraphiQL, Swagger UI and ReDoc from this origin, or
+    GraphiQL's files from unpkg.com when ``cdn`` (``PERPGRAPH_GRAPHIQL_CDN``)."""
+    cdn_host = " https://unpkg.com" if cdn else ""
+    return (
+        f"default-src 'self'; script-src 'self' 'unsafe-inline'{cdn_host}; "
+        f"style-src 'self' 'unsafe-inline'{cdn_host}; font-src 'self' data:{cdn_host}; "
+        f"img-src 'self' data:{cdn_host}; connect-src 'self' ws: wss:; "
+        "worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    )
 
 
 class Origins:
@@ -59,7 +65,7 @@ class BrowserHeaders:
     (curl, a server, an LLM tool) is only told ``Vary: Origin``, as that middleware would
     tell it, without the cost of asking (measured: a tenth of a hot query's time)."""
 
-    def __init__(self, app: ASGIApp, *, hsts: bool, origins: Origins) -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool, origins: Origins, cdn: bool = False) -> None:
         self._app = app
         self._cors = CORSMiddleware(
             app,
@@ -77,7 +83,7 @@ class BrowserHeaders:
             (b"x-content-type-options", b"nosniff"),
             (b"referrer-policy", b"no-referrer"),
             (b"x-frame-options", b"DENY"),
-            (b"content-security-policy", CSP.encode()),
+            (b"content-security-policy", csp(cdn).encode()),
         ]
         if hsts:
             self._headers.append(
@@ -108,4 +114,4 @@ class BrowserHeaders:
         await (self._cors if page else self._app)(scope, receive, with_headers)
 
 
-__all__ = ["CSP", "BrowserHeaders", "Origins"]
+__all__ = ["BrowserHeaders", "Origins", "csp"]

@@ -33,7 +33,12 @@ ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "graph" / "server" / "static"
 MANIFEST = json.loads((STATIC / "manifest.json").read_text())
 PAGES = ("/docs", "/redoc")
-MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png"}
+MEDIA_TYPES = {
+    ".js": "text/javascript",
+    ".css": "text/css",
+    ".png": "image/png",
+    ".json": "application/json",
+}
 NOT_SERVED = [
     "/static/",
     "/static/manifest.json",
@@ -130,13 +135,17 @@ async def check_pages(client: httpx.AsyncClient, raw_status: RawStatus) -> None:
         assert again.status_code == 304 and again.content == b"", path
     for name, package in MANIFEST["packages"].items():
         assert package["licenseFiles"], name
-        assert "LICENSE" in package["licenseFiles"], name
+        # a LICENSE file, or (a package that ships none) its package.json, which states it
+        assert {"LICENSE", "package.json"} & set(package["licenseFiles"]), name
         for licence in package["licenseFiles"]:
             text = await client.get(f"/static/{name}@{package['version']}/{licence}")
             assert text.status_code == 200 and text.text.strip(), (name, licence)
-        licence = await client.get(f"/static/{name}@{package['version']}/LICENSE")
+            if licence == "package.json":
+                assert text.json()["license"] == package["license"], name
         assert package["license"] in ("MIT", "Apache-2.0"), name
-        assert ("MIT" if package["license"] == "MIT" else "Apache License") in licence.text
+        if "LICENSE" in package["licenseFiles"]:
+            licence = await client.get(f"/static/{name}@{package['version']}/LICENSE")
+            assert ("MIT" if package["license"] == "MIT" else "Apache License") in licence.text
 
     for path in NOT_SERVED:
         assert await raw_status(path) == 404, path
@@ -285,3 +294,37 @@ def test_the_manifest_is_what_the_vendoring_tool_would_write() -> None:
     on_disk = {p.relative_to(STATIC).as_posix() for p in STATIC.rglob("*") if p.is_file()}
     listed = {path.removeprefix("/static/") for path in served_files()} | {"manifest.json"}
     assert on_disk == listed, "graph/server/static/ holds files the manifest does not list"
+
+
+GRAPHIQL_FILES = 7  # what Strawberry's GraphiQL page names: React, ReactDOM, js-cookie, ...
+
+
+async def test_graphiql_takes_its_files_from_here(api: Callable[..., ApiServer]) -> None:
+    """GraphiQL's page (``GET /graphql`` from a browser) names its seven files at this
+    origin, each the very file Strawberry's page names (its own integrity hash), served
+    with those bytes; the CSP lets nothing in from elsewhere. With
+    ``PERPGRAPH_GRAPHIQL_CDN`` they come from unpkg.com, as Strawberry serves them."""
+    files = served_files()
+    server = api()
+    html_page = {"accept": "text/html"}
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+        page = await client.get("/graphql", headers=html_page)
+        assert page.status_code == 200 and "GraphiQL" in page.text
+        assert "unpkg.com" not in page.text
+        assert "unpkg.com" not in page.headers["content-security-policy"]
+        named = []
+        for _tag, attrs in tags_of(page.text):
+            address = attrs.get("src") or attrs.get("href")
+            if address is None or address.startswith("data:"):
+                continue
+            assert address.startswith("/static/"), address
+            assert attrs.get("integrity") == files[address], address
+            asset = await client.get(address)
+            assert asset.status_code == 200 and sri(asset.content) == files[address]
+            named.append(address)
+    assert len(named) == GRAPHIQL_FILES, named
+    cdn = api(graphiql_cdn=True)
+    async with httpx.AsyncClient(base_url=cdn.url, timeout=30) as client:
+        page = await client.get("/graphql", headers=html_page)
+    assert "https://unpkg.com/graphiql@3.8.3/graphiql.min.js" in page.text
+    assert "https://unpkg.com" in page.headers["content-security-policy"]
