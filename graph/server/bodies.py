@@ -9,6 +9,7 @@ string, a field of the wrong type, a lone surrogate that could not be encoded to
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from starlette.responses import Response
@@ -162,7 +163,9 @@ async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def replay(body: bytes) -> Receive:
+def replay(body: bytes, then: Receive | None = None) -> Receive:
+    """A receive that gives ``body`` whole, then what ``then`` says (the client's own
+    connection: that it left), or, without ``then``, that the client has gone."""
     sent = False
 
     async def receive() -> Message:
@@ -170,15 +173,23 @@ def replay(body: bytes) -> Receive:
         if not sent:
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
+        if then is not None:
+            return await then()
         return {"type": "http.disconnect"}
 
     return receive
+
+
+def decoded(headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """ASGI's header pairs as text (latin-1, as HTTP carries them)."""
+    return {k.decode("latin-1"): v.decode("latin-1") for k, v in headers}
 
 
 __all__ = [
     "GONE",
     "MAX_JSON_NESTING",
     "check_get",
+    "decoded",
     "error_response",
     "parse_body",
     "read_body",

@@ -25,7 +25,15 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graph.server.auth import Authenticator, presented_key
-from graph.server.bodies import GONE, check_get, error_response, parse_body, read_body, replay
+from graph.server.bodies import (
+    GONE,
+    check_get,
+    decoded,
+    error_response,
+    parse_body,
+    read_body,
+    replay,
+)
 from graph.server.ratelimit import RateLimiter
 from graph.server.response_cache import MemoryResponseStore, ResponseStore, cache_key, is_query
 from graph.server.run_operation import ADMITTED_KEY, BODY_KEY, DEADLINE_KEY
@@ -318,7 +326,7 @@ class GraphQLEndpoint:
 
 
 def _headers(scope: Scope) -> dict[str, str]:
-    return {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+    return decoded(scope["headers"])
 
 
 def _address(scope: Scope) -> str:

@@ -40,6 +40,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graph.operations import Operation, Registry
+from graph.server.bodies import replay
 from graph.server.endpoint import GraphQLEndpoint, refusal_response
 from graph.server.problems import problem
 from graph.server.rest import PASSED_HEADERS, RestApi, read_bounded
@@ -181,7 +182,7 @@ class _Gate:
         if isinstance(answer, Response):
             await answer(scope, receive, send)
             return
-        await self._app(scope, _then(answer, receive), send)
+        await self._app(scope, replay(answer, then=receive), send)
 
     async def _refusal(self, scope: Scope, receive: Receive) -> Response | bytes:
         """Why the request is not served, or its body."""
@@ -205,20 +206,6 @@ class _Gate:
             headers = {k: v for k, v in refusal.headers.items() if k.lower() in PASSED_HEADERS}
             return problem(refusal.status_code, refused.code, refused.message, headers=headers)
         return await read_bounded(scope, receive, self._max_body, self._body_timeout_s)
-
-
-def _then(body: bytes, receive: Receive) -> Receive:
-    """The body already read, then whatever the client's connection says (its leaving)."""
-    sent = False
-
-    async def again() -> Message:
-        nonlocal sent
-        if sent:
-            return await receive()
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return again
 
 
 async def _never() -> Message:

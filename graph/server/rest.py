@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from graph.operations import Operation, Registry
 from graph.operations.openapi import openapi
 from graph.operations.params import TRUE_WORDS, BadParameter, variables_from
-from graph.server.bodies import GONE, parse_object, read_body
+from graph.server.bodies import GONE, decoded, parse_object, read_body
 from graph.server.problems import code_of, problem, status_of
 from graph.server.run_operation import Answer, run_operation
 
@@ -61,7 +61,7 @@ class Reply:
 
     @property
     def headers(self) -> dict[str, str]:
-        return {k.decode("latin-1"): v.decode("latin-1") for k, v in self.raw_headers}
+        return decoded(self.raw_headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = [
@@ -239,7 +239,7 @@ class RestApi:
         cached = answer.cached_data()
         if cached is not None and len(cached) <= self._max_chars:  # as stored: no re-encoding
             return Reply(cached, passed)
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in passed}
+        headers = decoded(passed)
         errors = answer.errors
         data = answer.body.get("data")
         if answer.status != 200 or not isinstance(data, dict) or (errors and _empty(data)):

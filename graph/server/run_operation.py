@@ -18,6 +18,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope
 
 from graph.operations import Operation
+from graph.server.bodies import decoded, replay
 from graph.server.view import DEBUG_HEADER
 
 _DATA = b'{"data":'
@@ -45,7 +46,7 @@ class Answer:
 
     @property
     def headers(self) -> dict[str, str]:
-        return {k.decode("latin-1"): v.decode("latin-1") for k, v in self.raw_headers}
+        return decoded(self.raw_headers)
 
     def passed(self, names: frozenset[bytes]) -> list[tuple[bytes, bytes]]:
         """The headers named in ``names`` (lower case), as they came."""
@@ -125,15 +126,6 @@ async def run_operation(
     }
     if ADMITTED_KEY in scope:
         inner[ADMITTED_KEY] = scope[ADMITTED_KEY]
-    sent = False
-
-    async def inner_receive() -> Message:
-        nonlocal sent
-        if sent:  # after the body: whatever the caller's connection says next (it left)
-            return await receive()
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
     answer = Answer(status=500)
     chunks: list[bytes] = []
 
@@ -144,7 +136,8 @@ async def run_operation(
         elif message["type"] == "http.response.body":
             chunks.append(message.get("body", b""))
 
-    await graphql(inner, inner_receive, send)
+    # after the body: whatever the caller's connection says next (that it left)
+    await graphql(inner, replay(body, then=receive), send)
     answer.raw = b"".join(chunks)
     return answer
 
