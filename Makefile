@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run demo replay test check lint format schema bench fuzz clean
+.PHONY: install run demo replay test audit check lint format schema bench fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,14 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# the JavaScript clients the tests run (graphql-http's audit suite, graphql-ws, graphql-sse,
+# playwright-core), exactly as package-lock.json pins them, and Debian's Chromium for GraphiQL
+CLIENTS_STAMP := tests/clients/node_modules/.installed
+$(CLIENTS_STAMP): tests/clients/package.json tests/clients/package-lock.json
+	cd tests/clients && npm ci --silent --no-audit --no-fund
+	@command -v chromium >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }
+	touch $(CLIENTS_STAMP)
 
 ## run: install, then serve the API against the live venues (GraphiQL at /graphql)
 run: $(STAMP)
@@ -26,8 +34,12 @@ replay: $(STAMP)
 	$(BIN)/perpgraph replay
 
 ## test: install, then run the whole test suite (needs PostgreSQL and Redis on loopback)
-test: $(STAMP)
+test: $(STAMP) $(CLIENTS_STAMP)
 	$(BIN)/pytest
+
+## audit: the GraphQL over HTTP spec's audit suite (graphql-http) against a test server
+audit: $(STAMP) $(CLIENTS_STAMP)
+	$(BIN)/pytest -q tests/graph/test_conformance.py -k audit
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check .
@@ -59,4 +71,4 @@ fuzz: $(STAMP)
 	exit $$status
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/clients/node_modules

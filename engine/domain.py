@@ -252,6 +252,12 @@ class PositionSide(Enum):
     SHORT = "SHORT"
 
 
+def cents(usd: float) -> float:
+    """A USD amount to the cent, as the API shows it: a product of two floats is not shown
+    as 58.080000000000005, and a filter on an amount compares what is shown."""
+    return round(usd, 2)
+
+
 @dataclass(frozen=True, slots=True)
 class Liquidation:
     """One forced liquidation. ``quantity`` in base units; ``notional_usd`` = price x qty."""

@@ -111,7 +111,7 @@ class Metrics:
         )
         self.ws_subscriptions = Gauge(
             "perpgraph_ws_subscriptions",
-            "GraphQL subscriptions open over WebSocket (all connections).",
+            "GraphQL subscriptions open over WebSocket or as event streams (all connections).",
             registry=self.registry,
         )
         self.ws_groups = Gauge(

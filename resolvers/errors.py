@@ -27,6 +27,7 @@ this tree, chained with ``from``, so no bare built-in exception crosses a resolv
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from providers.errors import ProviderError
@@ -43,11 +44,28 @@ class RequestError(Exception):
 
 
 class InvalidArgument(RequestError):
-    """A client argument is out of its domain; ``code`` names which kind (BAD_LIMIT...)."""
+    """A client argument is out of its domain; ``code`` names which kind (BAD_LIMIT...).
+    The message speaks GraphQL: a Python name in it (``swing_length``, from an engine's
+    ``ValueError``) is given as the schema spells the argument (``swingLength``)."""
 
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
+        super().__init__(schema_words(message))
         self.code = code
+
+
+_QUOTED = re.compile(r"""('[^']*'|"[^"]*")""")  # a caller's own value: kept as sent
+_SNAKE = re.compile(r"\b([a-z][a-z0-9]*)((?:_[a-z0-9]+)+)\b")
+
+
+def schema_words(message: str) -> str:
+    """``message`` with each snake_case name outside quotes in camelCase."""
+
+    def camel(match: re.Match[str]) -> str:
+        head, rest = match.group(1), match.group(2)
+        return head + "".join(part.capitalize() for part in rest.split("_") if part)
+
+    parts = _QUOTED.split(message)
+    return "".join(part if n % 2 else _SNAKE.sub(camel, part) for n, part in enumerate(parts))
 
 
 class UnknownSymbol(RequestError):

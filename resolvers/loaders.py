@@ -53,6 +53,9 @@ class RequestMeta:
     status: int | None = None  # an HTTP status the answer must carry (429 when throttled)
     deadline_s: float | None = None  # this operation's own deadline (a registry operation's)
     headers: dict[str, str] = field(default_factory=dict)  # and its headers
+    # the client accepts application/graphql-response+json (GraphQL over HTTP): a request
+    # error is then a 4xx without a data entry
+    graphql_response: bool = False
 
     def used(self, fresh_for_s: float, stale: bool) -> None:
         if stale:
@@ -105,9 +108,18 @@ def _noted(meta: RequestMeta, cached: Cached[T]) -> Cached[T]:
     return cached
 
 
+# what an all-symbol dataset holds, in a caller's words (its name is the cache's)
+DATASET_WORDS = {
+    "price": "price",
+    "ticker_24h": "24-hour ticker",
+    "premium_index": "mark price and funding",
+}
+
+
 def _not_served(provider: str, dataset: str) -> SymbolNotServed:
+    words = DATASET_WORDS.get(dataset, dataset.replace("_", " "))
     return SymbolNotServed(
-        f"{provider} has no {dataset} data for this symbol", provider=provider, endpoint=dataset
+        f"{provider} has no {words} data for this symbol", provider=provider, endpoint=dataset
     )
 
 

@@ -19,12 +19,13 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 
-from graphql import DocumentNode, GraphQLError, Token, validate
+from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, Token, validate
 from graphql import OperationType as OperationKind  # graphql-core's (Strawberry has its own)
 from graphql.language.parser import Parser, nested_too_deeply_error
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+from strawberry.types.execution import ExecutionContext
 from strawberry.types.graphql import OperationType
 
 from graph.guard.cost import TooCostly, document_cost
@@ -111,6 +112,17 @@ def operation_type(query: str, name: str | None, max_tokens: int) -> OperationKi
     return None if operation is None else operation.operation
 
 
+def _operations(document: DocumentNode) -> int:
+    return sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
+
+
+def _provided_name(context: ExecutionContext) -> str | None:
+    """The operationName the request gave (Strawberry's ``operation_name`` falls back to the
+    first operation's name, which hides whether one was given)."""
+    name: str | None = context._provided_operation_name
+    return name
+
+
 def _as_error(refused: Refused) -> GraphQLError:
     return GraphQLError(refused.message, original_error=refused)
 
@@ -186,8 +198,19 @@ class DocumentGuard(SchemaExtension):
             entry.shape_checked = True
         caller = self._caller()
         private = caller is not None and caller.role < self._private_role
+        operations = _operations(entry.document)
         if entry.shape is not None:  # set, not raised: a raise would end a subscription
             context.pre_execution_errors = [_as_error(entry.shape)]
+        elif operations > 1 and _provided_name(context) is None:
+            # Strawberry would run the first; GraphQL says a request must name the one it means
+            ambiguous = Refused(
+                "BAD_REQUEST",
+                f"the document holds {operations} operations: name the one to run in operationName",
+            )
+            context.pre_execution_errors = [_as_error(ambiguous)]
+            meta = getattr(context.context, "meta", None)
+            if isinstance(meta, RequestMeta):
+                meta.status = 400
         elif private and entry.introspection:
             disabled = Refused(INVALID, "introspection is disabled for this caller")
             context.pre_execution_errors = [_as_error(disabled)]

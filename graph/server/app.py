@@ -168,6 +168,19 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
                 graphql_ide="graphiql" if settings.graphiql and not production else None,
                 ide_html=graphiql_page(assets.load(), cdn=settings.graphiql_cdn),
             )  # WebSockets are served by SubscriptionServer below, with the limits
+            subscriptions = SubscriptionServer(
+                schema,
+                view.subscription_context,
+                metrics,
+                authenticate=access.auth.caller,
+                limiter=access.limiter,
+                key_cache_s=settings.key_cache_s,
+                max_tokens=settings.max_tokens,
+                max_message_bytes=settings.max_body_bytes,
+                max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+                connection_init_timeout_s=settings.connection_init_timeout_s,
+                queue_size=settings.subscriber_queue_size,
+            )
             running.endpoint = GraphQLEndpoint(
                 view,
                 _response_store(settings, services),
@@ -183,20 +196,9 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
                 max_tokens=settings.max_tokens,
                 max_connections_per_client=settings.max_connections_per_client,
                 on_request=on_request,
-                subscriptions=SubscriptionServer(
-                    schema,
-                    view.subscription_context,
-                    metrics,
-                    authenticate=access.auth.caller,
-                    limiter=access.limiter,
-                    key_cache_s=settings.key_cache_s,
-                    max_tokens=settings.max_tokens,
-                    max_message_bytes=settings.max_body_bytes,
-                    max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
-                    connection_init_timeout_s=settings.connection_init_timeout_s,
-                    queue_size=settings.subscriber_queue_size,
-                ),
+                subscriptions=subscriptions,
             )
+            subscriptions.http = running.endpoint  # queries and mutations sent over a socket
             running.services = services
             running.auth = access.auth
             log.info("perpgraph ready", extra={"redis": services.cache.redis is not None})

@@ -141,6 +141,25 @@ def check_get(query_string: str) -> str | None:
     return None
 
 
+def get_request(query_string: str) -> dict[str, Any] | None:
+    """The GraphQL request of a GET's parameters (``check_get`` passed them), or None when
+    they hold no query."""
+    from urllib.parse import parse_qs
+
+    params = parse_qs(query_string)
+    query = params.get("query", [None])[0]
+    if query is None:
+        return None
+    request: dict[str, Any] = {
+        "query": query,
+        "operationName": params.get("operationName", [None])[0],
+    }
+    for name in ("variables", "extensions"):
+        if name in params:
+            request[name] = json.loads(params[name][0])
+    return request
+
+
 async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes | None:
     """The whole body; None as soon as it is known to exceed ``limit`` bytes; ``GONE``
     when the client disconnects before the body is complete."""
@@ -191,6 +210,7 @@ __all__ = [
     "check_get",
     "decoded",
     "error_response",
+    "get_request",
     "parse_body",
     "read_body",
     "replay",

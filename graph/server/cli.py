@@ -34,6 +34,9 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "access_log": False,
         "ws": "websockets-sansio",
         "ws_max_size": settings.max_body_bytes,  # a WebSocket message as large as a body
+        # compressing would deflate each frame once per connection (its own zlib context):
+        # off, a group's frame is framed alike for all (PERPGRAPH_WS_COMPRESSION)
+        "ws_per_message_deflate": settings.ws_compression,
         "server_header": False,  # no banner
         "http": ShedInProtocol,  # refuses at capacity before any ASGI work
         # X-Forwarded-For is believed from the listed proxies only (uvicorn believes
@@ -56,8 +59,11 @@ def _serve(args: argparse.Namespace) -> int:
     replay = None
     if args.replay:
         from providers.replay.server import ReplayServer
+        from providers.replay.streams import StreamRule
 
         replay = ReplayServer(port=0)
+        if settings.replay_loop:  # the demo keeps streaming: each recording plays again
+            replay.app.streams.add(StreamRule(path="*", loop=True))
         url = replay.start()
         for venue in _REPLAYED:  # workers read settings from the environment
             os.environ[f"PERPGRAPH_{venue}_BASE_URL"] = url

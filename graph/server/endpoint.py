@@ -21,15 +21,18 @@ from collections.abc import Callable
 from functools import lru_cache, partial
 from typing import Any
 
+from graphql import OperationType as OperationKind
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from graph.guard.extension import operation_type
 from graph.server.auth import Authenticator, presented_key
 from graph.server.bodies import (
     GONE,
     check_get,
     decoded,
     error_response,
+    get_request,
     parse_body,
     read_body,
     replay,
@@ -38,7 +41,15 @@ from graph.server.ratelimit import RateLimiter
 from graph.server.response_cache import MemoryResponseStore, ResponseStore, cache_key, is_query
 from graph.server.run_operation import ADMITTED_KEY, BODY_KEY, DEADLINE_KEY
 from graph.server.shedding import RESERVED, Slots
-from graph.server.view import DEBUG_HEADER, META_KEY, PerpGraphQL, wants_debug
+from graph.server.subscriptions import EVENT_STREAM_HEADERS, SSE_COMPLETE, SubscriptionServer
+from graph.server.view import (
+    DEBUG_HEADER,
+    GRAPHQL_RESPONSE,
+    META_KEY,
+    PerpGraphQL,
+    accepts_graphql_response,
+    wants_debug,
+)
 from graph.server.web import Origins
 from providers.http import collect_calls
 from resolvers.access import Caller
@@ -134,22 +145,36 @@ class GraphQLEndpoint:
             # would fill the bound for everyone). With no wait, the slot is taken back at once.
             self._slots.release()
         headers = _headers(scope)
+        if scope["method"] == "HEAD":  # as GET, without the body
+            scope, send = {**scope, "method": "GET"}, _headers_only(send)
+        graphql_response = accepts_graphql_response(headers.get("accept"))
+        if graphql_response:
+            send = _as_graphql_response(send)
         try:
             caller, limit_headers = scope.get(ADMITTED_KEY) or await self.admit(scope, headers)
         except Refused as refused:
             response = refusal_response(refused)
             await response(scope, receive, send)
             return int(response.status_code)
-        meta = RequestMeta(caller=caller, deadline_s=scope.get(DEADLINE_KEY))
+        meta = RequestMeta(
+            caller=caller, deadline_s=scope.get(DEADLINE_KEY), graphql_response=graphql_response
+        )
         meta.headers.update(limit_headers)
         meta.charge = partial(self._charge, caller)  # not a closure over meta: no cycle
         scope[META_KEY] = meta
+        event_stream = accepts_event_stream(headers.get("accept"))
         if scope["method"] == "POST":
-            return await self._post(scope, receive, send, headers, meta)
-        problem = check_get(scope.get("query_string", b"").decode("latin-1"))
+            return await self._post(scope, receive, send, headers, meta, event_stream)
+        query_string = scope.get("query_string", b"").decode("latin-1")
+        problem = check_get(query_string)
         if problem is not None:
             await error_response(400, "BAD_REQUEST", problem)(scope, receive, send)
             return 400
+        if event_stream:
+            request = get_request(query_string)
+            if request is not None and _subscription(request, self._max_tokens):
+                return await self._stream(scope, receive, send, request, meta)
+            send = _as_event_stream(send)
         if not self._take_slot():
             await self._shed(scope, receive, send)
             return 503
@@ -214,21 +239,53 @@ class GraphQLEndpoint:
             await send({"type": "websocket.close", "code": 1008})  # a page of another site
             return
         client = _address(scope)
-        if self._ws_per_client.get(client, 0) >= self._max_ws_per_client:
+        if not self._connect(client):
             await send({"type": "websocket.close", "code": 1008})
             return
-        self._ws_per_client[client] = self._ws_per_client.get(client, 0) + 1
         try:
             await self._subscriptions(scope, receive, send)
         finally:
-            left = self._ws_per_client[client] - 1
-            if left:
-                self._ws_per_client[client] = left
-            else:
-                del self._ws_per_client[client]
+            self._disconnect(client)
+
+    async def _stream(
+        self, scope: Scope, receive: Receive, send: Send, request: dict[str, Any], meta: RequestMeta
+    ) -> int:
+        """A subscription as server-sent events, counted with the client's WebSockets."""
+        client = _address(scope)
+        if not isinstance(self._subscriptions, SubscriptionServer) or not self._connect(client):
+            message = f"this address holds {self._max_ws_per_client} streams already"
+            await error_response(429, "TOO_MANY_CONNECTIONS", message)(scope, receive, send)
+            return 429
+        try:
+            assert meta.caller is not None
+            await self._subscriptions.serve_sse(scope, receive, send, request, meta.caller)
+        finally:
+            self._disconnect(client)
+        return 200
+
+    def _connect(self, client: str) -> bool:
+        """One more long-lived connection (WebSocket or event stream) of ``client``'s, if
+        it holds fewer than ``max_connections_per_client``."""
+        if self._ws_per_client.get(client, 0) >= self._max_ws_per_client:
+            return False
+        self._ws_per_client[client] = self._ws_per_client.get(client, 0) + 1
+        return True
+
+    def _disconnect(self, client: str) -> None:
+        left = self._ws_per_client[client] - 1
+        if left:
+            self._ws_per_client[client] = left
+        else:
+            del self._ws_per_client[client]
 
     async def _post(
-        self, scope: Scope, receive: Receive, send: Send, headers: dict[str, str], meta: RequestMeta
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        headers: dict[str, str],
+        meta: RequestMeta,
+        event_stream: bool = False,
     ) -> int:
         try:
             body = scope.get(BODY_KEY)  # a registry operation's, made in this process
@@ -259,6 +316,10 @@ class GraphQLEndpoint:
         scope["headers"] = [  # as Strawberry reads it (it matches the media type exactly)
             (k, b"application/json" if k == b"content-type" else v) for k, v in scope["headers"]
         ]
+        if event_stream:  # a subscription streams; anything else is one answer, as an event
+            if _subscription(request.payload, self._max_tokens):
+                return await self._stream(scope, receive, send, request.payload, meta)
+            send = _as_event_stream(send)
         if not self._take_slot():
             await self._shed(scope, receive, send)
             return 503
@@ -325,6 +386,87 @@ class GraphQLEndpoint:
         )
 
 
+def accepts_event_stream(accept: str | None) -> bool:
+    """Whether the client asks for server-sent events (the graphql-sse protocol)."""
+    if not accept or "text/event-stream" not in accept:
+        return False
+    return any(
+        part.split(";")[0].strip().lower() == "text/event-stream" for part in accept.split(",")
+    )
+
+
+def _subscription(request: dict[str, Any], max_tokens: int) -> bool:
+    query = request.get("query")
+    name = request.get("operationName")
+    if not isinstance(query, str) or not (name is None or isinstance(name, str)):
+        return False
+    return operation_type(query, name, max_tokens) is OperationKind.SUBSCRIPTION
+
+
+def _as_event_stream(send: Send) -> Send:
+    """A send that turns one JSON answer into an event stream of one ``next`` event with it,
+    then ``complete``: the graphql-sse protocol's answer to a query or a mutation, and to a
+    request that did not validate (the event carries its errors), always with 200."""
+    start: dict[str, Any] = {}
+    chunks: list[bytes] = []
+
+    async def as_events(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            start.update(message)
+            return
+        if message["type"] != "http.response.body":
+            await send(message)
+            return
+        chunks.append(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        lines = b"".join(chunks).splitlines() or [b""]
+        event = b"event: next\n" + b"".join(b"data: " + line + b"\n" for line in lines)
+        event += b"\n" + SSE_COMPLETE.encode()
+        kept = [(k, v) for k, v in start.get("headers", []) if k not in _REPLACED]
+        headers = [*kept, *EVENT_STREAM_HEADERS, (b"content-length", str(len(event)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": event})
+
+    return as_events
+
+
+_REPLACED = frozenset((b"content-type", b"content-length"))
+
+
+def _headers_only(send: Send) -> Send:
+    """A send that passes a response's start and drops its body (HEAD)."""
+
+    async def headers_only(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            if message.get("more_body", False):
+                return
+            message = {"type": "http.response.body", "body": b""}
+        await send(message)
+
+    return headers_only
+
+
+def _as_graphql_response(send: Send) -> Send:
+    """A send that labels JSON answers application/graphql-response+json, for a client that
+    asked for it (the bytes are the same)."""
+
+    async def relabelled(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = dict(message)
+            message["headers"] = [
+                (k, GRAPHQL_RESPONSE_BYTES if k == b"content-type" and v == JSON else v)
+                for k, v in message.get("headers", [])
+            ]
+        await send(message)
+
+    return relabelled
+
+
+JSON = b"application/json"
+GRAPHQL_RESPONSE_BYTES = GRAPHQL_RESPONSE.encode() + b"; charset=utf-8"
+
+
 def _headers(scope: Scope) -> dict[str, str]:
     return decoded(scope["headers"])
 
@@ -353,16 +495,16 @@ class _Parsed:
     operation is a query) is worked out when first asked for, inside the in-flight bound
     (it parses the document), and kept with a remembered body."""
 
-    __slots__ = ("_key", "_known_for", "_payload")
+    __slots__ = ("_key", "_known_for", "payload")
 
     def __init__(self, payload: dict[str, Any]) -> None:
-        self._payload = payload  # shared by every request with the same body: read only
+        self.payload = payload  # shared by every request with the same body: read only
         self._known_for: int | None = None  # the token limit the key was worked out under
         self._key: str | None = None
 
     def cache_key(self, max_tokens: int) -> str | None:
         if self._known_for != max_tokens:
-            payload = self._payload
+            payload = self.payload
             query = is_query(payload["query"], payload.get("operationName"), max_tokens)
             self._key = cache_key(payload) if query else None
             self._known_for = max_tokens

@@ -101,18 +101,35 @@ async def run_operation(
     headers are kept, and its ``receive`` tells when the caller leaves)."""
     body = _request_start(op.id, op.document) + _encode(dict(variables)).encode() + b"}"
     headers = [(k, v) for k, v in scope.get("headers", []) if k in PASSED]
-    headers += [
+    if debug:
+        headers.append((DEBUG_HEADER.encode(), b"1"))
+    return await post_graphql(graphql, scope, body, headers, receive, deadline_s=deadline_s)
+
+
+async def post_graphql(
+    graphql: ASGIApp,
+    scope: Scope,
+    body: bytes,
+    headers: list[tuple[bytes, bytes]],
+    receive: Receive,
+    *,
+    deadline_s: float | None = None,
+) -> Answer:
+    """``body`` (a GraphQL request) as a ``POST /graphql`` with ``headers`` (the caller's
+    key among them) from the client of ``scope`` (an HTTP request or a WebSocket), through
+    ``graphql``: the endpoint's own path, every limit included. ``receive`` says, after
+    the body, that the caller left."""
+    headers = [
+        *headers,
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
     ]
-    if debug:
-        headers.append((DEBUG_HEADER.encode(), b"1"))
     inner: Scope = {
         "type": "http",
         "asgi": scope.get("asgi", {"version": "3.0"}),
         "http_version": scope.get("http_version", "1.1"),
         "method": "POST",
-        "scheme": scope.get("scheme", "http"),
+        "scheme": "https" if scope.get("scheme") in ("https", "wss") else "http",
         "server": scope.get("server"),
         "client": scope.get("client"),
         "root_path": "",
@@ -121,9 +138,10 @@ async def run_operation(
         "query_string": b"",
         "headers": headers,
         "state": {},
-        DEADLINE_KEY: deadline_s,
         BODY_KEY: body,
     }
+    if deadline_s is not None:
+        inner[DEADLINE_KEY] = deadline_s
     if ADMITTED_KEY in scope:
         inner[ADMITTED_KEY] = scope[ADMITTED_KEY]
     answer = Answer(status=500)
@@ -142,4 +160,12 @@ async def run_operation(
     return answer
 
 
-__all__ = ["ADMITTED_KEY", "BODY_KEY", "DEADLINE_KEY", "Answer", "run_operation"]
+__all__ = [
+    "ADMITTED_KEY",
+    "BODY_KEY",
+    "DEADLINE_KEY",
+    "PASSED",
+    "Answer",
+    "post_graphql",
+    "run_operation",
+]

@@ -128,9 +128,13 @@ class Settings(BaseSettings):
 
     # -- live liquidations ---------------------------------------------------------------
     liquidation_streams: str = "binance,okx"  # comma list of feeds to ingest; "" = none
+    # `serve --replay`: the recorded streams play again each time they end (times as recorded)
+    replay_loop: bool = True
     subscriber_queue_size: int = Field(1000, ge=1)
     max_subscriptions_per_connection: int = Field(20, ge=1)
     max_connections_per_client: int = Field(50, ge=1)
+    # permessage-deflate on WebSockets: off, so every member of a group is sent the same bytes
+    ws_compression: bool = False
     connection_init_timeout_s: float = Field(10.0, gt=0)
 
     # -- signals -------------------------------------------------------------------------

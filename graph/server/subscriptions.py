@@ -8,9 +8,16 @@ oldest frame and counts it) and one sender task, so a client that stops reading 
 nobody else.
 
 Both protocols on one path: ``graphql-transport-ws`` and the legacy ``graphql-ws``.
-Close codes: 4400 bad message, 4403 a key that is not valid (or none where one is needed)
-in ``connection_init``, 4406 unsupported subprotocol, 4408 no ``connection_init`` in time,
-4409 duplicate id, 4429 repeated ``connection_init``, 1009 a message over the body limit.
+Close codes: 4400 bad message (not JSON, not an object, an unknown type), 4401 a
+``subscribe`` before ``connection_init``, 4403 a key that is not valid (or none where one is
+needed) in ``connection_init``, 4406 unsupported subprotocol, 4408 no ``connection_init`` in
+time, 4409 duplicate id, 4429 repeated ``connection_init``, 1009 a message over the body
+limit. A document that does not parse or validate is an ``error`` message for its id.
+
+A query or a mutation sent over the socket runs once as the connection's caller's own
+``POST /graphql`` (``post_graphql``): the same rate limit, cost budget, in-flight bound,
+response cache and deadline as over HTTP; its answer is one ``next`` (``data``) and
+``complete``, a request the endpoint refused (4xx, 5xx) an ``error``.
 
 The caller is decided once per connection, from the ``connection_init`` payload
 (``{"Authorization": "Bearer <key>"}`` or ``{"apiKey": "<key>"}``). Groups are per role (what
@@ -24,14 +31,15 @@ import asyncio
 import contextlib
 import json
 import logging
+from asyncio import FIRST_COMPLETED
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import strawberry
 from graphql import GraphQLError, OperationType
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
@@ -40,6 +48,7 @@ from graph.errors import log_errors, present
 from graph.guard.extension import operation_type
 from graph.server.auth import presented_key
 from graph.server.ratelimit import RateLimiter
+from graph.server.run_operation import PASSED, post_graphql
 from providers.metrics import Metrics
 from resolvers.access import Caller
 from resolvers.errors import Refused
@@ -48,6 +57,14 @@ from resolvers.loaders import RequestMeta
 log = logging.getLogger("perpgraph.subscriptions")
 TRANSPORT_WS = "graphql-transport-ws"
 LEGACY_WS = "graphql-ws"
+SSE = "graphql-sse"  # GraphQL over server-sent events, distinct connections mode
+SSE_COMPLETE = "event: complete\ndata: \n\n"
+EVENT_STREAM_HEADERS = (
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-cache, no-transform"),
+    (b"x-accel-buffering", b"no"),  # nginx: pass each event on as it comes
+)
+SSE_HEARTBEAT_S = 15.0  # a comment line this often keeps proxies from closing a quiet stream
 
 
 def _payload_json(result: ExecutionResult) -> str:
@@ -58,10 +75,16 @@ def _payload_json(result: ExecutionResult) -> str:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
 
 
+class TextSink(Protocol):
+    """Where an outbox's frames go: a WebSocket, or a server-sent event stream."""
+
+    async def send_text(self, data: str) -> None: ...
+
+
 class Outbox:
     """One connection's bounded queue of text frames and its sender."""
 
-    def __init__(self, ws: WebSocket, maxsize: int, on_drop: Callable[[], None]) -> None:
+    def __init__(self, ws: TextSink, maxsize: int, on_drop: Callable[[], None]) -> None:
         self.ws = ws
         self.frames: deque[str] = deque()
         self.maxsize = maxsize
@@ -92,16 +115,21 @@ class Member:
     registry: dict[str, Member] = field(default_factory=dict)
 
     def frame(self, payload_json: str) -> str:
+        if self.protocol == SSE:
+            return f"event: next\ndata: {payload_json}\n\n"
         kind = "next" if self.protocol == TRANSPORT_WS else "data"
         return f'{{"id":{json.dumps(self.op_id)},"type":"{kind}","payload":{payload_json}}}'
 
     def complete(self) -> str:
-        kind = "complete"
-        return json.dumps({"id": self.op_id, "type": kind})
+        if self.protocol == SSE:
+            return SSE_COMPLETE
+        return json.dumps({"id": self.op_id, "type": "complete"})
 
     def error(self, errors: list[dict[str, Any]]) -> str:
         if self.protocol == TRANSPORT_WS:
             return json.dumps({"id": self.op_id, "type": "error", "payload": errors})
+        if self.protocol == SSE:  # the protocol: errors before execution are a next event
+            return self.frame(json.dumps({"errors": errors}, ensure_ascii=False)) + SSE_COMPLETE
         return json.dumps({"id": self.op_id, "type": "error", "payload": errors[0]})
 
 
@@ -142,6 +170,9 @@ class SubscriptionServer:
         self._init_timeout_s = connection_init_timeout_s
         self._queue_size = queue_size
         self._groups: dict[tuple[str, str, str, str | None], Group] = {}
+        # the GraphQL endpoint that runs queries and mutations sent over a socket (the
+        # application sets it: the endpoint holds this server)
+        self.http: ASGIApp | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         ws = WebSocket(scope, receive, send)
@@ -152,7 +183,42 @@ class SubscriptionServer:
             await ws.close(4406, "Subprotocol not acceptable")
             return
         await ws.accept(subprotocol=protocol)
-        await _Connection(self, ws, protocol).run()
+        await _Connection(self, ws, protocol, send).run()
+
+    async def serve_sse(
+        self, scope: Scope, receive: Receive, send: Send, request: dict[str, Any], caller: Caller
+    ) -> None:
+        """A subscription as server-sent events (the graphql-sse protocol, distinct
+        connections mode): one member of the same groups as WebSocket subscribers, with
+        the same bounded queue and drop accounting, until its stream completes or the
+        client goes. ``request`` is a parsed GraphQL request; the endpoint admitted it."""
+        headers = list(EVENT_STREAM_HEADERS)
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        stream = _EventStream(send)
+        outbox = Outbox(stream, self._queue_size, self._dropped)
+        sender = asyncio.create_task(outbox.run())
+        member = Member(outbox, "sse", SSE)
+        self.join(member, request["query"], request.get("variables") or {},
+                  request.get("operationName"), caller)  # fmt: skip
+        ended = asyncio.create_task(stream.ended.wait())
+        gone = asyncio.create_task(_disconnected(receive))
+        try:
+            while True:  # until the stream completes, the client goes, or sending fails
+                done, _ = await asyncio.wait(
+                    {ended, gone, sender}, timeout=SSE_HEARTBEAT_S, return_when=FIRST_COMPLETED
+                )
+                if done:
+                    break
+                outbox.put(": ping\n\n")
+        finally:
+            self.leave(member)
+            for task in (ended, gone, sender):
+                task.cancel()
+            with contextlib.suppress(Exception):
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    def _dropped(self) -> None:
+        self._metrics.hub_dropped.labels("frames").inc()
 
     # -- groups ----------------------------------------------------------------------------
 
@@ -216,12 +282,7 @@ class SubscriptionServer:
         context = self._make_context(caller, charge if limiter is not None else None)
         result = await self._schema.subscribe(query, variables or None, context, None, op)
         if isinstance(result, PreExecutionError):
-            if result.errors:
-                log_errors(result.errors)
-            errors: list[dict[str, Any]] = [
-                dict(present(e).formatted) for e in result.errors or [GraphQLError("invalid")]
-            ]
-            self._end(group, lambda m: m.error(errors))
+            self._refuse(group, result)
             return
         if isinstance(result, ExecutionResult):  # an immediate result, not a stream
             payload = _payload_json(result)
@@ -229,13 +290,32 @@ class SubscriptionServer:
             return
         try:
             async for item in result:
+                if isinstance(item, PreExecutionError):  # it did not parse or validate
+                    self._refuse(group, item)
+                    return
                 payload = _payload_json(item)  # executed and serialized once per group
+                # ...and framed once per id (clients mostly number their first operation
+                # alike): the members of a group are sent the very same string
+                frames: dict[tuple[str, str], str] = {}
                 for member in list(group.members):
-                    member.outbox.put(member.frame(payload))
+                    key = (member.protocol, member.op_id)
+                    frame = frames.get(key)
+                    if frame is None:
+                        frame = frames[key] = member.frame(payload)
+                    member.outbox.put(frame)
         finally:
             with contextlib.suppress(Exception):
                 await result.aclose()
         self._end(group, lambda m: m.complete())
+
+    def _refuse(self, group: Group, result: ExecutionResult) -> None:
+        """A subscription that never started: an ``error`` message, as both protocols say."""
+        if result.errors:
+            log_errors(result.errors)
+        errors: list[dict[str, Any]] = [
+            dict(present(e).formatted) for e in result.errors or [GraphQLError("invalid")]
+        ]
+        self._end(group, lambda m: m.error(errors))
 
     def _end(self, group: Group, frame: Callable[[Member], str], complete: bool = False) -> None:
         for member in list(group.members):
@@ -249,19 +329,53 @@ class SubscriptionServer:
         self._count()
 
 
+class _SocketText:
+    """What a WebSocket member's outbox sends to: the connection's ASGI send, with no
+    wrapper between (this is the path every delivered frame takes)."""
+
+    __slots__ = ("_send",)
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+
+    async def send_text(self, data: str) -> None:
+        await self._send({"type": "websocket.send", "text": data})
+
+
+class _EventStream:
+    """What an SSE member's outbox sends to: the body of one streaming HTTP response."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.ended = asyncio.Event()
+
+    async def send_text(self, data: str) -> None:
+        await self._send({"type": "http.response.body", "body": data.encode(), "more_body": True})
+        if data.endswith(SSE_COMPLETE):
+            self.ended.set()
+
+
+async def _disconnected(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
 class _Connection:
-    def __init__(self, server: SubscriptionServer, ws: WebSocket, protocol: str) -> None:
+    def __init__(
+        self, server: SubscriptionServer, ws: WebSocket, protocol: str, send: Send
+    ) -> None:
         self.server = server
         self.ws = ws
         self.protocol = protocol
         self.members: dict[str, Member] = {}
-        self.outbox = Outbox(ws, server._queue_size, self._dropped)
+        self.once: dict[str, asyncio.Task[None]] = {}  # queries and mutations running
+        self.outbox = Outbox(_SocketText(send), server._queue_size, self._dropped)
         self.caller: Caller | None = None
         self.key: str | None = None
         self.address = str((ws.client or ("unknown", 0))[0])
 
     def _dropped(self) -> None:
-        self.server._metrics.hub_dropped.labels("frames").inc()
+        self.server._dropped()
 
     async def run(self) -> None:
         sender = asyncio.create_task(self.outbox.run())
@@ -282,6 +396,8 @@ class _Connection:
                 rechecks.cancel()
             for member in self.members.values():
                 self.server.leave(member)
+            for task in self.once.values():
+                task.cancel()
             sender.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await sender
@@ -296,7 +412,11 @@ class _Connection:
         if len(text) > self.server._max_message_bytes:
             await self.ws.close(1009, "Message too big")
             return None
-        return json.loads(text)
+        try:
+            return json.loads(text)
+        except ValueError:  # not JSON (or a number too long to read)
+            await self.ws.close(4400, "Invalid message received: not JSON")
+            return None
 
     async def _handshake(self) -> bool:
         try:
@@ -306,6 +426,9 @@ class _Connection:
             await self.ws.close(4408, "Connection initialisation timeout")
             return False
         if message is None:
+            return False
+        if isinstance(message, dict) and message.get("type") in ("subscribe", "start"):
+            await self.ws.close(4401, "Unauthorized: send connection_init first")
             return False
         if not isinstance(message, dict) or message.get("type") != "connection_init":
             await self.ws.close(4400, "Expected connection_init")
@@ -350,6 +473,9 @@ class _Connection:
             member = self.members.pop(str(message.get("id")), None)
             if member is not None:
                 self.server.leave(member)
+            once = self.once.pop(str(message.get("id")), None)
+            if once is not None:
+                once.cancel()
         elif kind == "connection_terminate":
             return False
         elif kind != "pong":
@@ -364,10 +490,10 @@ class _Connection:
             await self.ws.close(4400, "The payload must be an object")
             return
         member = Member(self.outbox, op_id, self.protocol, self.members)
-        if op_id in self.members:
+        if op_id in self.members or op_id in self.once:
             await self.ws.close(4409, f"Subscriber for {op_id} already exists")
             return
-        if len(self.members) >= self.server._max_subs:
+        if len(self.members) + len(self.once) >= self.server._max_subs:
             limit = {
                 "message": "Subscription limit reached",
                 "extensions": {"code": "TOO_MANY_SUBSCRIPTIONS"},
@@ -390,13 +516,13 @@ class _Connection:
             self.outbox.put(member.error(bad))
             return
         assert self.caller is not None  # the handshake decided it
-        if operation_type(query, op, self.server._max_tokens) not in (
-            None,
-            OperationType.SUBSCRIPTION,
+        if operation_type(query, op, self.server._max_tokens) in (
+            OperationType.QUERY,
+            OperationType.MUTATION,
         ):
-            only = {"message": "only subscriptions run over this WebSocket: send queries and"
-                    " mutations by POST", "extensions": {"code": "BAD_REQUEST"}}  # fmt: skip
-            self.outbox.put(member.error([only]))
+            request = {"query": query, "variables": variables, "operationName": op}
+            task = asyncio.create_task(self._run_once(member, request))
+            self.once[op_id] = task
             return
         if self.server._limiter is not None:
             try:
@@ -409,6 +535,47 @@ class _Connection:
         self.members[op_id] = member
         self.server.join(member, query, variables, op, self.caller)
 
+    async def _run_once(self, member: Member, request: dict[str, Any]) -> None:
+        """A query or mutation, as this connection's caller's ``POST /graphql``. The answer
+        is asked for as application/graphql-response+json, so a request that never ran
+        (it did not parse or validate, or was refused) comes back as a 4xx: an ``error``."""
+        http = self.server.http
+        try:
+            if http is None:
+                raise RuntimeError("no GraphQL endpoint to run queries over the socket")
+            body = json.dumps(request, separators=(",", ":"), ensure_ascii=False).encode()
+            headers = [(k, v) for k, v in self.ws.scope["headers"] if k in _PASSED_WS]
+            headers.append((b"accept", b"application/graphql-response+json"))
+            if self.key is not None:
+                headers.append((b"authorization", b"Bearer " + self.key.encode()))
+            answer = await post_graphql(http, self.ws.scope, body, headers, _open)
+            if answer.status == 200:
+                member.outbox.put(member.frame(answer.raw.decode()))
+                member.outbox.put(member.complete())
+            else:
+                member.outbox.put(member.error(answer.errors or _failed(answer.status)))
+        except Exception as exc:  # a bug: the client hears INTERNAL, the log the rest
+            log.error("a query over a WebSocket failed", exc_info=exc)
+            internal = [{"message": "Internal server error", "extensions": {"code": "INTERNAL"}}]
+            member.outbox.put(member.error(internal))
+        finally:
+            self.once.pop(member.op_id, None)
+
+
+# a WebSocket's headers a query over it is run with (its key comes from connection_init)
+_PASSED_WS = frozenset(PASSED) - {b"authorization", b"x-api-key"}
+
+
+async def _open() -> Message:
+    """The receive of a query run over a socket, after its body: the socket stays open
+    (when it closes, the query's task is cancelled)."""
+    await asyncio.Event().wait()
+    raise AssertionError("unreachable")
+
+
+def _failed(status: int) -> list[dict[str, Any]]:
+    return [{"message": f"the request failed (HTTP {status})", "extensions": {"code": "INTERNAL"}}]
+
 
 def _presented(payload: dict[str, Any]) -> str | None:
     """The key in a ``connection_init`` payload, read as HTTP headers are: ``Authorization:
@@ -418,4 +585,4 @@ def _presented(payload: dict[str, Any]) -> str | None:
     return presented_key({"authorization": fields.get("authorization", ""), "x-api-key": api_key})
 
 
-__all__ = ["SubscriptionServer"]
+__all__ = ["EVENT_STREAM_HEADERS", "SSE", "SSE_COMPLETE", "SubscriptionServer"]

@@ -33,6 +33,46 @@ from resolvers.services import Services
 META_KEY = "perpgraph.meta"
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?$")
 DEBUG_HEADER = "x-perpgraph-debug"
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+# The status of an answer whose operation never ran, by its error's code, for a client that
+# accepts application/graphql-response+json (the GraphQL over HTTP spec: a request that is
+# not well formed or does not validate is a 4xx, and its answer has no data entry). A
+# client of application/json keeps the 200 that spec asks for there.
+REQUEST_ERROR_STATUS = {
+    "GRAPHQL_PARSE_FAILED": 400,
+    "GRAPHQL_VALIDATION_FAILED": 400,
+    "BAD_REQUEST": 400,
+    "QUERY_TOO_COSTLY": 400,
+    "UNAUTHENTICATED": 401,
+    "FORBIDDEN": 403,
+    "RATE_LIMITED": 429,
+}
+SUBSCRIPTIONS_ELSEWHERE = (
+    "a subscription is a stream: open it over a WebSocket (graphql-transport-ws or"
+    " graphql-ws) or as server-sent events (Accept: text/event-stream), not as one request"
+)
+
+
+def accepts_graphql_response(accept: str | None) -> bool:
+    """Whether an Accept header asks for application/graphql-response+json at least as much
+    as for application/json (``*/*``, or no header, means application/json)."""
+    if not accept or "graphql-response" not in accept:
+        return False
+    quality: dict[str, float] = {}
+    for part in accept.split(","):
+        media, *params = part.split(";")
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        media = media.strip().lower()
+        quality[media] = max(q, quality.get(media, 0.0))
+    wanted = quality.get(GRAPHQL_RESPONSE, 0.0)
+    return wanted > 0 and wanted >= quality.get("application/json", 0.0)
 
 
 def wants_debug(meta: RequestMeta, header: str | None) -> bool:
@@ -125,10 +165,18 @@ class PerpGraphQL(GraphQL[Context, None]):
                 )
             )
         except InvalidOperationTypeError as e:
-            return refusal(Refused("BAD_REQUEST", e.as_http_error_reason(request_adapter.method)))
+            if e.operation_type is OperationType.SUBSCRIPTION:
+                context.meta.status = 400
+                return refusal(Refused("BAD_REQUEST", SUBSCRIPTIONS_ELSEWHERE))
+            context.meta.status = 405  # a mutation over GET: only POST may change anything
+            context.meta.headers["allow"] = "POST"
+            message = f"{e.as_http_error_reason(request_adapter.method)}: send it by POST"
+            return refusal(Refused("BAD_REQUEST", message))
         except CannotGetOperationTypeError as e:
+            context.meta.status = 400
             return refusal(Refused("BAD_REQUEST", e.as_http_error_reason()))
         except MissingQueryError:
+            context.meta.status = 400
             return refusal(Refused("BAD_REQUEST", "No GraphQL query found in the request"))
         finally:
             context.loaders.cancel_pending()  # what the operation left running ends with it
@@ -144,6 +192,8 @@ class PerpGraphQL(GraphQL[Context, None]):
             for error in data.get("errors") or []:  # variables' errors suggest names too
                 if isinstance(error, dict) and isinstance(error.get("message"), str):
                     error["message"] = _SUGGESTION.sub("", error["message"])
+        if data.get("data") is None and data.get("errors"):
+            _request_error(meta, data)
         extensions = dict(data.get("extensions") or {})
         if meta.cost is not None:
             cost: dict[str, Any] = {
@@ -166,4 +216,28 @@ class PerpGraphQL(GraphQL[Context, None]):
         return data
 
 
-__all__ = ["DEBUG_HEADER", "META_KEY", "PerpGraphQL", "points_spent", "refusal", "wants_debug"]
+def _request_error(meta: RequestMeta, answer: GraphQLHTTPResponse) -> None:
+    """An answer with no data: under application/graphql-response+json, one whose operation
+    never ran (its first error's code says so) takes that error's 4xx and loses its data
+    entry; a status set already (429, 405) stands."""
+    if not meta.graphql_response:
+        return
+    errors = answer.get("errors") or [{}]
+    first = errors[0]
+    code = (first.get("extensions") or {}).get("code") if isinstance(first, dict) else None
+    if meta.status is None:
+        meta.status = REQUEST_ERROR_STATUS.get(str(code))
+    if meta.status is not None and meta.status >= 400:
+        del answer["data"]
+
+
+__all__ = [
+    "DEBUG_HEADER",
+    "GRAPHQL_RESPONSE",
+    "META_KEY",
+    "PerpGraphQL",
+    "accepts_graphql_response",
+    "points_spent",
+    "refusal",
+    "wants_debug",
+]

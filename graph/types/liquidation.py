@@ -7,7 +7,7 @@ from enum import Enum
 
 import strawberry
 
-from engine.domain import Liquidation, PositionSide
+from engine.domain import Liquidation, PositionSide, cents
 from engine.signal.model import LiquidationWindow
 from engine.symbols import parse
 from graph.types.market import ms_to_dt
@@ -36,7 +36,7 @@ class LiquidationType:
     side: PositionSide = strawberry.field(description="A SELL order liquidates a LONG.")
     price: float
     quantity: float = strawberry.field(description="Base-asset units.")
-    notional_usd: float
+    notional_usd: float = strawberry.field(description="Price x quantity, USD, to the cent.")
     time: datetime
 
     @classmethod
@@ -48,7 +48,7 @@ class LiquidationType:
             side=e.side,
             price=e.price,
             quantity=e.quantity,
-            notional_usd=e.notional_usd,
+            notional_usd=cents(e.notional_usd),
             time=ms_to_dt(e.ts_ms),  # type: ignore[arg-type]
         )
 
@@ -75,8 +75,8 @@ class LiquidationStatsType:
         return cls(
             ticker=ticker,
             window=window,
-            long_usd=w.long_usd,
-            short_usd=w.short_usd,
+            long_usd=cents(w.long_usd),
+            short_usd=cents(w.short_usd),
             long_count=w.long_count or 0,
             short_count=w.short_count or 0,
             largest=[LiquidationType.from_domain(e) for e in w.largest],

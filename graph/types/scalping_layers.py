@@ -14,7 +14,7 @@ import strawberry
 
 from engine import orderbook as book_math
 from engine import scalping_inputs as readings
-from engine.domain import RatioKind, Trade
+from engine.domain import RatioKind, Trade, cents
 from engine.indicators import Alignment, Structure
 from engine.signal.model import LiquidationWindow
 from graph.types.liquidation import LiquidationType, StatsWindow
@@ -259,8 +259,8 @@ class ScalpingLiquidationsType(MarketData):
         return cls(
             window=window,
             covered_from=to_dt(w.end_ms - w.window_ms),
-            long_usd=w.long_usd,
-            short_usd=w.short_usd,
+            long_usd=cents(w.long_usd),
+            short_usd=cents(w.short_usd),
             long_count=w.long_count,
             short_count=w.short_count,
             largest=[LiquidationType.from_domain(e) for e in w.largest],

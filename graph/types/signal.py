@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from engine.domain import cents
 from engine.signal.model import (
     Confidence,
     DataQuality,
@@ -258,8 +259,8 @@ class MarketSummaryType:
             market_bias=s.market_bias,
             average_funding_rate=s.average_funding_rate,
             liquidation_pressure=LiquidationPressureType(
-                long_usd=p.long_usd,
-                short_usd=p.short_usd,
+                long_usd=cents(p.long_usd),
+                short_usd=cents(p.short_usd),
                 coins_with_data=p.coins_with_data,
                 label=p.label.value,
             ),

@@ -9,6 +9,10 @@
   significant digits). The USD value, not the quantity, because Coinglass reports the
   value and its quantity is derived (value / price), so it may differ in the last bits.
 * The hub keeps the last 24 h of events (bounded) for rolling statistics.
+* A venue whose events go back in time by more than ``REWIND_MS`` (5 min) started over (the
+  demo's replay playing its recording again, with the recorded times): what the hub
+  remembers of that venue (for deduplication and statistics) is forgotten, so the new
+  pass is delivered, and counted once.
 """
 
 from __future__ import annotations
@@ -19,10 +23,14 @@ from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 
-from engine.domain import Liquidation, PositionSide
+from engine.domain import Liquidation, PositionSide, cents
 from providers.metrics import Metrics
 
 DAY_MS = 24 * 3_600_000
+# A feed that reconnects may repeat what it sent before (the replay, from its first frame);
+# a venue going back more than this started over (the demo's 7-minute recording, looped).
+# A recording shorter than this would not be delivered again: its repeats stay duplicates.
+REWIND_MS = 5 * 60_000
 TOPIC = "liquidations"
 
 
@@ -38,7 +46,7 @@ class LiquidationFilter:
         return (
             (not self.symbols or event.symbol in self.symbols)
             and (self.side is None or event.side is self.side)
-            and event.notional_usd >= self.min_notional_usd
+            and cents(event.notional_usd) >= self.min_notional_usd  # as shown
         )
 
 
@@ -99,6 +107,7 @@ class LiquidationHub:
         self._dedupe_window = dedupe_window
         self._recent: deque[Liquidation] = deque(maxlen=max_kept)
         self._keep_ms = keep_ms
+        self._newest_ms: dict[str, int] = {}  # per venue: the latest event time seen
         self.published = 0
         self.duplicates = 0
         self.feeds: tuple[str, ...] = ()  # names of the ingest feeds running into this hub
@@ -110,6 +119,12 @@ class LiquidationHub:
 
     def publish(self, event: Liquidation) -> bool:
         """Fan one event out; False when it was a duplicate. Never waits."""
+        newest = self._newest_ms.get(event.venue)
+        if newest is not None and event.ts_ms < newest - REWIND_MS:
+            self._forget(event.venue)
+            newest = None
+        if newest is None or event.ts_ms > newest:
+            self._newest_ms[event.venue] = event.ts_ms
         key = _identity(event)
         if key in self._seen:
             self.duplicates += 1
@@ -154,6 +169,12 @@ class LiquidationHub:
             for e in self._recent
             if e.ts_ms >= since_ms and (symbol is None or e.symbol == symbol)
         ]
+
+    def _forget(self, venue: str) -> None:
+        """A venue started over: its events seen so far are no longer duplicates, nor counted."""
+        self._seen = OrderedDict((key, None) for key in self._seen if key[0] != venue)
+        kept = [e for e in self._recent if e.venue != venue]
+        self._recent = deque(kept, maxlen=self._recent.maxlen)
 
     def _remember(self, event: Liquidation) -> None:
         self._recent.append(event)

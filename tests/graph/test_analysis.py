@@ -9,6 +9,7 @@ for any limit of 101..499 and keeps the newest ``limit``; the expectations cut t
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from itertools import pairwise
@@ -331,6 +332,9 @@ async def test_bad_interval_limit_or_swing_length_is_coded_and_costs_no_call(
     assert result["data"]["symbol"][name] is None
     assert _codes_at(result) == [(("symbol", name), code)]
     assert "Traceback" not in str(result)
+    # in the schema's words: swingLength, never the engine's swing_length
+    message = result["errors"][0]["message"]
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", message), message
     assert replay.calls() == {INFO: 1}
 
 

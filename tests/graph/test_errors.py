@@ -60,3 +60,18 @@ def test_fallback_failure_reports_the_primary_with_the_fallback_beside_it() -> N
     assert shown.extensions is not None
     assert shown.extensions["provider"] == "binance"
     assert shown.extensions["fallback"] == {"provider": "okx", "code": "RATE_LIMITED"}
+
+
+def test_messages_speak_the_schemas_words() -> None:
+    from resolvers.loaders import DATASET_WORDS, _not_served
+
+    engine = InvalidArgument("BAD_ARGUMENT", "swing_length must be an integer >= 1, got 0")
+    assert str(engine) == "swingLength must be an integer >= 1, got 0"
+    quoted = InvalidArgument("BAD_CATEGORY", "invalid CoinGecko category 'layer_1'")
+    assert str(quoted) == "invalid CoinGecko category 'layer_1'"  # the caller's value as sent
+    for dataset in DATASET_WORDS:
+        message = str(_not_served("binance", dataset))
+        assert dataset not in message or dataset == "price", message
+    assert str(_not_served("binance", "premium_index")) == (
+        "binance has no mark price and funding data for this symbol"
+    )

@@ -22,7 +22,7 @@ class Socket:
 async def test_a_client_that_does_not_read_keeps_only_the_newest_frames() -> None:
     drops: list[int] = []
     socket = Socket()
-    outbox = Outbox(socket, maxsize=3, on_drop=lambda: drops.append(1))  # type: ignore[arg-type]
+    outbox = Outbox(socket, maxsize=3, on_drop=lambda: drops.append(1))
     sender = asyncio.create_task(outbox.run())
     frames = [f'{{"id":"1","type":"next","payload":{i}}}' for i in range(10)]
     for frame in frames:

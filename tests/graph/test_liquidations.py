@@ -47,7 +47,7 @@ def recorded() -> list[dict[str, Any]]:
                 "side": "LONG" if r["side"] == "SELL" else "SHORT",
                 "price": price,
                 "quantity": qty,
-                "notionalUsd": price * qty,
+                "notionalUsd": round(price * qty, 2),  # worked out here: to the cent
                 "time": ts.isoformat(),
             })  # fmt: skip
     return rows
@@ -147,6 +147,18 @@ async def test_filtered_subscribers_on_both_protocols_share_one_upstream_connect
     assert {e["ticker"] for e in got_a} == {"ETH"}
     assert [_shown(e) for e in got_c] == large
     assert replay.calls()[STREAM] == 1  # three subscribers, one upstream connection
+
+
+async def test_a_looping_recording_is_delivered_again_with_its_recorded_times(
+    api: Callable[..., ApiServer], replay: Replay
+) -> None:
+    events = recorded()
+    server = _stream_server(api, replay, loop=True)
+    query = f"subscription {{ liquidations {{ {FIELDS} }} }}"
+    async with transport_ws(server.url, query) as ws:
+        got = await receive(ws, len(events) + 50)
+    # the second pass is the recording again, as recorded: nothing re-timed, nothing dropped
+    assert [_shown(e) for e in got] == events + events[:50]
 
 
 async def test_unsubscribe_frees_its_queue(api: Callable[..., ApiServer], replay: Replay) -> None:
@@ -460,4 +472,4 @@ async def test_the_coinglass_feed_needs_a_key_and_publishes_each_event_once(
                 await receive(ws, 1, timeout_s=0.5)
     assert len(upstream.conns) == 1
     assert (got["venue"], got["venueSymbol"], got["side"]) == ("binance", row["symbol"], "LONG")
-    assert got["notionalUsd"] == row["volUsd"]
+    assert got["notionalUsd"] == round(row["volUsd"], 2)  # to the cent, as every amount

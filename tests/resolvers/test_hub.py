@@ -54,11 +54,12 @@ async def test_a_filtered_subscriber_receives_exactly_the_matching_events_in_ord
 
 async def test_min_notional_filter() -> None:
     events = recorded_events()
-    cut = sorted(e.notional_usd for e in events)[len(events) // 2]
+    cut = round(sorted(e.notional_usd for e in events)[len(events) // 2], 2)
     hub = LiquidationHub(Metrics())
     async with hub.subscribe(LiquidationFilter(min_notional_usd=cut)) as sub:
         hub.publish_many(events)
-        assert list(sub.queue) == [e for e in events if e.notional_usd >= cut]
+        # compared as shown, to the cent: an event shown as the cut itself passes
+        assert list(sub.queue) == [e for e in events if round(e.notional_usd, 2) >= cut]
 
 
 async def test_a_slow_subscriber_stays_bounded_and_its_drops_are_counted() -> None:
@@ -80,7 +81,7 @@ async def test_duplicates_are_published_once() -> None:
     hub = LiquidationHub(Metrics())
     async with hub.subscribe() as sub:
         hub.publish_many(events)
-        hub.publish_many(events[:50])  # a feed replaying after a reconnect
+        hub.publish_many(events[-50:])  # a feed repeating its last 33 s after a reconnect
         assert len(sub.queue) == len(events)
     assert hub.duplicates == 50
 
@@ -132,3 +133,17 @@ async def test_one_liquidation_reported_by_coinglass_and_by_binance_is_published
         assert hub.publish(via_coinglass) is False
         assert list(sub.queue) == [via_binance]
     assert hub.duplicates == 1
+
+
+async def test_a_venue_that_starts_over_is_delivered_again_and_counted_once() -> None:
+    events = recorded_events()  # about 7 minutes of Binance
+    hub = LiquidationHub(Metrics())
+    async with hub.subscribe() as sub:
+        hub.publish_many(events)
+        hub.publish_many(events[-10:])  # a reconnect repeating its last seconds: duplicates
+        assert hub.duplicates == 10
+        hub.publish_many(events)  # the recording played again, its recorded times unchanged
+        assert list(sub.queue) == events + events
+    assert hub.duplicates == 10
+    # the statistics hold the pass being played, once
+    assert hub.recent(None, 0) == events
