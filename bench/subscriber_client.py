@@ -28,10 +28,14 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 from websockets.typing import Subprotocol
 
-QUERY = (
-    "subscription { liquidations { ticker venueSymbol venue side price quantity "
-    "notionalUsd time } }"
-)
+FIELDS = "ticker venueSymbol venue side price quantity notionalUsd time"
+# per event: one message per event; feed: liquidationFeed, one message per 250 ms interval
+QUERIES = {
+    "event": f"subscription {{ liquidations {{ {FIELDS} }} }}",
+    "feed": f"subscription {{ liquidationFeed(intervalMs: 250) {{ events {{ {FIELDS} }} "
+    "longUsd shortUsd longCount shortCount dropped } }",
+}
+QUERY = QUERIES["event"]
 PROTOCOLS = [Subprotocol("graphql-transport-ws")]
 CONNECT_CONCURRENCY = 32
 HANDSHAKE_TIMEOUT_S = 30.0
@@ -42,7 +46,9 @@ def event_key_ms(venue_symbol: str, time_iso: str) -> tuple[str, int]:
     return venue_symbol, round(datetime.fromisoformat(time_iso).timestamp() * 1000)
 
 
-async def open_subscription(url: str, **connect_kwargs: Any) -> ClientConnection:
+async def open_subscription(
+    url: str, query: str = QUERY, **connect_kwargs: Any
+) -> ClientConnection:
     """connection_init -> connection_ack -> subscribe (id 1); returns the open socket."""
     ws = await websockets.connect(
         url,
@@ -59,7 +65,7 @@ async def open_subscription(url: str, **connect_kwargs: Any) -> ClientConnection
             ack = json.loads(await ws.recv())
             if ack.get("type") != "connection_ack":
                 raise RuntimeError(f"no connection_ack: {ack}")
-            subscribe = {"id": "1", "type": "subscribe", "payload": {"query": QUERY}}
+            subscribe = {"id": "1", "type": "subscribe", "payload": {"query": query}}
             await ws.send(json.dumps(subscribe))
     except BaseException:
         ws.transport.abort()
@@ -68,9 +74,11 @@ async def open_subscription(url: str, **connect_kwargs: Any) -> ClientConnection
 
 
 class Worker:
-    def __init__(self, url: str, count: int) -> None:
+    def __init__(self, url: str, count: int, mode: str = "event") -> None:
         self.url = url
         self.count = count
+        self.mode = mode
+        self.messages = 0  # frames received (a feed's frame holds many events)
         self.received: dict[tuple[str, str], list[float]] = {}
         self.per_client = [0] * count
         self.errors: list[str] = []
@@ -80,7 +88,7 @@ class Worker:
     async def _connect(self, sem: asyncio.Semaphore) -> ClientConnection | None:
         async with sem:
             try:
-                return await open_subscription(self.url)
+                return await open_subscription(self.url, QUERIES[self.mode])
             except Exception as exc:  # counted and reported, the others go on
                 self.errors.append(f"{type(exc).__name__}: {exc}"[:200])
                 return None
@@ -95,17 +103,24 @@ class Worker:
                 kind = message.get("type")
                 if kind == "next":
                     data = (message.get("payload") or {}).get("data") or {}
-                    event = data.get("liquidations")
-                    if event is None:
+                    if self.mode == "feed":
+                        batch = data.get("liquidationFeed")
+                        events = None if batch is None else batch["events"]
+                    else:
+                        event = data.get("liquidations")
+                        events = None if event is None else [event]
+                    if events is None:
                         self.errors.append(f"next without data: {str(message)[:150]}")
                         continue
-                    key = (event["venueSymbol"], event["time"])
-                    stamps = received.get(key)
-                    if stamps is None:
-                        received[key] = [t]
-                    else:
-                        stamps.append(t)
-                    self.per_client[index] += 1
+                    self.messages += 1
+                    for event in events:
+                        key = (event["venueSymbol"], event["time"])
+                        stamps = received.get(key)
+                        if stamps is None:
+                            received[key] = [t]
+                        else:
+                            stamps.append(t)
+                    self.per_client[index] += len(events)
                     self.last_receipt = t
                 elif kind == "ping":
                     await ws.send('{"type":"pong"}')
@@ -163,6 +178,7 @@ class Worker:
         return {
             "clients": len(self.sockets),
             "received": sum(self.per_client),
+            "messages": self.messages,
             "per_client": list(self.per_client),
             "latencies": latencies.tobytes(),
             "unmatched": unmatched,
@@ -177,7 +193,7 @@ def _recv(conn: Connection, timeout_s: float) -> Any:
     return conn.recv() if conn.poll(timeout_s) else None
 
 
-def worker_main(url: str, count: int, conn: Connection) -> None:
+def worker_main(url: str, count: int, conn: Connection, mode: str = "event") -> None:
     """Process entry point (must be importable for the spawn start method)."""
     try:
         import uvloop
@@ -187,7 +203,7 @@ def worker_main(url: str, count: int, conn: Connection) -> None:
         runner = asyncio.Runner()
     with runner, contextlib.suppress(KeyboardInterrupt):
         try:
-            runner.run(Worker(url, count).run(conn))
+            runner.run(Worker(url, count, mode).run(conn))
         except Exception as exc:
             with contextlib.suppress(Exception):
                 conn.send(("failed", f"{type(exc).__name__}: {exc}"[:500]))

@@ -56,6 +56,9 @@ from tests.support import RECORDED, ServerProcess  # noqa: E402
 STREAM = "/ws/!forceOrder@arr"
 CSV_PATH = RECORDED / "binance-futures/forceOrder-derived-2025-10-22.csv"
 P99_TARGET_MS = 100.0
+# issue 13's targets: per event at 50/s p99 <= 150 ms, the batched feed at 200/s <= 300 ms
+TARGET_MS = {"event": 150.0, "feed": 300.0}
+REDIS_URL = "redis://127.0.0.1:6379/0"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -108,6 +111,29 @@ class Upstream:
             for ws in list(self.clients):
                 await ws.send(frame)
         return start
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (uvicorn's workers under ``serve --workers N``)."""
+    found = [pid]
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                for child in f.read().split():
+                    found.extend(_tree(int(child)))
+    except OSError:
+        pass
+    return found
+
+
+def tree_usage(*pids: int) -> dict[str, float]:
+    """``proc_usage`` summed over processes and their descendants."""
+    total = {"cpu_s": 0.0, "rss_mib": 0.0, "hwm_mib": 0.0}
+    for pid in {p for root in pids for p in _tree(root)}:
+        with contextlib.suppress(OSError):
+            for name, value in proc_usage(pid).items():
+                total[name] += value
+    return total
 
 
 def proc_usage(pid: int) -> dict[str, float]:
@@ -170,8 +196,24 @@ async def _wait_subscribers(
     return seen
 
 
+def _ingest_process(env: dict[str, str]) -> Any:
+    """``perpgraph ingest`` for ``serve --workers N``: the one upstream connection, onto Redis."""
+    import subprocess
+
+    full = {**os.environ, **env, "PERPGRAPH_LOG_LEVEL": "WARNING"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "graph.server.cli", "ingest"],
+        cwd=ROOT,
+        env=full,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 async def scenario(
     *,
+    mode: str = "event",
+    server_workers: int = 1,
     rate: float,
     frames: list[tuple[tuple[str, int], str]],
     subscribers: int,
@@ -205,10 +247,19 @@ async def scenario(
             "PERPGRAPH_LOG_LEVEL": "WARNING",
             **unlimited(),
         }
+        ingest: Any = None
+        if server_workers > 1:  # one ingest onto Redis, every worker relays it to its hub
+            shared = {
+                "PERPGRAPH_REDIS_URL": REDIS_URL,
+                "PERPGRAPH_CACHE_NAMESPACE": f"bench-{os.getpid()}-{time.monotonic_ns()}",
+            }
+            ingest = _ingest_process({**env, **shared})
+            env = {**env, **shared, "PERPGRAPH_LIQUIDATION_STREAMS": "",
+                   "PERPGRAPH_WORKERS": str(server_workers)}  # fmt: skip
         server = ServerProcess(env)
         try:
             await asyncio.to_thread(server.start)
-            pid: int = server.pid
+            pids = [server.pid] + ([ingest.pid] if ingest is not None else [])
             async with asyncio.timeout(20):
                 await upstream.connected.wait()
             ws_url = f"ws://127.0.0.1:{server.port}/graphql"
@@ -216,7 +267,7 @@ async def scenario(
             shares = [subscribers // workers + (i < subscribers % workers) for i in range(workers)]
             for share in shares:
                 parent, child = ctx.Pipe()
-                p = ctx.Process(target=worker_main, args=(ws_url, share, child), daemon=True)
+                p = ctx.Process(target=worker_main, args=(ws_url, share, child, mode), daemon=True)
                 p.start()
                 child.close()
                 procs.append(p)
@@ -233,11 +284,14 @@ async def scenario(
                 stuck_ws = await _stuck_subscriber(ws_url, server.port)
             want = opened + (1 if stuck else 0)
             async with httpx.AsyncClient() as client:
-                registered = await _wait_subscribers(client, server.url, want, 30)
-                if registered < want:
-                    raise RuntimeError(f"only {registered:.0f} of {want} subscriptions registered")
+                if server_workers == 1:
+                    registered = await _wait_subscribers(client, server.url, want, 30)
+                    if registered < want:
+                        raise RuntimeError(f"only {registered:.0f} of {want} subscriptions")
+                else:  # each worker answers /metrics for itself alone: give them time
+                    await asyncio.sleep(3)
                 before_text = (await client.get(f"{server.url}/metrics", timeout=10)).text
-                before = proc_usage(pid)
+                before = tree_usage(*pids)
 
                 start = await upstream.publish(frames, rate)
                 send_end = time.monotonic()
@@ -246,7 +300,7 @@ async def scenario(
                 results = await asyncio.gather(
                     *(asyncio.to_thread(_recv, c, drain_max_s + 60) for c in conns)
                 )
-                after = proc_usage(pid)
+                after = tree_usage(*pids)
                 # a saturated server answers /metrics only once it has worked off its backlog
                 after_text = None
                 with contextlib.suppress(httpx.HTTPError):
@@ -264,9 +318,12 @@ async def scenario(
             for c in conns:
                 c.close()
             await asyncio.to_thread(server.stop)
+            if ingest is not None:
+                ingest.terminate()
+                ingest.wait(timeout=10)
 
     latencies = array("d")
-    received = clients = unmatched = errors = 0
+    received = clients = unmatched = errors = messages = 0
     last_receipt = start
     error_samples: list[str] = []
     per_client_min = len(frames)
@@ -276,6 +333,7 @@ async def scenario(
         r = result[1]
         latencies.frombytes(r["latencies"])
         received += r["received"]
+        messages += r["messages"]
         clients += r["clients"]
         unmatched += r["unmatched"]
         errors += r["error_count"]
@@ -294,6 +352,8 @@ async def scenario(
     )
     p99_ms = percentile(ordered, 0.99) * 1000
     out: dict[str, Any] = {
+        "mode": mode,
+        "server_workers": server_workers,
         "rate_per_s": rate,
         "events_published": len(frames),
         "send_seconds": round(send_end - start, 3),
@@ -303,6 +363,7 @@ async def scenario(
         "messages_missing": expected - received,
         "fewest_received_by_one_subscriber": per_client_min,
         "delivered_per_s": round(received / window, 1),
+        "messages_per_s": round(messages / window, 1),
         "delivery_window_s": round(window, 3),
         "latency_ms": {
             "p50": round(percentile(ordered, 0.50) * 1000, 2),
@@ -310,9 +371,12 @@ async def scenario(
             "max": round(ordered[-1] * 1000, 2) if ordered else None,
         },
         "p99_under_100ms": bool(ordered) and p99_ms < P99_TARGET_MS and received == expected,
+        "target_p99_ms": TARGET_MS[mode],
+        "within_target": bool(ordered) and p99_ms <= TARGET_MS[mode] and received == expected,
         "server_cpu_s": round(cpu, 2),
         "server_cpu_share_of_one_core": round(cpu / window, 2),
         "server_cpu_us_per_delivered": round(cpu / received * 1e6, 1) if received else None,
+        "server_cpu_us_per_message": round(cpu / messages * 1e6, 1) if messages else None,
         "server_rss_mib": {
             "before": round(before["rss_mib"], 1),
             "after": round(after["rss_mib"], 1),
@@ -332,6 +396,17 @@ async def scenario(
             "samples": (connect_errors + error_samples)[:5],
         }
     return out
+
+
+# (mode, server workers, stuck subscriber): per-event and batched on 1 and 2 workers, and
+# per-event on 1 worker with one subscriber that never reads
+SCENARIOS = (
+    ("event", 1, False),
+    ("event", 1, True),
+    ("feed", 1, False),
+    ("event", 2, False),
+    ("feed", 2, False),
+)
 
 
 async def _run(
@@ -357,8 +432,10 @@ async def _run(
                     f"{rate:g}/s for {seconds:g} s needs {wanted} events; only {len(frames)} are "
                     f"recorded (each used once per run): ran {len(frames) / rate:.2f} s"
                 )
-            for stuck in (False, True):
+            for mode, server_workers, stuck in SCENARIOS:
                 result = await scenario(
+                    mode=mode,
+                    server_workers=server_workers,
                     rate=rate,
                     frames=frames[:count],
                     subscribers=subscribers,
@@ -371,8 +448,9 @@ async def _run(
                 )
                 runs.append({"stuck_subscriber": stuck, **result})
                 print(
-                    f"rate {rate:g}/s stuck={stuck}: p99 {result['latency_ms']['p99']} ms, "
-                    f"{result['delivered_per_s']} msg/s",
+                    f"{mode} x{server_workers} {rate:g}/s stuck={stuck}: p99 "
+                    f"{result['latency_ms']['p99']} ms, {result['delivered_per_s']} events/s, "
+                    f"{result['server_cpu_us_per_message']} us/message",
                     file=sys.stderr,
                 )
     finally:
@@ -380,7 +458,21 @@ async def _run(
 
     plain = [r for r in runs if not r["stuck_subscriber"]]
     stuck_runs = [r for r in runs if r["stuck_subscriber"]]
-    held = [r["rate_per_s"] for r in plain if r["p99_under_100ms"]]
+    per_event = [r for r in plain if (r["mode"], r["server_workers"]) == ("event", 1)]
+    held = [r["rate_per_s"] for r in per_event if r["p99_under_100ms"]]
+    # events delivered per second with 2 workers against 1, same mode and rate
+    scaling: dict[str, Any] = {}
+    for r in plain:
+        if r["server_workers"] == 2:
+            one = next(o for o in plain if (o["mode"], o["rate_per_s"], o["server_workers"])
+                       == (r["mode"], r["rate_per_s"], 1))  # fmt: skip
+            scaling[f"{r['mode']} {r['rate_per_s']:g}/s"] = {
+                "delivered_per_s_1_worker": one["delivered_per_s"],
+                "delivered_per_s_2_workers": r["delivered_per_s"],
+                "ratio": round(r["delivered_per_s"] / one["delivered_per_s"], 3)
+                if one["delivered_per_s"]
+                else None,
+            }
     held_stuck = [r["rate_per_s"] for r in stuck_runs if r["p99_under_100ms"]]
     for r in stuck_runs:
         if r["events_published"] <= queue_size:
@@ -411,6 +503,7 @@ async def _run(
         "highest_rate_p99_under_100ms_with_stuck_subscriber": max(held_stuck)
         if held_stuck
         else None,
+        "workers_scaling": scaling,
         "runs": plain,
         "with_stuck_subscriber": stuck_runs,
         "notes": notes,

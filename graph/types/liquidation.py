@@ -85,4 +85,43 @@ class LiquidationStatsType:
         )
 
 
-__all__ = ["LiquidationStatsType", "LiquidationType", "StatsWindow", "ticker_of"]
+@strawberry.type(
+    name="LiquidationBatch",
+    description="The liquidations of one interval of a `liquidationFeed`, in one message.",
+)
+class LiquidationBatchType:
+    events: list[LiquidationType] = strawberry.field(description="Oldest first.")
+    long_usd: float = strawberry.field(description="Long positions liquidated, USD, to the cent.")
+    short_usd: float
+    long_count: int
+    short_count: int
+    dropped: int = strawberry.field(
+        description="Events of this feed dropped since the previous batch (its queue was "
+        "full: PERPGRAPH_SUBSCRIBER_QUEUE_SIZE); 0 unless the server fell behind."
+    )
+    sent_at: datetime = strawberry.field(description="When the server cut this batch.")
+
+    @classmethod
+    def from_events(
+        cls, events: list[Liquidation], dropped: int, now_ms: int
+    ) -> LiquidationBatchType:
+        longs = [e.notional_usd for e in events if e.side is PositionSide.LONG]
+        shorts = [e.notional_usd for e in events if e.side is PositionSide.SHORT]
+        return cls(
+            events=[LiquidationType.from_domain(e) for e in events],
+            long_usd=cents(sum(longs)),
+            short_usd=cents(sum(shorts)),
+            long_count=len(longs),
+            short_count=len(shorts),
+            dropped=dropped,
+            sent_at=ms_to_dt(now_ms),  # type: ignore[arg-type]
+        )
+
+
+__all__ = [
+    "LiquidationBatchType",
+    "LiquidationStatsType",
+    "LiquidationType",
+    "StatsWindow",
+    "ticker_of",
+]

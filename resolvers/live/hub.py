@@ -71,10 +71,21 @@ class Subscription:
         return dropped
 
     async def get(self) -> Liquidation:
+        await self.wait()
+        return self.queue.popleft()
+
+    async def wait(self) -> None:
+        """Until at least one event is queued."""
         while not self.queue:
             self._ready.clear()
             await self._ready.wait()
-        return self.queue.popleft()
+
+    def drain(self) -> tuple[list[Liquidation], int]:
+        """Every queued event (oldest first) and the drops since the last drain."""
+        events, dropped = list(self.queue), self.dropped
+        self.queue.clear()
+        self.dropped = 0
+        return events, dropped
 
     def __aiter__(self) -> AsyncIterator[Liquidation]:
         return self

@@ -161,6 +161,44 @@ async def test_a_looping_recording_is_delivered_again_with_its_recorded_times(
     assert [_shown(e) for e in got] == events + events[:50]
 
 
+async def test_the_batched_feed_delivers_every_event_in_fewer_messages_with_totals(
+    api: Callable[..., ApiServer], replay: Replay
+) -> None:
+    events = recorded()
+    server = _stream_server(api, replay, speed=20)  # the 7 recorded minutes in about 21 s
+    query = f"""subscription {{ liquidationFeed(intervalMs: 500) {{
+        events {{ {FIELDS} }} longUsd shortUsd longCount shortCount dropped sentAt }} }}"""
+    batches: list[dict[str, Any]] = []
+    async with transport_ws(server.url, query) as ws, asyncio.timeout(60):
+        while sum(len(b["events"]) for b in batches) < len(events):
+            message = json.loads(await ws.recv())
+            assert message["type"] == "next", message
+            batches.append(message["payload"]["data"]["liquidationFeed"])
+    assert [_shown(e) for b in batches for e in b["events"]] == events  # all, in order
+    assert len(batches) < len(events) / 5  # one message per half second, not per event
+    for batch in batches:
+        longs = [e["notionalUsd"] for e in batch["events"] if e["side"] == "LONG"]
+        shorts = [e["notionalUsd"] for e in batch["events"] if e["side"] == "SHORT"]
+        assert (batch["longCount"], batch["shortCount"]) == (len(longs), len(shorts))
+        # the totals sum the unrounded amounts, each shown to the cent
+        assert batch["longUsd"] == pytest.approx(sum(longs), abs=0.01 * (len(longs) + 1))
+        assert batch["shortUsd"] == pytest.approx(sum(shorts), abs=0.01 * (len(shorts) + 1))
+        assert batch["events"] and batch["dropped"] == 0
+
+
+async def test_a_feed_interval_out_of_range_is_an_error_message(
+    api: Callable[..., ApiServer], replay: Replay
+) -> None:
+    server = _stream_server(api, replay)
+    query = "subscription { liquidationFeed(intervalMs: 5) { longUsd } }"
+    async with transport_ws(server.url, query) as ws, asyncio.timeout(10):
+        message = json.loads(await ws.recv())
+    assert message["type"] == "next"
+    assert message["payload"]["data"] is None
+    assert message["payload"]["errors"][0]["extensions"]["code"] == "BAD_ARGUMENT"
+    assert "intervalMs" in message["payload"]["errors"][0]["message"]
+
+
 async def test_unsubscribe_frees_its_queue(api: Callable[..., ApiServer], replay: Replay) -> None:
     server = _stream_server(api, replay)
 
