@@ -19,7 +19,8 @@ install: $(STAMP)
 CLIENTS_STAMP := tests/clients/node_modules/.installed
 $(CLIENTS_STAMP): tests/clients/package.json tests/clients/package-lock.json
 	cd tests/clients && npm ci --silent --no-audit --no-fund
-	@command -v chromium >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }
+	@test -x /usr/bin/chromium || { export DEBIAN_FRONTEND=noninteractive; apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; } \
+	  || { echo "Debian's chromium is needed at /usr/bin/chromium (apt-get install chromium, as root)" >&2; exit 1; }
 	touch $(CLIENTS_STAMP)
 
 ## run: install, then serve the API against the live venues (GraphiQL at /graphql)

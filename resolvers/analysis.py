@@ -28,7 +28,7 @@ from resolvers import market
 from resolvers.arguments import check_interval, check_limit
 from resolvers.cache import Cached
 from resolvers.context import Context
-from resolvers.errors import InvalidArgument
+from resolvers.errors import InvalidArgument, schema_words
 
 T = TypeVar("T")
 
@@ -45,7 +45,7 @@ def _engine(code: str, compute: Callable[[], T]) -> T:
     except InvalidArgument:
         raise
     except ValueError as err:
-        raise InvalidArgument(code, str(err)) from err
+        raise InvalidArgument(code, schema_words(str(err))) from err
 
 
 class IndicatorSet:

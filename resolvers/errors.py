@@ -44,12 +44,10 @@ class RequestError(Exception):
 
 
 class InvalidArgument(RequestError):
-    """A client argument is out of its domain; ``code`` names which kind (BAD_LIMIT...).
-    The message speaks GraphQL: a Python name in it (``swing_length``, from an engine's
-    ``ValueError``) is given as the schema spells the argument (``swingLength``)."""
+    """A client argument is out of its domain; ``code`` names which kind (BAD_LIMIT...)."""
 
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(schema_words(message))
+        super().__init__(message)
         self.code = code
 
 
@@ -58,7 +56,9 @@ _SNAKE = re.compile(r"\b([a-z][a-z0-9]*)((?:_[a-z0-9]+)+)\b")
 
 
 def schema_words(message: str) -> str:
-    """``message`` with each snake_case name outside quotes in camelCase."""
+    """An engine's ``ValueError`` message as the schema speaks: each snake_case name outside
+    quotes (the engine's parameters: ``swing_length``) in camelCase, as the argument is
+    spelled (``swingLength``). For engine messages only: they name parameters, not values."""
 
     def camel(match: re.Match[str]) -> str:
         head, rest = match.group(1), match.group(2)

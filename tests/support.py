@@ -25,6 +25,8 @@ STATIC_KEYS = ",".join(
     f"sha256:{hashlib.sha256(key.encode()).hexdigest()}:{role}:test" for role, key in KEYS.items()
 )
 RECORDED = ROOT / "providers" / "replay" / "data"
+# what a server asks the replay for at start-up: its two symbol lists (``warm_symbols``)
+STARTUP_CALLS = {"/fapi/v1/exchangeInfo": 1, "/api/v5/public/instruments": 1}
 
 
 def replay_settings(replay_url: str, **overrides: Any) -> Settings:

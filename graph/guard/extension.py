@@ -116,11 +116,31 @@ def _operations(document: DocumentNode) -> int:
     return sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
 
 
+_UNKNOWN = "\x00unknown"
+
+
 def _provided_name(context: ExecutionContext) -> str | None:
     """The operationName the request gave (Strawberry's ``operation_name`` falls back to the
-    first operation's name, which hides whether one was given)."""
-    name: str | None = context._provided_operation_name
+    first operation's name, which hides whether one was given). Should a Strawberry release
+    rename its attribute, no request counts as ambiguous (Strawberry runs the first, as it
+    did): ``test_operation_selection_errors_are_400_and_a_named_one_runs`` would fail."""
+    name: str | None = getattr(context, "_provided_operation_name", _UNKNOWN)
     return name
+
+
+def ambiguous(operations: int) -> Refused:
+    return Refused(
+        "BAD_REQUEST",
+        f"the document holds {operations} operations: name the one to run in operationName",
+    )
+
+
+def operations_in(query: str, max_tokens: int) -> int:
+    """How many operations ``query`` holds; 0 when it does not parse."""
+    try:
+        return _operations(parse_unlinked(query, max_tokens))
+    except GraphQLError:
+        return 0
 
 
 def _as_error(refused: Refused) -> GraphQLError:
@@ -203,11 +223,7 @@ class DocumentGuard(SchemaExtension):
             context.pre_execution_errors = [_as_error(entry.shape)]
         elif operations > 1 and _provided_name(context) is None:
             # Strawberry would run the first; GraphQL says a request must name the one it means
-            ambiguous = Refused(
-                "BAD_REQUEST",
-                f"the document holds {operations} operations: name the one to run in operationName",
-            )
-            context.pre_execution_errors = [_as_error(ambiguous)]
+            context.pre_execution_errors = [_as_error(ambiguous(operations))]
             meta = getattr(context.context, "meta", None)
             if isinstance(meta, RequestMeta):
                 meta.status = 400
@@ -266,4 +282,11 @@ class DocumentGuard(SchemaExtension):
         yield
 
 
-__all__ = ["DocumentCache", "DocumentGuard", "operation_type", "parse_unlinked"]
+__all__ = [
+    "DocumentCache",
+    "DocumentGuard",
+    "ambiguous",
+    "operation_type",
+    "operations_in",
+    "parse_unlinked",
+]

@@ -167,6 +167,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
                 schema=schema,
                 graphql_ide="graphiql" if settings.graphiql and not production else None,
                 ide_html=graphiql_page(assets.load(), cdn=settings.graphiql_cdn),
+                max_tokens=settings.max_tokens,
             )  # WebSockets are served by SubscriptionServer below, with the limits
             subscriptions = SubscriptionServer(
                 schema,

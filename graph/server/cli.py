@@ -25,6 +25,9 @@ from graph.server.protocol import ShedInProtocol
 from graph.server.settings import Settings
 
 _REPLAYED = ("BINANCE", "OKX", "FEARGREED", "HYPERLIQUID", "COINGECKO")
+# the recorded streams the demo loops: Binance's liquidations (OKX's recording holds one push
+# of a kind its ingest does not subscribe to: nothing to play again)
+LOOPED_STREAMS = ("/ws/!forceOrder@arr",)
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
@@ -47,6 +50,8 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    if args.replay:  # the demo keeps streaming, unless PERPGRAPH_REPLAY_LOOP says otherwise
+        os.environ.setdefault("PERPGRAPH_REPLAY_LOOP", "true")
     settings = Settings()
     host = args.host or settings.host
     port = settings.port if args.port is None else args.port
@@ -62,8 +67,9 @@ def _serve(args: argparse.Namespace) -> int:
         from providers.replay.streams import StreamRule
 
         replay = ReplayServer(port=0)
-        if settings.replay_loop:  # the demo keeps streaming: each recording plays again
-            replay.app.streams.add(StreamRule(path="*", loop=True))
+        if settings.replay_loop:  # each liquidation recording plays again when it ends
+            for path in LOOPED_STREAMS:
+                replay.app.streams.add(StreamRule(path=path, loop=True))
         url = replay.start()
         for venue in _REPLAYED:  # workers read settings from the environment
             os.environ[f"PERPGRAPH_{venue}_BASE_URL"] = url

@@ -47,7 +47,7 @@ from graph.server.view import (
     GRAPHQL_RESPONSE,
     META_KEY,
     PerpGraphQL,
-    accepts_graphql_response,
+    negotiate,
     wants_debug,
 )
 from graph.server.web import Origins
@@ -62,6 +62,7 @@ log = logging.getLogger("perpgraph.endpoint")
 MIN_CACHE_S = 0.05
 LOCAL_ENTRIES = 256  # responses (each at most 256 KiB) kept in-process while Redis is away
 REFUSAL_STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "RATE_LIMITED": 429}
+STREAMED_KEY = "perpgraph.streamed"  # in the scope: this request became an event stream
 
 
 def refusal_response(refused: Refused) -> Response:
@@ -133,7 +134,8 @@ class GraphQLEndpoint:
         try:
             status = await self._http(scope, receive, send)
         finally:
-            if self._on_request is not None:
+            # an event stream lasts as long as its client wants: not a request's latency
+            if self._on_request is not None and not scope.get(STREAMED_KEY):
                 self._on_request(status, time.perf_counter() - started)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> int:
@@ -145,9 +147,10 @@ class GraphQLEndpoint:
             # would fill the bound for everyone). With no wait, the slot is taken back at once.
             self._slots.release()
         headers = _headers(scope)
-        if scope["method"] == "HEAD":  # as GET, without the body
+        graphql_response, may_stream, stream_answers = negotiate(headers.get("accept"))
+        if scope["method"] == "HEAD":  # as GET, without the body (and never as a stream)
             scope, send = {**scope, "method": "GET"}, _headers_only(send)
-        graphql_response = accepts_graphql_response(headers.get("accept"))
+            may_stream = stream_answers = False
         if graphql_response:
             send = _as_graphql_response(send)
         try:
@@ -162,19 +165,25 @@ class GraphQLEndpoint:
         meta.headers.update(limit_headers)
         meta.charge = partial(self._charge, caller)  # not a closure over meta: no cycle
         scope[META_KEY] = meta
-        event_stream = accepts_event_stream(headers.get("accept"))
+        streams = (may_stream, stream_answers)
         if scope["method"] == "POST":
-            return await self._post(scope, receive, send, headers, meta, event_stream)
+            return await self._post(scope, receive, send, headers, meta, streams)
         query_string = scope.get("query_string", b"").decode("latin-1")
         problem = check_get(query_string)
         if problem is not None:
             await error_response(400, "BAD_REQUEST", problem)(scope, receive, send)
             return 400
-        if event_stream:
+        if may_stream:
             request = get_request(query_string)
-            if request is not None and _subscription(request, self._max_tokens):
-                return await self._stream(scope, receive, send, request, meta)
-            send = _as_event_stream(send)
+            if request is not None:
+                subscription = self._subscription(request)
+                if subscription is None:
+                    await self._shed(scope, receive, send)
+                    return 503
+                if subscription:
+                    return await self._stream(scope, receive, send, request, meta, headers)
+            if stream_answers:
+                send = _as_event_stream(send)
         if not self._take_slot():
             await self._shed(scope, receive, send)
             return 503
@@ -247,15 +256,42 @@ class GraphQLEndpoint:
         finally:
             self._disconnect(client)
 
+    def _subscription(self, request: dict[str, Any]) -> bool | None:
+        """Whether a request is a subscription (a parse of its document), worked out inside
+        the in-flight bound; None when the bound is full."""
+        if not self._take_slot():
+            return None
+        try:
+            return _subscription(request, self._max_tokens)
+        finally:
+            self._give_slot()
+
     async def _stream(
-        self, scope: Scope, receive: Receive, send: Send, request: dict[str, Any], meta: RequestMeta
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        request: dict[str, Any],
+        meta: RequestMeta,
+        headers: dict[str, str],
     ) -> int:
-        """A subscription as server-sent events, counted with the client's WebSockets."""
+        """A subscription as server-sent events: from an allowed origin (as a WebSocket),
+        counted with the client's WebSockets."""
+        origin = headers.get("origin")
+        if origin is not None and self._origins is not None and not self._origins.allows(origin):
+            message = "this origin may not open event streams here"
+            await error_response(403, "FORBIDDEN", message)(scope, receive, send)
+            return 403
+        assert isinstance(self._subscriptions, SubscriptionServer), "streams need the server"
         client = _address(scope)
-        if not isinstance(self._subscriptions, SubscriptionServer) or not self._connect(client):
+        if not self._connect(client):
             message = f"this address holds {self._max_ws_per_client} streams already"
-            await error_response(429, "TOO_MANY_CONNECTIONS", message)(scope, receive, send)
+            refused = error_response(
+                429, "TOO_MANY_CONNECTIONS", message, headers={"retry-after": "5"}
+            )
+            await refused(scope, receive, send)
             return 429
+        scope[STREAMED_KEY] = True
         try:
             assert meta.caller is not None
             await self._subscriptions.serve_sse(scope, receive, send, request, meta.caller)
@@ -285,7 +321,7 @@ class GraphQLEndpoint:
         send: Send,
         headers: dict[str, str],
         meta: RequestMeta,
-        event_stream: bool = False,
+        streams: tuple[bool, bool] = (False, False),
     ) -> int:
         try:
             body = scope.get(BODY_KEY)  # a registry operation's, made in this process
@@ -316,10 +352,16 @@ class GraphQLEndpoint:
         scope["headers"] = [  # as Strawberry reads it (it matches the media type exactly)
             (k, b"application/json" if k == b"content-type" else v) for k, v in scope["headers"]
         ]
-        if event_stream:  # a subscription streams; anything else is one answer, as an event
-            if _subscription(request.payload, self._max_tokens):
-                return await self._stream(scope, receive, send, request.payload, meta)
-            send = _as_event_stream(send)
+        may_stream, stream_answers = streams
+        if may_stream:  # a subscription streams; anything else is one answer, as an event
+            subscription = self._subscription(request.payload)
+            if subscription is None:
+                await self._shed(scope, receive, send)
+                return 503
+            if subscription:
+                return await self._stream(scope, receive, send, request.payload, meta, headers)
+            if stream_answers:
+                send = _as_event_stream(send)
         if not self._take_slot():
             await self._shed(scope, receive, send)
             return 503
@@ -386,15 +428,6 @@ class GraphQLEndpoint:
         )
 
 
-def accepts_event_stream(accept: str | None) -> bool:
-    """Whether the client asks for server-sent events (the graphql-sse protocol)."""
-    if not accept or "text/event-stream" not in accept:
-        return False
-    return any(
-        part.split(";")[0].strip().lower() == "text/event-stream" for part in accept.split(",")
-    )
-
-
 def _subscription(request: dict[str, Any], max_tokens: int) -> bool:
     query = request.get("query")
     name = request.get("operationName")
@@ -404,17 +437,20 @@ def _subscription(request: dict[str, Any], max_tokens: int) -> bool:
 
 
 def _as_event_stream(send: Send) -> Send:
-    """A send that turns one JSON answer into an event stream of one ``next`` event with it,
-    then ``complete``: the graphql-sse protocol's answer to a query or a mutation, and to a
-    request that did not validate (the event carries its errors), always with 200."""
+    """A send that turns one GraphQL answer into an event stream of one ``next`` event with
+    it, then ``complete``: the graphql-sse protocol's answer to a query or a mutation, and
+    to a request that did not validate (the event carries its errors), with 200. A refusal
+    of another kind (405, 429, 503) keeps its status, headers and JSON body."""
     start: dict[str, Any] = {}
     chunks: list[bytes] = []
 
     async def as_events(message: Message) -> None:
         if message["type"] == "http.response.start":
             start.update(message)
+            if message["status"] not in (200, 400):
+                await send(message)
             return
-        if message["type"] != "http.response.body":
+        if message["type"] != "http.response.body" or start["status"] not in (200, 400):
             await send(message)
             return
         chunks.append(message.get("body", b""))

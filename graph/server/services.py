@@ -275,7 +275,11 @@ async def open_services(
                 account_risk_pct=settings.verdict_account_risk_pct,
                 modes=mode_table(settings),
             ),
-            hub=LiquidationHub(metrics, queue_size=settings.subscriber_queue_size),
+            hub=LiquidationHub(
+                metrics,
+                queue_size=settings.subscriber_queue_size,
+                restart_on_rewind=settings.replay_loop,  # a replay looping: never live data
+            ),
             bus=(
                 LiquidationBus(cache.redis, settings.cache_namespace, outage=cache.outage)
                 if redis_url

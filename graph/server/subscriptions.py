@@ -209,7 +209,8 @@ class SubscriptionServer:
                 )
                 if done:
                     break
-                outbox.put(": ping\n\n")
+                if not outbox.frames:  # a queue with frames in it keeps the stream busy
+                    outbox.put(": ping\n\n")
         finally:
             self.leave(member)
             for task in (ended, gone, sender):
@@ -516,10 +517,9 @@ class _Connection:
             self.outbox.put(member.error(bad))
             return
         assert self.caller is not None  # the handshake decided it
-        if operation_type(query, op, self.server._max_tokens) in (
-            OperationType.QUERY,
-            OperationType.MUTATION,
-        ):
+        # a query, a mutation, or a document whose operation is not known (it does not
+        # parse, names no operation of its own or several): the endpoint's answer says which
+        if operation_type(query, op, self.server._max_tokens) is not OperationType.SUBSCRIPTION:
             request = {"query": query, "variables": variables, "operationName": op}
             task = asyncio.create_task(self._run_once(member, request))
             self.once[op_id] = task
@@ -543,7 +543,8 @@ class _Connection:
         try:
             if http is None:
                 raise RuntimeError("no GraphQL endpoint to run queries over the socket")
-            body = json.dumps(request, separators=(",", ":"), ensure_ascii=False).encode()
+            # ASCII: a lone surrogate sent in a variable stays an escape the endpoint refuses
+            body = json.dumps(request, separators=(",", ":")).encode()
             headers = [(k, v) for k, v in self.ws.scope["headers"] if k in _PASSED_WS]
             headers.append((b"accept", b"application/graphql-response+json"))
             if self.key is not None:
@@ -558,8 +559,9 @@ class _Connection:
             log.error("a query over a WebSocket failed", exc_info=exc)
             internal = [{"message": "Internal server error", "extensions": {"code": "INTERNAL"}}]
             member.outbox.put(member.error(internal))
-        finally:
-            self.once.pop(member.op_id, None)
+        finally:  # the id may name a newer operation by now (complete, then the same id)
+            if self.once.get(member.op_id) is asyncio.current_task():
+                del self.once[member.op_id]
 
 
 # a WebSocket's headers a query over it is run with (its key comes from connection_init)

@@ -9,6 +9,7 @@ the debug header, the upstream calls) to the answer.
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 from typing import Any
 
@@ -23,6 +24,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from graph.errors import present
+from graph.guard.extension import ambiguous, operations_in
 from providers.http import CallRecord
 from resolvers.access import Caller, Role
 from resolvers.context import Context, fresh_context
@@ -53,13 +55,10 @@ SUBSCRIPTIONS_ELSEWHERE = (
 )
 
 
-def accepts_graphql_response(accept: str | None) -> bool:
-    """Whether an Accept header asks for application/graphql-response+json at least as much
-    as for application/json (``*/*``, or no header, means application/json)."""
-    if not accept or "graphql-response" not in accept:
-        return False
+def accept_quality(accept: str | None) -> dict[str, float]:
+    """An Accept header's media types with their q-values (1 when not given)."""
     quality: dict[str, float] = {}
-    for part in accept.split(","):
+    for part in (accept or "").split(","):
         media, *params = part.split(";")
         q = 1.0
         for param in params:
@@ -70,9 +69,35 @@ def accepts_graphql_response(accept: str | None) -> bool:
                 except ValueError:
                     q = 0.0
         media = media.strip().lower()
-        quality[media] = max(q, quality.get(media, 0.0))
+        if media:
+            quality[media] = max(q, quality.get(media, 0.0))
+    return quality
+
+
+def accepts_graphql_response(quality: dict[str, float]) -> bool:
+    """Whether the client asks for application/graphql-response+json at least as much as
+    for application/json (``*/*``, or no Accept header, means application/json)."""
     wanted = quality.get(GRAPHQL_RESPONSE, 0.0)
     return wanted > 0 and wanted >= quality.get("application/json", 0.0)
+
+
+JSON_TYPES = ("application/json", GRAPHQL_RESPONSE, "application/graphql+json", "*/*")
+
+
+def event_stream_wanted(quality: dict[str, float]) -> tuple[bool, bool]:
+    """(a subscription may stream, a query's answer is sent as an event): server-sent events
+    are accepted at all (q above 0), and preferred to every JSON type. A client that lists
+    them beside JSON at the same q (urql does) gets its queries answered in JSON."""
+    events = quality.get("text/event-stream", 0.0)
+    return events > 0, events > max(quality.get(t, 0.0) for t in JSON_TYPES)
+
+
+@functools.lru_cache(maxsize=256)
+def negotiate(accept: str | None) -> tuple[bool, bool, bool]:
+    """(application/graphql-response+json, a subscription may stream, a query's answer is
+    sent as an event) for an Accept header; clients send the same few, so each is read once."""
+    quality = accept_quality(accept)
+    return (accepts_graphql_response(quality), *event_stream_wanted(quality))
 
 
 def wants_debug(meta: RequestMeta, header: str | None) -> bool:
@@ -107,9 +132,11 @@ class PerpGraphQL(GraphQL[Context, None]):
         max_cost: int = 1000,
         private_role: Role = Role.NONE,
         ide_html: str | None = None,
+        max_tokens: int = 5000,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self._max_tokens = max_tokens
         self._ide_html = ide_html  # GraphiQL's page with its files served here
         self.services = services
         self._private_role = private_role  # field suggestions need it (production: admin)
@@ -167,6 +194,12 @@ class PerpGraphQL(GraphQL[Context, None]):
         except InvalidOperationTypeError as e:
             if e.operation_type is OperationType.SUBSCRIPTION:
                 context.meta.status = 400
+                # the first operation is a subscription: unless the request named none of several
+                count = 0
+                if request_data.operation_name is None and request_data.query:
+                    count = operations_in(request_data.query, self._max_tokens)
+                if count > 1:
+                    return refusal(ambiguous(count))
                 return refusal(Refused("BAD_REQUEST", SUBSCRIPTIONS_ELSEWHERE))
             context.meta.status = 405  # a mutation over GET: only POST may change anything
             context.meta.headers["allow"] = "POST"
@@ -223,10 +256,14 @@ def _request_error(meta: RequestMeta, answer: GraphQLHTTPResponse) -> None:
     if not meta.graphql_response:
         return
     errors = answer.get("errors") or [{}]
-    first = errors[0]
-    code = (first.get("extensions") or {}).get("code") if isinstance(first, dict) else None
+    first = errors[0] if isinstance(errors[0], dict) else {}
+    if "path" in first:  # a field failed while the operation ran: its answer is a 200
+        return
+    code = (first.get("extensions") or {}).get("code")
     if meta.status is None:
         meta.status = REQUEST_ERROR_STATUS.get(str(code))
+        if meta.status == 401:
+            meta.headers["www-authenticate"] = "Bearer"
     if meta.status is not None and meta.status >= 400:
         del answer["data"]
 
@@ -236,7 +273,10 @@ __all__ = [
     "GRAPHQL_RESPONSE",
     "META_KEY",
     "PerpGraphQL",
+    "accept_quality",
     "accepts_graphql_response",
+    "event_stream_wanted",
+    "negotiate",
     "points_spent",
     "refusal",
     "wants_debug",

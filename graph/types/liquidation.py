@@ -105,8 +105,9 @@ class LiquidationBatchType:
     def from_events(
         cls, events: list[Liquidation], dropped: int, now_ms: int
     ) -> LiquidationBatchType:
-        longs = [e.notional_usd for e in events if e.side is PositionSide.LONG]
-        shorts = [e.notional_usd for e in events if e.side is PositionSide.SHORT]
+        # the sums of the amounts as shown (each to the cent), so they add up for a reader
+        longs = [cents(e.notional_usd) for e in events if e.side is PositionSide.LONG]
+        shorts = [cents(e.notional_usd) for e in events if e.side is PositionSide.SHORT]
         return cls(
             events=[LiquidationType.from_domain(e) for e in events],
             long_usd=cents(sum(longs)),

@@ -46,6 +46,9 @@ class Frame:
     text: str
 
 
+MIN_PASS_S = 1.0  # a looped stream plays at most one pass a second
+
+
 @dataclass(frozen=True, slots=True)
 class StreamRule:
     path: str  # exact WebSocket path, "prefix*", or "*"
@@ -233,6 +236,9 @@ class StreamConnection:
                         return
                 if not self.rule.loop:
                     return
+                # a recording that plays in no time (one frame, one timestamp, speed 0)
+                # waits out the rest of a second: looping never spins
+                await asyncio.sleep(max(0.0, started + MIN_PASS_S - loop.time()))
         except _GONE:
             self._ended.set()
 

@@ -9,10 +9,11 @@
   significant digits). The USD value, not the quantity, because Coinglass reports the
   value and its quantity is derived (value / price), so it may differ in the last bits.
 * The hub keeps the last 24 h of events (bounded) for rolling statistics.
-* A venue whose events go back in time by more than ``REWIND_MS`` (5 min) started over (the
-  demo's replay playing its recording again, with the recorded times): what the hub
-  remembers of that venue (for deduplication and statistics) is forgotten, so the new
-  pass is delivered, and counted once.
+* With ``restart_on_rewind`` (only under the demo's looping replay: never for live
+  venues), a venue whose events go back in time by more than ``REWIND_MS`` (5 min) started
+  over (the recording playing again, with its recorded times): what the hub remembers of
+  that venue (for deduplication and statistics) is forgotten, so the new pass is
+  delivered, and counted once.
 """
 
 from __future__ import annotations
@@ -110,7 +111,9 @@ class LiquidationHub:
         keep_ms: int = DAY_MS,
         max_kept: int = 200_000,
         dedupe_window: int = 10_000,
+        restart_on_rewind: bool = False,
     ) -> None:
+        self._restart_on_rewind = restart_on_rewind
         self._metrics = metrics
         self._queue_size = queue_size
         self._subscribers: set[Subscription] = set()
@@ -130,12 +133,13 @@ class LiquidationHub:
 
     def publish(self, event: Liquidation) -> bool:
         """Fan one event out; False when it was a duplicate. Never waits."""
-        newest = self._newest_ms.get(event.venue)
-        if newest is not None and event.ts_ms < newest - REWIND_MS:
-            self._forget(event.venue)
-            newest = None
-        if newest is None or event.ts_ms > newest:
-            self._newest_ms[event.venue] = event.ts_ms
+        if self._restart_on_rewind:
+            newest = self._newest_ms.get(event.venue)
+            if newest is not None and event.ts_ms < newest - REWIND_MS:
+                self._forget(event.venue)
+                newest = None
+            if newest is None or event.ts_ms > newest:
+                self._newest_ms[event.venue] = event.ts_ms
         key = _identity(event)
         if key in self._seen:
             self.duplicates += 1

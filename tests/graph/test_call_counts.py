@@ -12,7 +12,7 @@ from collections.abc import Callable
 import httpx
 
 from providers.binance import venue as binance_venue
-from tests.support import ApiServer, Replay, gql
+from tests.support import STARTUP_CALLS, ApiServer, Replay, gql
 
 PRICE = "/fapi/v2/ticker/price"
 PREMIUM = "/fapi/v1/premiumIndex"
@@ -40,11 +40,11 @@ async def test_ticker_only_costs_nothing_once_exchange_info_is_cached(
     server = api(response_cache=False)
     async with httpx.AsyncClient() as client:
         await _warm_exchange_info(client, server)
-        assert replay.calls() == {INFO: 1}
+        assert replay.calls() == STARTUP_CALLS
         result = await gql(client, server.url, '{ symbol(ticker: "BTC") { ticker base } }')
     assert result["data"] == {"symbol": {"ticker": "BTC", "base": "BTC"}}
     assert result["extensions"]["cost"]["actual"] == 0
-    assert replay.calls() == {INFO: 1}
+    assert replay.calls() == STARTUP_CALLS
 
 
 async def test_price_costs_one_call_and_none_within_ttl(
@@ -54,10 +54,10 @@ async def test_price_costs_one_call_and_none_within_ttl(
     async with httpx.AsyncClient() as client:
         await _warm_exchange_info(client, server)
         first = await gql(client, server.url, '{ symbol(ticker: "BTC") { price } }', debug=True)
-        assert replay.calls() == {INFO: 1, PRICE: 1}
+        assert replay.calls() == {**STARTUP_CALLS, PRICE: 1}
         again = await gql(client, server.url, '{ symbol(ticker: "BTC") { price } }', debug=True)
         expected = replay.venue(PRICE, symbol="BTCUSDT")
-    assert replay.calls() == {INFO: 1, PRICE: 2}  # the second is this test's own check
+    assert replay.calls() == {**STARTUP_CALLS, PRICE: 2}  # the second is this test's own check
     assert first["data"]["symbol"]["price"] == float(expected["price"])
     assert again["data"] == first["data"]
     assert first["extensions"]["upstream"]["count"] == 1
@@ -74,7 +74,7 @@ async def test_twenty_symbols_cost_one_price_call(
         result = await gql(
             client, server.url, f"{{ symbols(tickers: [{listed}]) {{ ticker price }} }}", debug=True
         )
-    assert replay.calls() == {INFO: 1, PRICE: 1}, result["extensions"]
+    assert replay.calls() == {**STARTUP_CALLS, PRICE: 1}, result["extensions"]
     served = {row["symbol"]: float(row["price"]) for row in replay.venue(PRICE)}
     rows = result["data"]["symbols"]
     assert [r["ticker"] for r in rows] == TWENTY
@@ -99,7 +99,7 @@ async def test_fields_sharing_an_endpoint_share_the_call(
     async with httpx.AsyncClient() as client:
         await _warm_exchange_info(client, server)
         result = await gql(client, server.url, query)
-    assert replay.calls() == {INFO: 1, PRICE: 1, PREMIUM: 1}
+    assert replay.calls() == {**STARTUP_CALLS, PRICE: 1, PREMIUM: 1}
     sym = result["data"]["symbol"]
     recorded = replay.venue(PREMIUM, symbol="BTCUSDT")
     assert sym["markPrice"] == float(recorded["markPrice"])
@@ -114,7 +114,7 @@ async def test_fifty_concurrent_cold_queries_make_one_call_per_endpoint(
     query = '{ symbol(ticker: "BTC") { price markPrice funding { rate } } }'
     async with httpx.AsyncClient(limits=httpx.Limits(max_connections=60)) as client:
         results = await asyncio.gather(*(gql(client, server.url, query) for _ in range(50)))
-    assert replay.calls() == {INFO: 1, PRICE: 1, PREMIUM: 1}
+    assert replay.calls() == {**STARTUP_CALLS, PRICE: 1, PREMIUM: 1}
     assert all(r["data"] == results[0]["data"] for r in results)
     assert "errors" not in results[0]
     # the three calls are spent once between the fifty, at their request weights
@@ -142,7 +142,7 @@ async def test_response_cache_answers_a_hot_query_without_executing(
     # the hit never reached the resolvers: no shared-cache lookup happened for it
     assert after_second == after_first
     assert after_first["data"]["cacheStats"]["misses"] >= 2
-    assert replay.calls() == {INFO: 1, PRICE: 1, PREMIUM: 1}
+    assert replay.calls() == {**STARTUP_CALLS, PRICE: 1, PREMIUM: 1}
 
 
 async def test_a_venues_no_data_answer_is_cached_like_a_value(
@@ -171,12 +171,13 @@ async def test_metrics_count_upstream_calls_by_provider_endpoint_and_outcome(
         for line in text.splitlines()
         if line.startswith("perpgraph_upstream_calls_total{")
     }
-    assert lines == {
+    assert lines == {  # the two symbol lists of start-up, then the query's own
+        'perpgraph_upstream_calls_total{endpoint="/api/v5/public/instruments",outcome="ok",provider="okx"}': 1.0,
         'perpgraph_upstream_calls_total{endpoint="/fapi/v1/exchangeInfo",outcome="ok",provider="binance"}': 1.0,
         'perpgraph_upstream_calls_total{endpoint="/fapi/v2/ticker/price",outcome="ok",provider="binance"}': 1.0,
         'perpgraph_upstream_calls_total{endpoint="/futures/data/takerlongshortRatio",outcome="not_served",provider="binance"}': 1.0,
     }
-    assert sum(replay.calls().values()) == 3
+    assert sum(replay.calls().values()) == 4
     assert 'perpgraph_cache_requests_total{dataset="price",result="miss"} 1.0' in text
     assert "perpgraph_http_request_seconds_bucket" in text
 

@@ -50,8 +50,11 @@ def test_serve_with_replay_serves_graphiql_and_recorded_data() -> None:
             assert time.monotonic() < deadline, "server did not become ready"
             time.sleep(0.1)
         assert proc.stderr is not None
-        said = proc.stderr.readline().decode()  # "replay exchange on http://...: recorded data"
-        replay_url = said.split(" on ", 1)[1].split(" ", 1)[0]
+        said = ""
+        while "replay exchange on " not in said:  # "replay exchange on http://... (recorded"
+            said = proc.stderr.readline().decode()
+            assert said, "the server never said where its replay exchange is"
+        replay_url = said.split("replay exchange on ", 1)[1].split(" ", 1)[0]
         rules = httpx.get(f"{replay_url}/_replay/streams").json()["streams"]
         page = httpx.get(f"{url}/graphql", headers={"accept": "text/html"})
         answer = httpx.post(
@@ -68,7 +71,7 @@ def test_serve_with_replay_serves_graphiql_and_recorded_data() -> None:
             proc.stderr.close()
     assert page.status_code == 200 and "graphiql" in page.text.lower()
     # the demo keeps streaming: every recorded stream plays again when it ends
-    assert [(r["path"], r["loop"]) for r in rules] == [("*", True)]
+    assert [(r["path"], r["loop"]) for r in rules] == [("/ws/!forceOrder@arr", True)]
     symbol = answer["data"]["symbol"]
     assert symbol["ticker"] == "BTC"
     assert symbol["markPrice"] > 0

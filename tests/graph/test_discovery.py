@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from engine.symbols import split_multiplier
-from tests.support import RECORDED, ApiServer, Replay, gql
+from tests.support import RECORDED, STARTUP_CALLS, ApiServer, Replay, gql
 
 INFO = "/fapi/v1/exchangeInfo"
 TICKER = "/fapi/v1/ticker/24hr"
@@ -90,7 +90,7 @@ def _expected_order(
 async def _warm(client: httpx.AsyncClient, server: ApiServer, replay: Replay) -> None:
     result = await gql(client, server.url, '{ symbol(ticker: "ETH") { ticker } }')
     assert result["data"]["symbol"]["ticker"] == "ETH"
-    assert replay.calls() == {INFO: 1}
+    assert replay.calls() == STARTUP_CALLS
 
 
 async def _walk(
@@ -125,9 +125,9 @@ async def test_universe_of_100_costs_one_ticker_call_and_serves_the_venues_value
         result = await gql(
             client, server.url, UNIVERSE, first=100, sort="QUOTE_VOLUME_DESC", debug=True
         )
-        assert replay.calls() == {INFO: 1, TICKER: 1}
+        assert replay.calls() == {**STARTUP_CALLS, TICKER: 1}
         again = await gql(client, server.url, UNIVERSE, first=100, sort="QUOTE_VOLUME_DESC")
-        assert replay.calls() == {INFO: 1, TICKER: 1}  # within the ticker TTL: none
+        assert replay.calls() == {**STARTUP_CALLS, TICKER: 1}  # within the ticker TTL: none
     assert "errors" not in result, result["errors"]
     assert result["extensions"]["upstream"]["count"] == 1
     assert again["data"] == result["data"]
@@ -171,7 +171,7 @@ async def test_funding_sorts_add_exactly_the_premium_index_call(
     async with httpx.AsyncClient() as client:
         await _warm(client, server, replay)
         result = await gql(client, server.url, query)
-        assert replay.calls() == {INFO: 1, TICKER: 1, PREMIUM: 1}
+        assert replay.calls() == {**STARTUP_CALLS, TICKER: 1, PREMIUM: 1}
         seen, _ = await _walk(client, server, sort, first=2)
     funding = _funding(replay)
     rows = _universe_rows(replay)
@@ -188,7 +188,7 @@ async def test_a_funding_field_on_the_nodes_is_one_premium_call_for_the_page(
     async with httpx.AsyncClient() as client:
         await _warm(client, server, replay)
         result = await gql(client, server.url, query)
-    assert replay.calls() == {INFO: 1, TICKER: 1, PREMIUM: 1}
+    assert replay.calls() == {**STARTUP_CALLS, TICKER: 1, PREMIUM: 1}
     funding = _funding(replay)
     for edge in result["data"]["futuresUniverse"]["edges"]:
         assert edge["node"]["fundingRate"] == funding[edge["node"]["venueSymbol"]]
@@ -237,7 +237,7 @@ async def test_bad_limits_and_cursors_are_coded_and_cost_nothing(
         hostile = await gql(
             client, server.url, f'{{ futuresUniverse(after: "{deep}") {{ totalCount }} }}'
         )
-        assert replay.calls() == {INFO: 1}
+        assert replay.calls() == STARTUP_CALLS
         first = await gql(client, server.url, UNIVERSE, first=1, sort="GAINERS")
         cursor = first["data"]["futuresUniverse"]["pageInfo"]["endCursor"]
         other = await gql(client, server.url, UNIVERSE, first=1, sort="LOSERS", after=cursor)
@@ -351,7 +351,7 @@ async def test_discover_coins_screens_the_served_page_and_links_binance(
     async with httpx.AsyncClient() as client:
         await _warm(client, server, replay)
         everything = await gql(client, server.url, COINS, first=250)
-        assert replay.calls() == {INFO: 1, MARKETS: 1}
+        assert replay.calls() == {**STARTUP_CALLS, MARKETS: 1}
         recorded = replay.venue(MARKETS, vs_currency="usd", per_page="250")
         caps = sorted(r["market_cap"] for r in recorded if r["market_cap"] is not None)
         vols = sorted(r["total_volume"] for r in recorded if r["total_volume"] is not None)
@@ -403,7 +403,7 @@ async def test_trending_is_what_coingecko_served(
     async with httpx.AsyncClient() as client:
         await _warm(client, server, replay)
         result = await gql(client, server.url, query)
-        assert replay.calls() == {INFO: 1, TRENDING: 1}
+        assert replay.calls() == {**STARTUP_CALLS, TRENDING: 1}
     assert "errors" not in result, result["errors"]
     items = sorted((c["item"] for c in replay.venue(TRENDING)["coins"]), key=lambda i: i["score"])
     coins = result["data"]["trending"]["coins"]
@@ -545,4 +545,4 @@ async def test_scan_arguments_are_checked_before_any_call(
             result = await gql(client, server.url, SCAN, criteria=criteria, first=first)
             assert result["data"]["smartMoneyScan"] is None, criteria
             assert [e["extensions"]["code"] for e in result["errors"]] == [code], criteria
-    assert replay.calls() == {INFO: 1}
+    assert replay.calls() == STARTUP_CALLS

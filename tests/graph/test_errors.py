@@ -10,7 +10,7 @@ from graphql import GraphQLError
 
 from graph.errors import log_errors, present
 from providers.errors import UpstreamRateLimited
-from resolvers.errors import FallbackExhausted, InvalidArgument, UnknownSymbol
+from resolvers.errors import FallbackExhausted, InvalidArgument, UnknownSymbol, schema_words
 
 
 def _wrapped(exc: Exception) -> GraphQLError:
@@ -65,13 +65,14 @@ def test_fallback_failure_reports_the_primary_with_the_fallback_beside_it() -> N
 def test_messages_speak_the_schemas_words() -> None:
     from resolvers.loaders import DATASET_WORDS, _not_served
 
-    engine = InvalidArgument("BAD_ARGUMENT", "swing_length must be an integer >= 1, got 0")
-    assert str(engine) == "swingLength must be an integer >= 1, got 0"
-    quoted = InvalidArgument("BAD_CATEGORY", "invalid CoinGecko category 'layer_1'")
-    assert str(quoted) == "invalid CoinGecko category 'layer_1'"  # the caller's value as sent
-    for dataset in DATASET_WORDS:
+    engine = "swing_length must be an integer >= 1, got 0"
+    assert schema_words(engine) == "swingLength must be an integer >= 1, got 0"
+    quoted = "range_candles must be at least 1, got 'a_b'"
+    assert schema_words(quoted) == "rangeCandles must be at least 1, got 'a_b'"  # as sent
+    for dataset, words in DATASET_WORDS.items():
         message = str(_not_served("binance", dataset))
-        assert dataset not in message or dataset == "price", message
+        assert message == f"binance has no {words} data for this symbol"
+        assert "_" not in message, message
     assert str(_not_served("binance", "premium_index")) == (
         "binance has no mark price and funding data for this symbol"
     )

@@ -53,7 +53,12 @@ def recorded() -> list[dict[str, Any]]:
     return rows
 
 
-def _stream_server(api: Callable[..., ApiServer], replay: Replay, **rule: Any) -> ApiServer:
+def _stream_server(
+    api: Callable[..., ApiServer],
+    replay: Replay,
+    settings: dict[str, Any] | None = None,
+    **rule: Any,
+) -> ApiServer:
     httpx.post(
         f"{replay.url}/_replay/streams",
         json={"path": STREAM, "speed": 0, "start_delay_s": 1.5, **rule},
@@ -62,7 +67,21 @@ def _stream_server(api: Callable[..., ApiServer], replay: Replay, **rule: Any) -
         response_cache=False,
         liquidation_streams="binance",
         binance_ws_url="ws" + replay.url.removeprefix("http"),
+        **(settings or {}),
     )
+
+
+def looping_stream_server(api: Callable[..., ApiServer], replay: Replay) -> ApiServer:
+    """The recording looped, at 50 times its pace (8 s a pass), as the demo plays it: a
+    client subscribing at any moment gets events, consecutive ones of the recording."""
+    return _stream_server(api, replay, {"replay_loop": True}, loop=True, speed=50)
+
+
+def consecutive(got: list[dict[str, Any]], events: list[dict[str, Any]]) -> bool:
+    """Whether ``got`` are consecutive events of the looped recording ``events``."""
+    shown = [_shown(e) for e in got]
+    looped = [_shown(e) for e in events * (2 + len(got) // len(events))]
+    return any(looped[i : i + len(shown)] == shown for i in range(len(events)))
 
 
 def _ws(url: str) -> str:
@@ -153,12 +172,13 @@ async def test_a_looping_recording_is_delivered_again_with_its_recorded_times(
     api: Callable[..., ApiServer], replay: Replay
 ) -> None:
     events = recorded()
-    server = _stream_server(api, replay, loop=True)
+    # a pass in about 4 s, from the moment the ingest connects
+    server = _stream_server(api, replay, {"replay_loop": True}, loop=True, speed=100)
     query = f"subscription {{ liquidations {{ {FIELDS} }} }}"
     async with transport_ws(server.url, query) as ws:
         got = await receive(ws, len(events) + 50)
-    # the second pass is the recording again, as recorded: nothing re-timed, nothing dropped
-    assert [_shown(e) for e in got] == events + events[:50]
+    # the next pass is the recording again, as recorded: nothing re-timed, nothing dropped
+    assert consecutive(got, events), [_shown(e) for e in got[:3]]
 
 
 async def test_the_batched_feed_delivers_every_event_in_fewer_messages_with_totals(
@@ -180,9 +200,11 @@ async def test_the_batched_feed_delivers_every_event_in_fewer_messages_with_tota
         longs = [e["notionalUsd"] for e in batch["events"] if e["side"] == "LONG"]
         shorts = [e["notionalUsd"] for e in batch["events"] if e["side"] == "SHORT"]
         assert (batch["longCount"], batch["shortCount"]) == (len(longs), len(shorts))
-        # the totals sum the unrounded amounts, each shown to the cent
-        assert batch["longUsd"] == pytest.approx(sum(longs), abs=0.01 * (len(longs) + 1))
-        assert batch["shortUsd"] == pytest.approx(sum(shorts), abs=0.01 * (len(shorts) + 1))
+        # the totals add up the amounts as shown
+        assert (batch["longUsd"], batch["shortUsd"]) == (
+            round(sum(longs), 2),
+            round(sum(shorts), 2),
+        )
         assert batch["events"] and batch["dropped"] == 0
 
 

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from providers.replay.hyperliquid import CLEARINGHOUSE
-from tests.support import RECORDED, ApiServer, Replay, gql
+from tests.support import RECORDED, STARTUP_CALLS, ApiServer, Replay, gql
 
 INFO = "/fapi/v1/exchangeInfo"
 KLINES = "/fapi/v1/klines"
@@ -102,7 +102,7 @@ async def test_rsi_alone_makes_only_the_klines_call(
     query = '{ scalping(ticker: "BTC") { rsi { value period zone source asOf stale } } }'
     async with httpx.AsyncClient() as client:
         result = await gql(client, server.url, query)
-    assert replay.calls() == {INFO: 1, KLINES: 1}
+    assert replay.calls() == {**STARTUP_CALLS, KLINES: 1}
     rows = _klines(replay, "BTCUSDT", "1m")
     rsi = result["data"]["scalping"]["rsi"]
     assert rsi["value"] == pytest.approx(_wilder_rsi([float(r[4]) for r in rows], 14), rel=1e-9)
@@ -124,7 +124,7 @@ async def test_orderbook_alone_makes_only_the_depth_call(
         askWalls { price quantity multiple } source } } }"""
     async with httpx.AsyncClient() as client:
         result = await gql(client, server.url, query)
-    assert replay.calls() == {INFO: 1, DEPTH: 1}
+    assert replay.calls() == {**STARTUP_CALLS, DEPTH: 1}
     served = replay.venue(DEPTH, symbol="SUSHIUSDT", limit="100")
     bids = [(float(p), float(q)) for p, q in served["bids"]]
     asks = [(float(p), float(q)) for p, q in served["asks"]]
@@ -246,7 +246,7 @@ async def test_candles_without_taker_volume_give_no_volume_delta(
     assert error["extensions"]["code"] == "NO_DATA"
     assert error["extensions"]["provider"] == "binance"
     assert "taker" in error["message"]
-    assert replay.calls() == {INFO: 1, KLINES: 1}
+    assert replay.calls() == {**STARTUP_CALLS, KLINES: 1}
     assert _klines(replay, "BTCUSDT", "1m")[-1][9:] == []  # indeed: 7 fields a row
 
 
@@ -258,7 +258,7 @@ async def test_social_without_a_key_is_not_configured(
         result = await gql(client, server.url, '{ scalping(ticker: "BTC") { social { topic } } }')
     assert result["data"]["scalping"]["social"] is None
     assert _codes(result) == {("scalping", "social"): "NOT_CONFIGURED"}
-    assert replay.calls() == {INFO: 1}
+    assert replay.calls() == STARTUP_CALLS
 
 
 @pytest.mark.parametrize(
@@ -303,7 +303,7 @@ async def test_candle_layers_equal_what_the_replay_serves(
     async with httpx.AsyncClient() as client:
         result = await gql(client, server.url, query)
     assert "errors" not in result, result
-    assert replay.calls() == {INFO: 1, KLINES: 1, PREMIUM: 1, FNG: 1}
+    assert replay.calls() == {**STARTUP_CALLS, KLINES: 1, PREMIUM: 1, FNG: 1}
     rows = _klines(replay, "BTCUSDT", "5m")
     s = result["data"]["scalping"]
     high, low, close, volume = ([float(r[i]) for r in rows] for i in (2, 3, 4, 5))
@@ -377,7 +377,7 @@ async def test_large_trades_are_the_largest_recent_aggtrades(
         sellNotional trades { id price quantity notional time takerSide } } } }"""
     async with httpx.AsyncClient() as client:
         result = await gql(client, server.url, query)
-    assert replay.calls() == {INFO: 1, AGG_TRADES: 1}
+    assert replay.calls() == {**STARTUP_CALLS, AGG_TRADES: 1}
     served = replay.venue(AGG_TRADES, symbol="SUSHIUSDT", limit="1000")
     ranked = sorted(
         served, key=lambda t: (float(t["p"]) * float(t["q"]), t["T"], t["a"]), reverse=True
@@ -413,7 +413,7 @@ async def test_whale_positions_are_the_watched_accounts_recorded_positions(
         recentTrades { scanned } } } }"""
     async with httpx.AsyncClient() as client:
         result = await gql(client, server.url, query)
-    assert replay.calls() == {INFO: 1, HYPERLIQUID: 2}  # clearinghouseState, recentTrades
+    assert replay.calls() == {**STARTUP_CALLS, HYPERLIQUID: 2}  # clearinghouseState, recentTrades
     recorded = json.loads((RECORDED / WHALE_FILE).read_text())
     held = [a["position"] for a in recorded["assetPositions"] if a["position"]["coin"] == "ETH"]
     assert held, "the recorded account holds ETH"
@@ -462,7 +462,7 @@ async def test_whale_positions_without_watched_accounts_are_not_configured(
         result = await gql(client, server.url, query)
     assert result["data"]["scalping"]["whales"] == {"coin": "ETH", "positions": None}
     assert _codes(result) == {("scalping", "whales", "positions"): "NOT_CONFIGURED"}
-    assert replay.calls() == {INFO: 1}  # nothing guessed, nothing asked
+    assert replay.calls() == STARTUP_CALLS  # nothing guessed, nothing asked
 
 
 # --- the summary -------------------------------------------------------------------------------
@@ -485,7 +485,12 @@ async def test_the_summary_reads_the_selected_layers_and_fetches_nothing_more(
     async with httpx.AsyncClient() as client:
         result = await gql(client, server.url, query)
     assert "errors" not in result, result
-    assert replay.calls() == {INFO: 1, KLINES: 1, PREMIUM: 1, FNG: 1}  # the layers' own calls
+    assert replay.calls() == {
+        **STARTUP_CALLS,
+        KLINES: 1,
+        PREMIUM: 1,
+        FNG: 1,
+    }  # the layers' own calls
     s = result["data"]["scalping"]
     summary = s["summary"]
     assert sorted(summary["basedOn"]) == sorted(chosen)
@@ -518,7 +523,7 @@ async def test_the_summary_alone_reads_nothing(
     query = '{ scalping(ticker: "BTC") { summary { bias score basedOn missing keyLevels { price } read } } }'
     async with httpx.AsyncClient() as client:
         result = await gql(client, server.url, query)
-    assert replay.calls() == {INFO: 1}
+    assert replay.calls() == STARTUP_CALLS
     summary = result["data"]["scalping"]["summary"]
     assert {k: summary[k] for k in ("bias", "score", "basedOn", "missing", "keyLevels")} == {
         "bias": "NEUTRAL",
@@ -538,7 +543,7 @@ async def test_the_summary_beside_the_orderbook_uses_its_walls_as_levels(
         rsi { value } summary { basedOn missing keyLevels { kind price layer } } } }"""
     async with httpx.AsyncClient() as client:
         result = await gql(client, server.url, query)
-    assert replay.calls() == {INFO: 1, DEPTH: 1, KLINES: 1}
+    assert replay.calls() == {**STARTUP_CALLS, DEPTH: 1, KLINES: 1}
     s = result["data"]["scalping"]
     # two recorded 1m candles: RSI has no value (NO_DATA), so the summary goes without it
     assert _codes(result) == {("scalping", "rsi"): "NO_DATA"}
@@ -567,7 +572,7 @@ async def test_the_summary_follows_fragments_directives_variables_and_arguments(
     async with httpx.AsyncClient() as client:
         result = await gql(client, server.url, query, period=7, skip=True)
     assert "errors" not in result, result
-    assert replay.calls() == {INFO: 1, KLINES: 1, FNG: 1}  # no premium index, no ratios
+    assert replay.calls() == {**STARTUP_CALLS, KLINES: 1, FNG: 1}  # no premium index, no ratios
     s = result["data"]["scalping"]
     assert s["summary"]["basedOn"] == ["rsi", "fearGreed"]
     assert s["summary"]["missing"] == []
@@ -587,7 +592,7 @@ async def test_symbol_scalping_shares_the_klines_call_with_candles(
     async with httpx.AsyncClient() as client:
         result = await gql(client, server.url, query)
     assert "errors" not in result, result
-    assert replay.calls() == {INFO: 1, KLINES: 1}
+    assert replay.calls() == {**STARTUP_CALLS, KLINES: 1}
     symbol = result["data"]["symbol"]
     assert symbol["scalping"]["interval"] == "1m"
     assert symbol["scalping"]["price"]["price"] == symbol["candles"]["candles"][-1]["close"]
@@ -624,4 +629,5 @@ async def test_liquidations_come_from_the_stream_when_it_runs(
     # the recording is from 2025: a window ending now holds none of it, and says so
     assert (s["literal"]["longCount"], s["literal"]["shortCount"]) == (0, 0)
     assert s["summary"] == {"basedOn": ["liquidations"], "missing": []}
-    assert OKX_LIQUIDATIONS not in replay.calls() and OKX_INSTRUMENTS not in replay.calls()
+    assert OKX_LIQUIDATIONS not in replay.calls()
+    assert replay.calls()[OKX_INSTRUMENTS] == 1  # start-up's own: OKX's list, not asked again

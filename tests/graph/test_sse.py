@@ -19,6 +19,8 @@ from tests.graph.test_liquidations import (
     _sample,
     _shown,
     _stream_server,
+    consecutive,
+    looping_stream_server,
     receive,
     recorded,
     replay_metrics,
@@ -51,13 +53,13 @@ def _stream(client: httpx.AsyncClient, url: str, query: str) -> Any:
 def test_the_graphql_sse_npm_client_queries_and_subscribes(
     api: Callable[..., ApiServer], replay: Replay
 ) -> None:
-    server = _stream_server(api, replay)
+    server = looping_stream_server(api, replay)
     query = '{ symbol(ticker: "BTC") { ticker price } }'
     got = node("stream.mjs", "sse", f"{server.url}/graphql", query, SUBSCRIPTION, "3")
     assert got["query"]["data"]["symbol"]["ticker"] == "BTC"
     assert isinstance(got["query"]["data"]["symbol"]["price"], float)
-    events = [_shown(event["data"]["liquidations"]) for event in got["events"]]
-    assert events == [_shown(e) for e in recorded()[:3]]  # the replay's first three
+    events = [event["data"]["liquidations"] for event in got["events"]]
+    assert len(events) == 3 and consecutive(events, recorded()), events
 
 
 async def test_one_answer_is_one_next_event_then_complete(api: Callable[..., ApiServer]) -> None:
@@ -88,7 +90,7 @@ async def test_sse_and_websocket_subscribers_share_one_group_and_lose_nothing(
     api: Callable[..., ApiServer], replay: Replay
 ) -> None:
     events = recorded()
-    server = _stream_server(api, replay)
+    server = _stream_server(api, replay, start_delay_s=4)  # both subscribed by then
     text = ""
     async with (
         httpx.AsyncClient(timeout=30) as client,
@@ -166,3 +168,32 @@ async def test_a_stuck_event_stream_drops_its_oldest_frames_and_counts_them(
         assert dropped is not None and 0 < dropped <= len(events) - queue
     finally:
         stuck.close()
+
+
+async def test_who_may_stream_is_decided_as_for_websockets_and_by_the_accept_header(
+    api: Callable[..., ApiServer], replay: Replay
+) -> None:
+    server = api(
+        liquidation_streams="binance", binance_ws_url="ws" + replay.url.removeprefix("http")
+    )
+    url = f"{server.url}/graphql"
+    # urql's Accept for every request: a query is answered in JSON, not as an event
+    urql = "application/graphql-response+json, application/graphql+json, application/json, text/event-stream, multipart/mixed"
+    async with httpx.AsyncClient(timeout=10) as client:
+        query = await client.post(url, json={"query": "{ __typename }"},
+                                  headers={"content-type": "application/json", "accept": urql})  # fmt: skip
+        refused = await client.post(  # q=0: not accepted at all
+            url, json={"query": SUBSCRIPTION},
+            headers={"content-type": "application/json", "accept": "text/event-stream;q=0"},
+        )  # fmt: skip
+        elsewhere = await client.post(
+            url, json={"query": SUBSCRIPTION}, headers={**EVENTS, "origin": "https://evil.example"}
+        )
+        head = await client.head(url, params={"query": SUBSCRIPTION}, headers=EVENTS)
+    assert query.status_code == 200
+    assert query.headers["content-type"].startswith("application/graphql-response+json")
+    assert query.json()["data"] == {"__typename": "Query"}
+    assert refused.status_code == 400  # a subscription as one request
+    assert elsewhere.status_code == 403  # a page of another site, as a WebSocket is refused
+    assert elsewhere.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert head.status_code == 400  # HEAD never streams: it answers as GET would, headers only

@@ -20,7 +20,13 @@ from gql.transport.websockets import WebsocketsTransport
 from websockets.typing import Subprotocol
 
 from tests.clients import node
-from tests.graph.test_liquidations import FIELDS, _shown, _stream_server, _ws, recorded
+from tests.graph.test_liquidations import (
+    FIELDS,
+    _ws,
+    consecutive,
+    looping_stream_server,
+    recorded,
+)
 from tests.graph.test_readme import EXAMPLES
 from tests.support import KEYS, ApiServer, Replay, gql, steady
 
@@ -65,10 +71,10 @@ async def test_a_mutation_over_the_socket_is_recorded_once_per_key(
     async with _client(server.url, protocol) as anonymous:
         with pytest.raises(TransportQueryError) as refused:
             await anonymous.execute(GraphQLRequest(RECORD, variable_values={"key": "ws-2"}))
-    recorded = first["recordSignal"]
-    assert (recorded["ticker"], recorded["source"]) == ("SOL", "mutation")
-    assert recorded["direction"] in ("LONG", "SHORT")
-    assert again["recordSignal"]["id"] == recorded["id"]
+    record = first["recordSignal"]
+    assert (record["ticker"], record["source"]) == ("SOL", "mutation")
+    assert record["direction"] in ("LONG", "SHORT")
+    assert again["recordSignal"]["id"] == record["id"]
     assert refused.value.errors is not None
     assert refused.value.errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
 
@@ -164,11 +170,49 @@ async def test_a_document_that_does_not_validate_is_an_error_message(
 def test_the_graphql_ws_npm_client_queries_and_subscribes(
     api: Callable[..., ApiServer], replay: Replay
 ) -> None:
-    server = _stream_server(api, replay)
+    server = looping_stream_server(api, replay)
     subscription = f"subscription {{ liquidations {{ {FIELDS} }} }}"
     query = '{ symbol(ticker: "BTC") { ticker price } }'
     got = node("stream.mjs", "ws", _ws(server.url), query, subscription, "3")
     assert got["query"]["data"]["symbol"]["ticker"] == "BTC"
     assert isinstance(got["query"]["data"]["symbol"]["price"], float)
-    events = [_shown(event["data"]["liquidations"]) for event in got["events"]]
-    assert events == [_shown(e) for e in recorded()[:3]]  # the replay's first three
+    events = [event["data"]["liquidations"] for event in got["events"]]
+    assert len(events) == 3 and consecutive(events, recorded()), events
+
+
+async def test_an_id_used_again_after_complete_names_the_newer_operation(
+    api: Callable[..., ApiServer], replay: Replay
+) -> None:
+    server = api(response_cache=False)
+    replay.fault(route="*", latency_ms=500)  # each query takes half a second
+    query = {"query": '{ symbol(ticker: "ETH") { price } }'}
+    start = {"id": "1", "type": "subscribe", "payload": query}
+    # the first query, cancelled; the same id again at once: it is running, so a third
+    # subscribe with that id is a duplicate (4409), however the first one's end is timed
+    code, _ = await _closed(
+        server.url,
+        "graphql-transport-ws",
+        {"type": "connection_init"},
+        start,
+        {"id": "1", "type": "complete"},
+        start,
+        start,
+    )
+    assert code == 4409
+
+
+async def test_a_lone_surrogate_in_a_variable_over_the_socket_is_a_coded_refusal(
+    api: Callable[..., ApiServer],
+) -> None:
+    server = api()
+    payload = {"query": "query($a: String) { __typename }", "variables": {"a": "\ud800"}}
+    async with websockets.connect(
+        _ws(server.url), subprotocols=[Subprotocol("graphql-transport-ws")]
+    ) as ws:
+        await ws.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+        async with asyncio.timeout(5):
+            message = json.loads(await ws.recv())
+    assert message["type"] == "error"
+    assert message["payload"][0]["extensions"]["code"] == "BAD_REQUEST"

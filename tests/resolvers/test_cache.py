@@ -15,7 +15,7 @@ from graph.server.services import build_backend
 from providers.errors import UpstreamServerError
 from providers.metrics import Metrics
 from resolvers.cache import SharedCache
-from tests.support import REDIS_URL, ApiServer, Replay, ServerProcess, gql
+from tests.support import REDIS_URL, STARTUP_CALLS, ApiServer, Replay, ServerProcess, gql
 
 
 class Clock:
@@ -208,7 +208,7 @@ async def test_second_server_process_answers_from_redis_with_zero_calls(replay: 
         second.stop()
     assert "errors" not in filled
     assert calls_after_first == {
-        "/fapi/v1/exchangeInfo": 1,
+        **STARTUP_CALLS,
         "/fapi/v2/ticker/price": 1,
         "/fapi/v1/premiumIndex": 1,
     }

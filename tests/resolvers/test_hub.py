@@ -81,7 +81,7 @@ async def test_duplicates_are_published_once() -> None:
     hub = LiquidationHub(Metrics())
     async with hub.subscribe() as sub:
         hub.publish_many(events)
-        hub.publish_many(events[-50:])  # a feed repeating its last 33 s after a reconnect
+        hub.publish_many(events[:50])  # a feed replaying after a reconnect
         assert len(sub.queue) == len(events)
     assert hub.duplicates == 50
 
@@ -137,7 +137,7 @@ async def test_one_liquidation_reported_by_coinglass_and_by_binance_is_published
 
 async def test_a_venue_that_starts_over_is_delivered_again_and_counted_once() -> None:
     events = recorded_events()  # about 7 minutes of Binance
-    hub = LiquidationHub(Metrics())
+    hub = LiquidationHub(Metrics(), restart_on_rewind=True)  # the demo's looping replay
     async with hub.subscribe() as sub:
         hub.publish_many(events)
         hub.publish_many(events[-10:])  # a reconnect repeating its last seconds: duplicates
@@ -147,3 +147,13 @@ async def test_a_venue_that_starts_over_is_delivered_again_and_counted_once() ->
     assert hub.duplicates == 10
     # the statistics hold the pass being played, once
     assert hub.recent(None, 0) == events
+
+
+async def test_live_venues_never_count_as_starting_over() -> None:
+    events = recorded_events()
+    hub = LiquidationHub(Metrics())  # the default: live data
+    async with hub.subscribe() as sub:
+        hub.publish_many(events)
+        hub.publish_many(events)  # all of it again, minutes back: duplicates, every one
+        assert list(sub.queue) == events
+    assert hub.duplicates == len(events)
