@@ -268,13 +268,14 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     )
     app = Starlette(
         routes=[
+            # first: the router tries each route's pattern in turn, and this one is the hot one
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
             Route("/api/v1/{operation_id}", rest),  # every method: it says which it takes
             Route("/invoke", rest.invoke, methods=["POST"]),
             Route("/openapi.json", rest.openapi_json),
             Route("/gpt/action-schema", rest.gpt_action_schema),
             Route("/mcp", mcp.app),  # every method: POST is served, the rest told so
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),

@@ -40,7 +40,7 @@ from graph.server.bodies import (
 from graph.server.ratelimit import RateLimiter
 from graph.server.response_cache import MemoryResponseStore, ResponseStore, cache_key, is_query
 from graph.server.run_operation import ADMITTED_KEY, BODY_KEY, DEADLINE_KEY
-from graph.server.shedding import RESERVED, Slots
+from graph.server.shedding import BODY_IN, RESERVED, Slots
 from graph.server.subscriptions import EVENT_STREAM_HEADERS, SSE_COMPLETE, SubscriptionServer
 from graph.server.view import (
     DEBUG_HEADER,
@@ -325,7 +325,11 @@ class GraphQLEndpoint:
     ) -> int:
         try:
             body = scope.get(BODY_KEY)  # a registry operation's, made in this process
-            if body is None or len(body) > self._max_body:
+            if body is not None and len(body) <= self._max_body:
+                pass
+            elif scope.get(BODY_IN):  # all of it is here already: nothing to wait for
+                body = await read_body(scope, receive, self._max_body)
+            else:
                 async with asyncio.timeout(self._body_timeout_s):
                     body = await read_body(scope, receive, self._max_body)
         except TimeoutError:

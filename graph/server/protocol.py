@@ -34,7 +34,7 @@ from typing import Any, cast
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
-from graph.server.shedding import RESERVED, Slots
+from graph.server.shedding import BODY_IN, RESERVED, Slots
 
 
 def _slots_of(app: Any) -> tuple[Slots | None, bytes]:
@@ -116,6 +116,8 @@ class ShedInProtocol(HttpToolsProtocol):
             self._discarding = False
             return
         if not self._shedding:
+            if self.cycle is not None:
+                cast("dict[str, Any]", self.cycle.scope)[BODY_IN] = True
             cycle, self._fresh = self._fresh, None
             if cycle is not None and cycle is self.cycle and not cycle.response_complete:
                 # its headers and body came in one read, so its task has not run: a slot
