@@ -7,7 +7,6 @@ for an hour (``PERPGRAPH_TTL_EXCHANGE_INFO_S``); Binance's is loaded at start-up
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 from engine.domain import ExchangeInfo
@@ -48,18 +47,17 @@ async def binance_listing(ctx: Context) -> Cached[ExchangeInfo]:
 
 
 async def warm_symbols(s: Services) -> None:
-    """Load the symbol lists into the shared cache at start-up, so the first query waits
-    for neither: Binance's (every query resolves its ticker there) and OKX's swaps (the
-    fallback's listing, and the contract sizes its liquidations are read with). Both are
-    tried; the first failure is raised after (the caller logs it: not fatal)."""
-    jobs = (datasets.binance_exchange_info(s), datasets.okx_instruments(s))
-    done = await asyncio.gather(
-        *(s.cache.get_or_fetch(job.dataset, job.key, job.ttl_s, job.fetch) for job in jobs),
-        return_exceptions=True,
-    )
-    for outcome in done:
-        if isinstance(outcome, BaseException):
-            raise outcome
+    """Load Binance's symbol list into the shared cache (the server runs this at start-up,
+    so the first query does not wait for it). Failure is logged by the caller, not fatal."""
+    job = datasets.binance_exchange_info(s)
+    await s.cache.get_or_fetch(job.dataset, job.key, job.ttl_s, job.fetch)
+
+
+async def warm_okx_instruments(s: Services) -> None:
+    """Load OKX's swap list at start-up too: the fallback's listing, and the contract sizes
+    its liquidation orders are read with (a cold marketSummary would wait for it first)."""
+    job = datasets.okx_instruments(s)
+    await s.cache.get_or_fetch(job.dataset, job.key, job.ttl_s, job.fetch)
 
 
 async def known_tickers(ctx: Context) -> frozenset[str]:

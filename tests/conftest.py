@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -12,7 +13,7 @@ import pytest
 
 from graph.server.settings import Settings
 from providers.replay.server import ReplayServer
-from tests.support import ApiServer, Replay, replay_settings
+from tests.support import STARTUP_CALLS, ApiServer, Replay, replay_settings
 
 
 @pytest.fixture(scope="session")
@@ -45,11 +46,24 @@ def api(replay: Replay) -> Iterator[Callable[..., ApiServer]]:
         server = ApiServer(settings or replay_settings(replay.url, **overrides))
         server.start()
         started.append(server)
+        if server.settings.binance_base_url == server.settings.okx_base_url == replay.url:
+            _warmed(replay)
         return server
 
     yield start
     for server in started:
         server.stop()
+
+
+def _warmed(replay: Replay, timeout_s: float = 5.0) -> None:
+    """Until the server's start-up has asked for its symbol lists (``STARTUP_CALLS``), so a
+    test counting calls counts them whole (a test that faults them out waits the timeout)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        calls = replay.calls()
+        if all(calls.get(path, 0) >= n for path, n in STARTUP_CALLS.items()):
+            return
+        time.sleep(0.01)
 
 
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"

@@ -60,11 +60,18 @@ log = logging.getLogger("perpgraph.app")
 GC_THRESHOLDS = (5_000, 10, 100)
 
 
+async def _warm_okx(services: Services) -> None:
+    try:
+        await symbols.warm_okx_instruments(services)
+    except ProviderError as exc:  # a query that needs it will try again
+        log.warning("OKX swap list not loaded at start-up: %s (%s)", exc.message, exc.code)
+
+
 async def _warm(services: Services) -> None:
     try:
         await symbols.warm_symbols(services)
     except ProviderError as exc:  # the first query will try again
-        log.warning("symbol list not loaded at start-up: %s (%s)", exc.message, exc.code)
+        log.warning("Binance symbol list not loaded at start-up: %s (%s)", exc.message, exc.code)
     # Everything built so far (modules, schema, symbol list) lives as long as the process:
     # move it out of the collector's sight so full collections stay short on the hot path.
     gc.collect()
@@ -136,9 +143,10 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     latency = metrics.http_latency.labels("/graphql")  # the children, looked up once
     answered = {n: metrics.http_requests.labels("/graphql", f"{n}xx") for n in range(1, 6)}
 
-    def on_request(status: int, seconds: float) -> None:
+    def on_request(status: int, seconds: float | None) -> None:
         answered[min(max(status // 100, 1), 5)].inc()
-        latency.observe(seconds)
+        if seconds is not None:  # an event stream is counted, not timed
+            latency.observe(seconds)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -155,6 +163,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
             await ingest.start()
             jobs.push_async_callback(ingest.stop)
             run_in_background(jobs, _warm(services), "perpgraph-warm-symbols")
+            run_in_background(jobs, _warm_okx(services), "perpgraph-warm-okx")
             lag_target_s = settings.loop_lag_target_ms / 1000
             run_in_background(
                 jobs, watch_loop_lag(slots, lag_target_s, metrics), "perpgraph-loop-lag"

@@ -49,7 +49,7 @@ def parse_body(body: bytes) -> tuple[dict[str, Any] | None, str | None]:
         value = payload.get(name)
         if value is not None and not isinstance(value, kind):
             return None, f"'{name}' must be {'a string' if kind is str else 'an object'} or null"
-    problem = _lone_surrogate(payload, "the request")
+    problem = lone_surrogate(payload, "the request")
     return (None, problem) if problem is not None else (payload, None)
 
 
@@ -63,7 +63,7 @@ def parse_object(
         return None, problem
     if not isinstance(payload, dict):
         return None, f"{what} must be a JSON object"
-    problem = _lone_surrogate(payload, what)
+    problem = lone_surrogate(payload, what)
     return (None, problem) if problem is not None else (payload, None)
 
 
@@ -75,7 +75,7 @@ def _decoded(body: bytes, what: str) -> tuple[Any, str | None]:
     return _load_json(text, what)
 
 
-def _lone_surrogate(payload: Any, what: str) -> str | None:
+def lone_surrogate(payload: Any, what: str) -> str | None:
     """Why ``payload`` cannot be answered in (a string holding a lone surrogate), or None."""
     try:
         json.dumps(payload, ensure_ascii=False).encode("utf-8")
@@ -138,6 +138,9 @@ def check_get(query_string: str) -> str | None:
                 return problem
             if parsed is not None and not isinstance(parsed, dict):
                 return f"'{name}' must be a JSON object"
+            problem = lone_surrogate(parsed, f"'{name}'")  # "\ud800" cannot be answered in
+            if problem is not None:
+                return problem
     return None
 
 
@@ -211,6 +214,7 @@ __all__ = [
     "decoded",
     "error_response",
     "get_request",
+    "lone_surrogate",
     "parse_body",
     "read_body",
     "replay",

@@ -23,11 +23,12 @@ from graph.schema import build_schema
 from graph.server.logs import configure, log_config
 from graph.server.protocol import ShedInProtocol
 from graph.server.settings import Settings
+from providers.binance import ws as binance_ws
 
 _REPLAYED = ("BINANCE", "OKX", "FEARGREED", "HYPERLIQUID", "COINGECKO")
 # the recorded streams the demo loops: Binance's liquidations (OKX's recording holds one push
 # of a kind its ingest does not subscribe to: nothing to play again)
-LOOPED_STREAMS = ("/ws/!forceOrder@arr",)
+LOOPED_STREAMS = (binance_ws.WS_VENUE.raw_path,)
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
@@ -50,8 +51,8 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    if args.replay:  # the demo keeps streaming, unless PERPGRAPH_REPLAY_LOOP says otherwise
-        os.environ.setdefault("PERPGRAPH_REPLAY_LOOP", "true")
+    if args.replay:  # workers read it from the environment too
+        os.environ["PERPGRAPH_REPLAY"] = "true"
     settings = Settings()
     host = args.host or settings.host
     port = settings.port if args.port is None else args.port

@@ -97,7 +97,7 @@ class GraphQLEndpoint:
         max_response_bytes: int = 4 * 1024 * 1024,
         max_tokens: int = 5000,
         max_connections_per_client: int = 50,
-        on_request: Callable[[int, float], None] | None = None,
+        on_request: Callable[[int, float | None], None] | None = None,
         subscriptions: ASGIApp | None = None,
         origins: Origins | None = None,
         slots: Slots | None = None,
@@ -135,8 +135,9 @@ class GraphQLEndpoint:
             status = await self._http(scope, receive, send)
         finally:
             # an event stream lasts as long as its client wants: not a request's latency
-            if self._on_request is not None and not scope.get(STREAMED_KEY):
-                self._on_request(status, time.perf_counter() - started)
+            if self._on_request is not None:
+                elapsed = None if scope.get(STREAMED_KEY) else time.perf_counter() - started
+                self._on_request(status, elapsed)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> int:
         if self._slots is not None and scope.pop(RESERVED, False):

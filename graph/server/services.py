@@ -278,7 +278,8 @@ async def open_services(
             hub=LiquidationHub(
                 metrics,
                 queue_size=settings.subscriber_queue_size,
-                restart_on_rewind=settings.replay_loop,  # a replay looping: never live data
+                # the replay's recording looping: never for live venues
+                restart_on_rewind=settings.replay and settings.replay_loop,
             ),
             bus=(
                 LiquidationBus(cache.redis, settings.cache_namespace, outage=cache.outage)

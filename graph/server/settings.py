@@ -128,9 +128,11 @@ class Settings(BaseSettings):
 
     # -- live liquidations ---------------------------------------------------------------
     liquidation_streams: str = "binance,okx"  # comma list of feeds to ingest; "" = none
+    # `serve --replay` sets `replay` (every provider points at the replay exchange); with it,
     # the recorded liquidations play again each time they end (times as recorded), and the
-    # hub delivers a venue that starts over again: `serve --replay` turns it on
-    replay_loop: bool = False
+    # hub delivers a venue that starts over again. Without `replay`, `replay_loop` does nothing
+    replay: bool = False
+    replay_loop: bool = True
     subscriber_queue_size: int = Field(1000, ge=1)
     max_subscriptions_per_connection: int = Field(20, ge=1)
     max_connections_per_client: int = Field(50, ge=1)

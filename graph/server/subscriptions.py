@@ -47,6 +47,7 @@ from strawberry.types.execution import PreExecutionError
 from graph.errors import log_errors, present
 from graph.guard.extension import operation_type
 from graph.server.auth import presented_key
+from graph.server.bodies import lone_surrogate
 from graph.server.ratelimit import RateLimiter
 from graph.server.run_operation import PASSED, post_graphql
 from providers.metrics import Metrics
@@ -517,6 +518,12 @@ class _Connection:
             self.outbox.put(member.error(bad))
             return
         assert self.caller is not None  # the handshake decided it
+        surrogate = lone_surrogate(payload, "the payload")
+        if surrogate is not None:  # it could be neither run nor echoed back
+            self.outbox.put(
+                member.error([{"message": surrogate, "extensions": {"code": "BAD_REQUEST"}}])
+            )
+            return
         # a query, a mutation, or a document whose operation is not known (it does not
         # parse, names no operation of its own or several): the endpoint's answer says which
         if operation_type(query, op, self.server._max_tokens) is not OperationType.SUBSCRIPTION:
@@ -543,8 +550,7 @@ class _Connection:
         try:
             if http is None:
                 raise RuntimeError("no GraphQL endpoint to run queries over the socket")
-            # ASCII: a lone surrogate sent in a variable stays an escape the endpoint refuses
-            body = json.dumps(request, separators=(",", ":")).encode()
+            body = json.dumps(request, separators=(",", ":"), ensure_ascii=False).encode()
             headers = [(k, v) for k, v in self.ws.scope["headers"] if k in _PASSED_WS]
             headers.append((b"accept", b"application/graphql-response+json"))
             if self.key is not None:

@@ -81,7 +81,13 @@ def accepts_graphql_response(quality: dict[str, float]) -> bool:
     return wanted > 0 and wanted >= quality.get("application/json", 0.0)
 
 
-JSON_TYPES = ("application/json", GRAPHQL_RESPONSE, "application/graphql+json", "*/*")
+JSON_TYPES = (
+    "application/json",
+    GRAPHQL_RESPONSE,
+    "application/graphql+json",
+    "application/*",
+    "*/*",
+)
 
 
 def event_stream_wanted(quality: dict[str, float]) -> tuple[bool, bool]:
@@ -92,12 +98,21 @@ def event_stream_wanted(quality: dict[str, float]) -> tuple[bool, bool]:
     return events > 0, events > max(quality.get(t, 0.0) for t in JSON_TYPES)
 
 
-@functools.lru_cache(maxsize=256)
 def negotiate(accept: str | None) -> tuple[bool, bool, bool]:
     """(application/graphql-response+json, a subscription may stream, a query's answer is
-    sent as an event) for an Accept header; clients send the same few, so each is read once."""
+    sent as an event) for an Accept header. Clients send the same few, so each value of up
+    to 256 characters is read once (256 of them kept); a longer one is read every time."""
+    if accept is not None and len(accept) > 256:
+        return _negotiate(accept)
+    return _negotiate_cached(accept)
+
+
+def _negotiate(accept: str | None) -> tuple[bool, bool, bool]:
     quality = accept_quality(accept)
     return (accepts_graphql_response(quality), *event_stream_wanted(quality))
+
+
+_negotiate_cached = functools.lru_cache(maxsize=256)(_negotiate)
 
 
 def wants_debug(meta: RequestMeta, header: str | None) -> bool:
@@ -257,11 +272,10 @@ def _request_error(meta: RequestMeta, answer: GraphQLHTTPResponse) -> None:
         return
     errors = answer.get("errors") or [{}]
     first = errors[0] if isinstance(errors[0], dict) else {}
-    if "path" in first:  # a field failed while the operation ran: its answer is a 200
-        return
-    code = (first.get("extensions") or {}).get("code")
-    if meta.status is None:
-        meta.status = REQUEST_ERROR_STATUS.get(str(code))
+    # an error at a field's path came while the operation ran: its code makes no status
+    # (a status set already, a budget's 429 from inside a resolver, stands)
+    if meta.status is None and "path" not in first:
+        meta.status = REQUEST_ERROR_STATUS.get(str((first.get("extensions") or {}).get("code")))
         if meta.status == 401:
             meta.headers["www-authenticate"] = "Bearer"
     if meta.status is not None and meta.status >= 400:

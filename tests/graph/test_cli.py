@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import select
 import subprocess
 import sys
 import time
@@ -52,6 +53,10 @@ def test_serve_with_replay_serves_graphiql_and_recorded_data() -> None:
         assert proc.stderr is not None
         said = ""
         while "replay exchange on " not in said:  # "replay exchange on http://... (recorded"
+            ready, _, _ = select.select(
+                [proc.stderr], [], [], max(0.0, deadline - time.monotonic())
+            )
+            assert ready, "the server never said where its replay exchange is"
             said = proc.stderr.readline().decode()
             assert said, "the server never said where its replay exchange is"
         replay_url = said.split("replay exchange on ", 1)[1].split(" ", 1)[0]

@@ -155,3 +155,31 @@ def test_an_error_at_a_field_path_is_never_taken_for_a_request_error() -> None:
     _request_error(meta, never)  # type: ignore[arg-type]
     assert meta.status == 401 and "data" not in never
     assert meta.headers["www-authenticate"] == "Bearer"
+
+
+async def test_a_lone_surrogate_in_get_variables_is_a_400(api: Callable[..., ApiServer]) -> None:
+    server = api()
+    async with httpx.AsyncClient() as client:
+        answer = await client.get(
+            f"{server.url}/graphql",
+            params={"query": "query($a: String) { __typename }", "variables": '{"a": "\\ud800"}'},
+        )
+    assert answer.status_code == 400
+    assert answer.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    assert "surrogate" in answer.json()["errors"][0]["message"]
+
+
+def test_a_budget_429_from_inside_a_resolver_has_no_data_and_long_accepts_are_not_kept() -> None:
+    from graph.server.view import _negotiate_cached, _request_error, negotiate
+    from resolvers.loaders import RequestMeta
+
+    meta = RequestMeta(graphql_response=True, status=429)  # ask charged the budget: spent
+    answer = {"data": None, "errors": [{"message": "x", "path": ["ask"],
+                                        "extensions": {"code": "RATE_LIMITED"}}]}  # fmt: skip
+    _request_error(meta, answer)  # type: ignore[arg-type]
+    assert meta.status == 429 and "data" not in answer
+    _negotiate_cached.cache_clear()
+    assert negotiate("application/*;q=0.9, text/event-stream;q=0.5") == (False, True, False)
+    assert negotiate("text/event-stream") == (False, True, True)
+    assert negotiate("x/" + "y" * 5000) == (False, False, False)
+    assert _negotiate_cached.cache_info().currsize == 2  # the long one was not kept

@@ -74,7 +74,7 @@ def _stream_server(
 def looping_stream_server(api: Callable[..., ApiServer], replay: Replay) -> ApiServer:
     """The recording looped, at 50 times its pace (8 s a pass), as the demo plays it: a
     client subscribing at any moment gets events, consecutive ones of the recording."""
-    return _stream_server(api, replay, {"replay_loop": True}, loop=True, speed=50)
+    return _stream_server(api, replay, {"replay": True}, loop=True, speed=50)
 
 
 def consecutive(got: list[dict[str, Any]], events: list[dict[str, Any]]) -> bool:
@@ -173,7 +173,7 @@ async def test_a_looping_recording_is_delivered_again_with_its_recorded_times(
 ) -> None:
     events = recorded()
     # a pass in about 4 s, from the moment the ingest connects
-    server = _stream_server(api, replay, {"replay_loop": True}, loop=True, speed=100)
+    server = _stream_server(api, replay, {"replay": True}, loop=True, speed=100)
     query = f"subscription {{ liquidations {{ {FIELDS} }} }}"
     async with transport_ws(server.url, query) as ws:
         got = await receive(ws, len(events) + 50)

@@ -184,21 +184,24 @@ async def test_an_id_used_again_after_complete_names_the_newer_operation(
     api: Callable[..., ApiServer], replay: Replay
 ) -> None:
     server = api(response_cache=False)
-    replay.fault(route="*", latency_ms=500)  # each query takes half a second
-    query = {"query": '{ symbol(ticker: "ETH") { price } }'}
-    start = {"id": "1", "type": "subscribe", "payload": query}
-    # the first query, cancelled; the same id again at once: it is running, so a third
-    # subscribe with that id is a duplicate (4409), however the first one's end is timed
-    code, _ = await _closed(
-        server.url,
-        "graphql-transport-ws",
-        {"type": "connection_init"},
-        start,
-        {"id": "1", "type": "complete"},
-        start,
-        start,
-    )
-    assert code == 4409
+    replay.fault(route="*", latency_ms=1000)  # each query takes a second
+    start = {"id": "1", "type": "subscribe",
+             "payload": {"query": '{ symbol(ticker: "ETH") { price } }'}}  # fmt: skip
+    protocols = [Subprotocol("graphql-transport-ws")]
+    async with websockets.connect(_ws(server.url), subprotocols=protocols) as ws:
+        await ws.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        await ws.send(json.dumps(start))
+        await asyncio.sleep(0.2)  # the first query waits on the venue
+        await ws.send(json.dumps({"id": "1", "type": "complete"}))
+        await ws.send(json.dumps(start))  # the id again, for a second query
+        await asyncio.sleep(0.2)  # the first one's cancellation has run its course
+        await ws.send(json.dumps(start))  # the second is running: a duplicate
+        with pytest.raises(websockets.exceptions.ConnectionClosed) as closed:
+            async with asyncio.timeout(5):
+                while True:
+                    await ws.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4409
 
 
 async def test_a_lone_surrogate_in_a_variable_over_the_socket_is_a_coded_refusal(
