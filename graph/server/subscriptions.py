@@ -216,6 +216,8 @@ class SubscriptionServer:
             self.leave(member)
             for task in (ended, gone, sender):
                 task.cancel()
+            if sender.done() and not sender.cancelled():
+                sender.exception()  # the client left mid-write: retrieved, not logged as lost
             with contextlib.suppress(Exception):
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
 
