@@ -30,6 +30,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from strawberry.utils.str_converters import to_camel_case
+
 from providers.errors import ProviderError
 
 
@@ -52,17 +54,17 @@ class InvalidArgument(RequestError):
 
 
 _QUOTED = re.compile(r"""('[^']*'|"[^"]*")""")  # a caller's own value: kept as sent
-_SNAKE = re.compile(r"\b([a-z][a-z0-9]*)((?:_[a-z0-9]+)+)\b")
+_SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 
 
 def schema_words(message: str) -> str:
     """An engine's ``ValueError`` message as the schema speaks: each snake_case name outside
     quotes (the engine's parameters: ``swing_length``) in camelCase, as the argument is
-    spelled (``swingLength``). For engine messages only: they name parameters, not values."""
+    spelled (``swingLength``), by Strawberry's own converter, the one that names the schema's
+    arguments. For engine messages only: they name parameters, not values."""
 
     def camel(match: re.Match[str]) -> str:
-        head, rest = match.group(1), match.group(2)
-        return head + "".join(part.capitalize() for part in rest.split("_") if part)
+        return to_camel_case(match.group(0))
 
     parts = _QUOTED.split(message)
     return "".join(part if n % 2 else _SNAKE.sub(camel, part) for n, part in enumerate(parts))

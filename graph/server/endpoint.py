@@ -46,6 +46,7 @@ from graph.server.view import (
     DEBUG_HEADER,
     GRAPHQL_RESPONSE,
     META_KEY,
+    REFUSAL_STATUS,
     PerpGraphQL,
     negotiate,
     wants_debug,
@@ -61,7 +62,6 @@ log = logging.getLogger("perpgraph.endpoint")
 
 MIN_CACHE_S = 0.05
 LOCAL_ENTRIES = 256  # responses (each at most 256 KiB) kept in-process while Redis is away
-REFUSAL_STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "RATE_LIMITED": 429}
 STREAMED_KEY = "perpgraph.streamed"  # in the scope: this request became an event stream
 
 
@@ -176,15 +176,11 @@ class GraphQLEndpoint:
             return 400
         if may_stream:
             request = get_request(query_string)
-            if request is not None:
-                subscription = self._subscription(request)
-                if subscription is None:
-                    await self._shed(scope, receive, send)
-                    return 503
-                if subscription:
-                    return await self._stream(scope, receive, send, request, meta, headers)
-            if stream_answers:
-                send = _as_event_stream(send)
+            streamed, send = await self._streamed(
+                scope, receive, send, request, meta, headers, stream_answers
+            )
+            if streamed is not None:
+                return streamed
         if not self._take_slot():
             await self._shed(scope, receive, send)
             return 503
@@ -256,6 +252,28 @@ class GraphQLEndpoint:
             await self._subscriptions(scope, receive, send)
         finally:
             self._disconnect(client)
+
+    async def _streamed(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        request: dict[str, Any] | None,
+        meta: RequestMeta,
+        headers: dict[str, str],
+        stream_answers: bool,
+    ) -> tuple[int | None, Send]:
+        """For a client that accepts event streams: a subscription streams (its status);
+        anything else goes on (None) with the send its answer takes, one event when the
+        client prefers events to JSON."""
+        if request is not None:
+            subscription = self._subscription(request)
+            if subscription is None:
+                await self._shed(scope, receive, send)
+                return 503, send
+            if subscription:
+                return await self._stream(scope, receive, send, request, meta, headers), send
+        return None, _as_event_stream(send) if stream_answers else send
 
     def _subscription(self, request: dict[str, Any]) -> bool | None:
         """Whether a request is a subscription (a parse of its document), worked out inside
@@ -358,15 +376,12 @@ class GraphQLEndpoint:
             (k, b"application/json" if k == b"content-type" else v) for k, v in scope["headers"]
         ]
         may_stream, stream_answers = streams
-        if may_stream:  # a subscription streams; anything else is one answer, as an event
-            subscription = self._subscription(request.payload)
-            if subscription is None:
-                await self._shed(scope, receive, send)
-                return 503
-            if subscription:
-                return await self._stream(scope, receive, send, request.payload, meta, headers)
-            if stream_answers:
-                send = _as_event_stream(send)
+        if may_stream:
+            streamed, send = await self._streamed(
+                scope, receive, send, request.payload, meta, headers, stream_answers
+            )
+            if streamed is not None:
+                return streamed
         if not self._take_slot():
             await self._shed(scope, receive, send)
             return 503

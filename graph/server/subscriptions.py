@@ -65,6 +65,8 @@ EVENT_STREAM_HEADERS = (
     (b"cache-control", b"no-cache, no-transform"),
     (b"x-accel-buffering", b"no"),  # nginx: pass each event on as it comes
 )
+# what a member hears of a bug (the log has the rest)
+INTERNAL = [{"message": "Internal server error", "extensions": {"code": "INTERNAL"}}]
 SSE_HEARTBEAT_S = 15.0  # a comment line this often keeps proxies from closing a quiet stream
 
 
@@ -266,8 +268,7 @@ class SubscriptionServer:
             raise
         except Exception as exc:  # a bug: tell the members, log it whole, free the group
             log.error("subscription group failed", exc_info=exc)
-            internal = [{"message": "Internal server error", "extensions": {"code": "INTERNAL"}}]
-            self._end(group, lambda m: m.error(internal))
+            self._end(group, lambda m: m.error(INTERNAL))
 
     async def _stream_group(
         self,
@@ -565,8 +566,7 @@ class _Connection:
                 member.outbox.put(member.error(answer.errors or _failed(answer.status)))
         except Exception as exc:  # a bug: the client hears INTERNAL, the log the rest
             log.error("a query over a WebSocket failed", exc_info=exc)
-            internal = [{"message": "Internal server error", "extensions": {"code": "INTERNAL"}}]
-            member.outbox.put(member.error(internal))
+            member.outbox.put(member.error(INTERNAL))
         finally:  # the id may name a newer operation by now (complete, then the same id)
             if self.once.get(member.op_id) is asyncio.current_task():
                 del self.once[member.op_id]

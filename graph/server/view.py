@@ -40,14 +40,15 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 # accepts application/graphql-response+json (the GraphQL over HTTP spec: a request that is
 # not well formed or does not validate is a 4xx, and its answer has no data entry). A
 # client of application/json keeps the 200 that spec asks for there.
+# A refusal of the caller before GraphQL runs, by its code (the endpoint's, and the same
+# refusals met inside an operation).
+REFUSAL_STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "RATE_LIMITED": 429}
 REQUEST_ERROR_STATUS = {
     "GRAPHQL_PARSE_FAILED": 400,
     "GRAPHQL_VALIDATION_FAILED": 400,
     "BAD_REQUEST": 400,
     "QUERY_TOO_COSTLY": 400,
-    "UNAUTHENTICATED": 401,
-    "FORBIDDEN": 403,
-    "RATE_LIMITED": 429,
+    **REFUSAL_STATUS,
 }
 SUBSCRIPTIONS_ELSEWHERE = (
     "a subscription is a stream: open it over a WebSocket (graphql-transport-ws or"
@@ -286,6 +287,7 @@ __all__ = [
     "DEBUG_HEADER",
     "GRAPHQL_RESPONSE",
     "META_KEY",
+    "REFUSAL_STATUS",
     "PerpGraphQL",
     "accept_quality",
     "accepts_graphql_response",
