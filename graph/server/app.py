@@ -17,6 +17,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -109,6 +110,28 @@ class _Deferred:
             await starting(scope, receive, send)
             return
         await endpoint(scope, receive, send)
+
+
+class _PostFirst:
+    """``POST /graphql`` straight to the endpoint; everything else through Starlette.
+
+    The hot request skips the router's route-by-route matching and the exception
+    middleware (the endpoint raises no ``HTTPException``: every error it knows is an
+    answer); an exception that escapes still meets Starlette's ``ServerErrorMiddleware``
+    (a 500, logged), as behind the router. Other methods go through the router, which
+    answers GET and HEAD and tells the rest 405 with ``Allow``. Measured under wrk: the
+    router and the two middleware were 9 % of a response-cache hit's time."""
+
+    def __init__(self, app: Starlette, graphql: ASGIApp) -> None:
+        self._app = app
+        self._graphql = ServerErrorMiddleware(graphql)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/graphql" and scope["method"] == "POST":
+            scope["app"] = self._app  # as Starlette sets it
+            await self._graphql(scope, receive, send)
+        else:
+            await self._app(scope, receive, send)
 
 
 def _response_store(settings: Settings, services: Services) -> ResponseStore | None:
@@ -295,7 +318,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     # Shedding before Starlette (refusing must cost almost nothing), inside the browser
     # headers: a page told 503 can read its Retry-After (CORS) like any other answer.
     outer = web.BrowserHeaders(
-        ShedWhenFull(app, slots),
+        ShedWhenFull(_PostFirst(app, graphql), slots),
         hsts=settings.behind_tls,
         origins=origins,
         cdn=settings.graphiql_cdn,

@@ -30,9 +30,18 @@ is told ``connection: close`` and the connection is closed, as uvicorn does.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+from uvicorn.protocols.http.httptools_impl import (
+    HEADER_RE,
+    HEADER_VALUE_RE,
+    STATUS_LINE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
+
+if TYPE_CHECKING:
+    from uvicorn._types import ASGISendEvent
 
 from graph.server.shedding import BODY_IN, RESERVED, Slots
 
@@ -48,6 +57,105 @@ def _slots_of(app: Any) -> tuple[Slots | None, bytes]:
         if app is None:
             break
     return None, b""
+
+
+class OneWriteCycle(RequestResponseCycle):
+    """uvicorn's request cycle, writing an answer of known length in one write.
+
+    uvicorn writes the status line and headers as ``http.response.start`` arrives and the
+    body as ``http.response.body`` does: two writes, two TCP segments and, on loopback, two
+    wake-ups of the reader, for an answer that is complete the moment its body is. Here an
+    answer that states its ``Content-Length`` (every JSON answer) keeps its encoded head
+    until the body comes, and both go in one ``transport.write``; its headers are checked
+    as uvicorn checks them, with one search of each pattern over all names and all values
+    (both are single-byte classes, so that finds what a search of each finds). Anything
+    else (a streamed answer, ``Transfer-Encoding`` or ``Connection`` set by the app, 204 and
+    304, an access log, a client not reading) is left to uvicorn's own ``send``. Measured
+    under wrk on the hot query: a fifth of the server's time was uvicorn's ``send``, two
+    thirds of it the two writes.
+    """
+
+    _head: bytes | None = None  # the encoded status line and headers, kept for the body
+
+    async def send(self, message: ASGISendEvent) -> None:
+        if self._head is not None:
+            await self._send_with_head(message)
+            return
+        if (
+            message["type"] == "http.response.start"
+            and not self.response_started
+            and not self.access_log
+            and not self.flow.write_paused
+            and not self.disconnected
+        ):
+            head = self._encode_head(message["status"], message.get("headers", ()))
+            if head is not None:
+                self.response_started = True
+                self.waiting_for_100_continue = False
+                self._head = head
+                return
+        await super().send(message)
+
+    def _encode_head(self, status: int, headers: Any) -> bytes | None:
+        """The status line and headers of an answer of known length; None for any other."""
+        if status in (204, 304):
+            return None
+        parts = [STATUS_LINE[status]]
+        names: list[bytes] = []
+        values: list[bytes] = []
+        length: bytes | None = None
+        for name, value in (*self.default_headers, *headers):
+            name = name.lower()
+            if name == b"content-length":
+                length = value
+            elif name == b"transfer-encoding" or name == b"connection":
+                return None  # uvicorn reads these
+            names.append(name)
+            values.append(value)
+            parts += (name, b": ", value, b"\r\n")
+        if length is None:
+            return None
+        if HEADER_RE.search(b"".join(names)):
+            raise RuntimeError("Invalid HTTP header name.")
+        if HEADER_VALUE_RE.search(b"".join(values)):
+            raise RuntimeError("Invalid HTTP header value.")
+        self.expected_content_length = int(length)
+        self.chunked_encoding = False
+        if not self.keep_alive:
+            parts.append(b"connection: close\r\n")
+        parts.append(b"\r\n")
+        return b"".join(parts)
+
+    async def _send_with_head(self, message: ASGISendEvent) -> None:
+        if message["type"] != "http.response.body":
+            raise RuntimeError(
+                f"Expected ASGI message 'http.response.body', but got '{message['type']}'."
+            )
+        head, self._head = self._head, None
+        assert head is not None
+        if self.flow.write_paused and not self.disconnected:
+            await self.flow.drain()
+        if self.disconnected:
+            return
+        body: bytes = message.get("body", b"")
+        more_body = message.get("more_body", False)
+        if self.scope["method"] == "HEAD":
+            body = b""
+            self.expected_content_length = 0
+        elif len(body) > self.expected_content_length:
+            raise RuntimeError("Response content longer than Content-Length")
+        else:
+            self.expected_content_length -= len(body)
+        self.transport.write(head + body)
+        if more_body:
+            return  # the rest through uvicorn's send
+        if self.expected_content_length != 0:
+            raise RuntimeError("Response content shorter than Content-Length")
+        self.response_complete = True
+        self.message_event.set()
+        if not self.keep_alive:
+            self.transport.close()
+        self.on_response()
 
 
 class ShedInProtocol(HttpToolsProtocol):
@@ -78,8 +186,12 @@ class ShedInProtocol(HttpToolsProtocol):
         if post and self._sheddable():
             self._shedding = True  # its body is read and dropped, then it is answered
             return
-        queued = self.cycle is not None and not self.cycle.response_complete
+        before = self.cycle
+        queued = before is not None and not before.response_complete
         super().on_headers_complete()
+        if self.cycle is not before and self.cycle is not None:
+            # a cycle uvicorn just made, whose task has not run: answered in one write
+            self.cycle.__class__ = OneWriteCycle
         if post and not queued and self.limit_concurrency is None:
             self._fresh = self.cycle  # its task is created, and cannot run before we return
 
