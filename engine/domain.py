@@ -308,6 +308,31 @@ class SocialSentiment:
 
 
 @dataclass(frozen=True, slots=True)
+class SocialCoin:
+    """One coin's social metrics from LunarCrush (its coins list or coin endpoint).
+
+    ``galaxy_score`` 0..100 (LunarCrush's health of social and market activity);
+    ``alt_rank`` 1 = best against every other coin; ``social_volume_24h`` posts in the
+    last 24 h; ``sentiment_pct`` positive posts as a percent of positive and negative ones;
+    ``*_previous`` as LunarCrush sends them. Values it did not send are None.
+    """
+
+    symbol: str  # as LunarCrush writes it, e.g. "BTC"
+    name: str | None
+    topic: str | None  # LunarCrush's topic for the coin, e.g. "btc bitcoin"
+    galaxy_score: float | None
+    galaxy_score_previous: float | None
+    alt_rank: int | None
+    alt_rank_previous: int | None
+    social_volume_24h: float | None
+    interactions_24h: float | None
+    social_dominance_pct: float | None
+    sentiment_pct: float | None
+    categories: tuple[str, ...]
+    meta: Sourced
+
+
+@dataclass(frozen=True, slots=True)
 class ExchangeInfo:
     contracts: tuple[ListedContract, ...]
     meta: Sourced

@@ -30,7 +30,11 @@ STATE_CREDIT: Mapping[SourceState, float] = MappingProxyType(
 )
 
 
-def assess(sources: Sequence[SourceStatus], minimum_pct: float) -> DataQuality:
+def assess(
+    sources: Sequence[SourceStatus],
+    minimum_pct: float,
+    tiers: Mapping[str, Tier] = SOURCES,
+) -> DataQuality:
     """Quality in % of the sources listed: ``100 * earned / possible``, 2 decimals.
 
     Each listed source may earn its tier weight (CRITICAL 3, IMPORTANT 2, OPTIONAL 1):
@@ -38,17 +42,18 @@ def assess(sources: Sequence[SourceStatus], minimum_pct: float) -> DataQuality:
     without its key) are kept in the list but left out of ``possible``, so a missing key
     never lowers quality. Sources not listed are not counted: list every source tried.
     With nothing countable the quality is 0. ``sufficient`` when quality >= ``minimum_pct``.
-    Raises ValueError for a name not in ``SOURCES``, a name listed twice, or a minimum
-    outside 0..100.
+    ``tiers`` names the sources and their tiers (a signal's ``SOURCES`` unless given: the
+    MSS has its own). Raises ValueError for a name not in ``tiers``, a name listed twice,
+    or a minimum outside 0..100.
     """
     if not 0.0 <= minimum_pct <= 100.0:
         raise ValueError(f"minimum_pct must be within 0..100, got {minimum_pct}")
     seen: set[str] = set()
     earned = possible = 0.0
     for status in sources:
-        tier = SOURCES.get(status.name)
+        tier = tiers.get(status.name)
         if tier is None:
-            raise ValueError(f"unknown source {status.name!r}; known: {', '.join(SOURCES)}")
+            raise ValueError(f"unknown source {status.name!r}; known: {', '.join(tiers)}")
         if status.name in seen:
             raise ValueError(f"source {status.name!r} listed twice")
         seen.add(status.name)

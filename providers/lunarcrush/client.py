@@ -1,4 +1,4 @@
-"""LunarCrush API v4 client (keyed): social sentiment of a topic.
+"""LunarCrush API v4 client (keyed): social sentiment of a topic, and coins' social metrics.
 
 The key travels as ``Authorization: Bearer <key>`` (never in the URL). HTTP statuses are
 mapped by the shared HTTP layer (401/403 rejected, 429 rate limited, 5xx unavailable). An
@@ -13,11 +13,11 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from engine.domain import SocialSentiment
+from engine.domain import SocialCoin, SocialSentiment
 from providers.errors import ProviderRejected, SymbolNotServed, UpstreamRateLimited
 from providers.http import UpstreamHttp
 from providers.lunarcrush import venue
-from providers.lunarcrush.models import TopicResponse
+from providers.lunarcrush.models import CoinsListResponse, TopicResponse
 from providers.lunarcrush.venue import VENUE
 from providers.payloads import validated
 
@@ -70,6 +70,25 @@ class LunarCrushClient:
                 endpoint=endpoint,
             )
         return sentiment
+
+    async def coins(self, symbols: tuple[str, ...]) -> tuple[SocialCoin, ...]:
+        """GET /api4/public/coins/list/v2?symbols=A,B — LunarCrush's row for each coin it
+        knows among ``symbols`` (upper case, 1..100), in its order; a symbol it does not know
+        has no row (not an error). Per coin: Galaxy Score, AltRank (and both a day before),
+        social volume and interactions over 24 h, social dominance, sentiment (% positive),
+        categories and LunarCrush's topic. The list has no generation time: ``as_of_ms``
+        is the receive time. Weight 1.
+        """
+        venue.check_symbols(symbols)
+        path = VENUE.coins_list_path
+        params: dict[str, str | int] = {"symbols": ",".join(symbols), "limit": len(symbols)}
+        fetched = await self._http.get_json(
+            self.PROVIDER, path, self._base_url + path, params=params, weight=1,
+            headers=self._headers,
+        )  # fmt: skip
+        self._raise_for_error_body(fetched.body, path)
+        response = self._validate(CoinsListResponse.model_validate, fetched.body, path)
+        return response.to_domain(fetched.sourced(self.PROVIDER))
 
     # -- helpers ---------------------------------------------------------------------------
 

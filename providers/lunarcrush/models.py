@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from engine.domain import SocialSentiment, Sourced
+from engine.domain import SocialCoin, SocialSentiment, Sourced
 from providers.payloads import OptFloat, OptInt, Payload, as_of
 
 
@@ -66,4 +66,59 @@ class TopicResponse(Payload):
         )
 
 
-__all__ = ["SentimentCounts", "TopicConfig", "TopicData", "TopicResponse"]
+class CoinRow(Payload):
+    """One row of ``coins/list/v2`` (or the ``data`` of ``coins/{coin}/v1``, which has fewer
+    fields: no social volume, sentiment or categories)."""
+
+    symbol: str
+    name: str | None = None
+    topic: str | None = None
+    galaxy_score: OptFloat = Field(None, ge=0, le=100)
+    galaxy_score_previous: OptFloat = Field(None, ge=0, le=100)
+    alt_rank: OptInt = Field(None, ge=1)
+    alt_rank_previous: OptInt = Field(None, ge=1)
+    social_volume_24h: OptFloat = Field(None, ge=0)
+    interactions_24h: OptFloat = Field(None, ge=0)
+    social_dominance: OptFloat = Field(None, ge=0)
+    sentiment: OptFloat = Field(None, ge=0, le=100)
+    categories: str | None = None  # comma-joined, e.g. "layer-1,bitcoin-ecosystem,pow"
+
+    def to_domain(self, meta: Sourced) -> SocialCoin:
+        return SocialCoin(
+            symbol=self.symbol,
+            name=self.name,
+            topic=self.topic,
+            galaxy_score=self.galaxy_score,
+            galaxy_score_previous=self.galaxy_score_previous,
+            alt_rank=self.alt_rank,
+            alt_rank_previous=self.alt_rank_previous,
+            social_volume_24h=self.social_volume_24h,
+            interactions_24h=self.interactions_24h,
+            social_dominance_pct=self.social_dominance,
+            sentiment_pct=self.sentiment,
+            categories=tuple(c for c in (self.categories or "").split(",") if c),
+            meta=meta,
+        )
+
+
+class CoinsListResponse(Payload):
+    """``{"config": {...}, "data": [row, ...]}`` of ``coins/list/v2``; its ``config`` has no
+    ``generated`` time, so rows are as of receipt."""
+
+    config: TopicConfig | None = None
+    data: list[CoinRow]
+
+    def to_domain(self, received: Sourced) -> tuple[SocialCoin, ...]:
+        generated_s = self.config.generated if self.config else None
+        meta = received.at(as_of(generated_s * 1000 if generated_s else None, received.as_of_ms))
+        return tuple(row.to_domain(meta) for row in self.data)
+
+
+__all__ = [
+    "CoinRow",
+    "CoinsListResponse",
+    "SentimentCounts",
+    "TopicConfig",
+    "TopicData",
+    "TopicResponse",
+]

@@ -30,6 +30,9 @@ class LunarCrushVenue:
     auth_scheme: str
     topic_pattern: re.Pattern[str]
     rate_limit_marker: str  # lower-cased text of the rate-limit ``error`` body
+    coins_list_path: str  # ``coins/list/v2``: one row per coin, filtered by ``symbols``
+    max_symbols: int  # symbols asked in one coins-list call
+    symbol_pattern: re.Pattern[str]
 
 
 VENUE = LunarCrushVenue(
@@ -41,6 +44,9 @@ VENUE = LunarCrushVenue(
     auth_scheme="Bearer",
     topic_pattern=re.compile(r"[a-z0-9 #$]+"),
     rate_limit_marker="rate limit",
+    coins_list_path="/api4/public/coins/list/v2",
+    max_symbols=100,
+    symbol_pattern=re.compile(r"[A-Z0-9]{1,20}"),
 )
 
 
@@ -60,6 +66,15 @@ def check_topic(topic: str) -> None:
             f"invalid LunarCrush topic {topic!r}: lower case letters, digits, spaces, # and $"
             " (e.g. 'bitcoin', '$btc')"
         )
+
+
+def check_symbols(symbols: tuple[str, ...]) -> None:
+    """Coin symbols for ``coins/list/v2``: 1..``max_symbols`` upper-case letters and digits."""
+    if not 1 <= len(symbols) <= VENUE.max_symbols:
+        raise ValueError(f"ask LunarCrush for 1 to {VENUE.max_symbols} symbols at once")
+    for symbol in symbols:
+        if not VENUE.symbol_pattern.fullmatch(symbol):
+            raise ValueError(f"invalid LunarCrush coin symbol {symbol!r}: A-Z and 0-9")
 
 
 def check_api_key(api_key: str) -> None:
@@ -87,6 +102,7 @@ __all__ = [
     "VENUE",
     "LunarCrushVenue",
     "check_api_key",
+    "check_symbols",
     "check_topic",
     "host_policy",
     "not_served",

@@ -1,9 +1,9 @@
 """The replay exchange: one Starlette app answering Binance USD-M, OKX v5 public,
-alternative.me Fear & Greed, Hyperliquid info (``POST /info``) and CoinGecko v3
-(``/api/v3/...``) paths from recorded real responses.
+alternative.me Fear & Greed, Hyperliquid info (``POST /info``), CoinGecko v3
+(``/api/v3/...``) and LunarCrush v4 (``/api4/public/...``) paths from recorded real responses.
 
 Routes and the files serving them are listed in ``binance``, ``okx``, ``feargreed``,
-``hyperliquid`` and ``coingecko``;
+``hyperliquid``, ``coingecko`` and ``lunarcrush``;
 the liquidation WebSocket streams in ``binance_ws`` and ``okx_ws`` (pacing and stream faults
 in ``streams``); faults, latency and call counts in ``faults`` and ``admin``. Every response carries
 ``Via: 1.1 perpgraph-replay``. Unknown paths answer 404 in the owning venue's style
@@ -28,6 +28,7 @@ from .coingecko import coingecko_routes
 from .faults import CallCounter, FaultRegistry, FaultRule, ReplayMiddleware
 from .feargreed import feargreed_routes
 from .hyperliquid import hyperliquid_routes
+from .lunarcrush import lunarcrush_routes
 from .okx import okx_error_body, okx_routes
 from .okx_ws import okx_ws_routes
 from .store import RecordedStore
@@ -88,6 +89,7 @@ def build_replay_app(
         *feargreed_routes(store),
         *hyperliquid_routes(store),
         *coingecko_routes(store),
+        *lunarcrush_routes(store),
         *admin_routes(registry, calls, streams),
     ]
     return ReplayApp(routes, registry, calls, streams)

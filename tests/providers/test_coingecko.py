@@ -10,6 +10,7 @@ row of the same coin and minute); the replay answers every id as unknown.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -35,6 +36,7 @@ from providers.http import HostPolicy, UpstreamHttp
 from providers.metrics import Metrics
 from providers.replay import FaultMode, FaultRule, ReplayServer
 from tests.providers.conftest import VenueStub, load, params
+from tests.support import RECORDED
 
 BASE = "https://coingecko.test"
 # Not a real key: a marker to look for in every URL, error, repr and log line.
@@ -362,8 +364,7 @@ async def test_loopback_key_only_in_its_header(
 
     await live.markets(per_page=5)
     await live.trending()
-    with pytest.raises(SymbolNotServed):
-        await live.coin("bitcoin")
+    await live.coin("bitcoin")
 
     assert [r.url.path for r in sent] == [MARKETS, TRENDING, "/api/v3/coins/bitcoin"]
     for request in sent:
@@ -398,12 +399,26 @@ async def test_loopback_unknown_coin_is_not_served_without_retry(
     caplog.set_level(logging.DEBUG)
 
     with pytest.raises(SymbolNotServed) as caught:
-        await live.coin("bitcoin")  # no coins/{id} body was recorded
+        await live.coin("no-such-coin")  # only bitcoin's body was recorded
 
     assert caught.value.status == 404
     assert_no_key_in(caught.value)
     assert KEY not in caplog.text
-    assert calls(replay, "/api/v3/coins/bitcoin") == 1
+    assert calls(replay, "/api/v3/coins/no-such-coin") == 1
+
+
+async def test_loopback_coin_reads_the_recorded_bitcoin_body(
+    replay: ReplayServer, live: CoinGeckoClient
+) -> None:
+    coin = await live.coin("bitcoin")
+    body = json.loads(
+        (RECORDED / "coingecko/coins-bitcoin-full-tickers-2023-07-16.json").read_text()
+    )
+    market = body["market_data"]
+    assert (coin.coin_id, coin.symbol) == ("bitcoin", "btc")
+    assert coin.price_usd == market["current_price"]["usd"]
+    assert coin.fully_diluted_valuation_usd == market["fully_diluted_valuation"]["usd"]
+    assert coin.max_supply == market["max_supply"]
 
 
 async def test_loopback_429_obeys_retry_after(

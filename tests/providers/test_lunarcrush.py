@@ -9,8 +9,10 @@ Everything else here answers with error bodies or empty data: no market values.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 
 from providers.errors import (
@@ -21,7 +23,10 @@ from providers.errors import (
     UpstreamRateLimited,
     UpstreamServerError,
 )
+from providers.http import UpstreamHttp
 from providers.lunarcrush import LunarCrushClient, venue
+from providers.metrics import Metrics
+from providers.replay import ReplayServer
 from tests.providers.conftest import VenueStub, load
 
 BASE = "https://lunarcrush.test"
@@ -169,3 +174,40 @@ def test_host_policy_fills_in_service_facts() -> None:
     assert policy.provider == "lunarcrush"
     assert policy.deadline_s == 3.0
     assert policy.used_weight_header is None
+
+
+# -- coins/list/v2, over loopback against the replay's recorded body ---------------------------
+
+
+@pytest.fixture
+async def replay_client() -> AsyncIterator[tuple[LunarCrushClient, ReplayServer]]:
+    server = ReplayServer(port=0)
+    url = server.start()
+    async with httpx.AsyncClient() as http:
+        upstream = UpstreamHttp(http, Metrics(), {"lunarcrush": venue.host_policy(max_attempts=1)})
+        yield LunarCrushClient(upstream, url, KEY), server
+    server.stop()
+
+
+async def test_coins_list_reads_the_recorded_btc_row(replay_client: Any) -> None:
+    lunar, _ = replay_client
+    body = load("lunarcrush/coins-list-v2-symbols-BTC-limit1-2025-07-23.json")
+    (row,) = body["data"]
+    (coin,) = await lunar.coins(("BTC", "PEPE"))
+    assert (coin.symbol, coin.galaxy_score, coin.alt_rank) == (
+        row["symbol"], row["galaxy_score"], row["alt_rank"],
+    )  # fmt: skip
+    assert coin.social_volume_24h == row["social_volume_24h"]
+    assert coin.sentiment_pct == row["sentiment"]
+    assert coin.categories == tuple(row["categories"].split(","))
+    assert coin.meta.source == "lunarcrush via perpgraph-replay"
+    assert await lunar.coins(("PEPE",)) == ()  # no row recorded for it: none, not an error
+
+
+@pytest.mark.parametrize("symbols", [(), ("btc",), ("B-C",), tuple(f"C{i}" for i in range(101))])
+async def test_bad_coin_symbols_raise_before_any_request(
+    stub: VenueStub, symbols: tuple[str, ...]
+) -> None:
+    with pytest.raises(ValueError):
+        await client(stub).coins(symbols)
+    assert stub.requests == []

@@ -88,11 +88,37 @@ def test_markets_parameters(client: httpx.Client) -> None:
         assert r.status_code == 400 and "error" in r.json()
 
 
-@pytest.mark.parametrize("coin_id", ["bitcoin", "no-such-coin"])
-def test_coin_by_id_is_unknown(client: httpx.Client, coin_id: str) -> None:
-    r = client.get(f"/api/v3/coins/{coin_id}", params={"market_data": "true"})
-
+def test_coin_by_id_is_the_recorded_body_or_unknown(client: httpx.Client) -> None:
+    r = client.get("/api/v3/coins/bitcoin", params={"market_data": "true"})
+    assert r.status_code == 200
+    assert r.content == (CG / "coins-bitcoin-full-tickers-2023-07-16.json").read_bytes()
+    r = client.get("/api/v3/coins/no-such-coin", params={"market_data": "true"})
     assert (r.status_code, r.json()) == (404, {"error": "coin not found"})
+
+
+def test_second_batch_bodies_are_served_byte_for_byte(client: httpx.Client) -> None:
+    served = {
+        "/api/v3/coins/categories": "coins-categories-2025-09-06.json",
+        "/api/v3/coins/list": "coins-list-2026-05-12.json",
+        "/api/v3/coins/ethereum/market_chart?vs_currency=usd&days=30": (
+            "market_chart-ethereum-usd-days30-2023-06-09.json"
+        ),
+    }
+    for path, name in served.items():
+        r = client.get(path)
+        assert r.status_code == 200, path
+        assert r.content == (CG / name).read_bytes()
+    other_span = client.get("/api/v3/coins/bitcoin/market_chart?vs_currency=usd&days=7")
+    assert other_span.status_code == 404
+
+
+def test_markets_by_symbols_keeps_the_recorded_rows_of_those_symbols(
+    client: httpx.Client,
+) -> None:
+    wanted = {ROWS[0]["symbol"], ROWS[7]["symbol"]}
+    r = markets(client, symbols=",".join(s.upper() for s in wanted), per_page="250")
+    assert r.status_code == 200
+    assert r.json() == [row for row in ROWS if row["symbol"] in wanted]
 
 
 def test_unknown_path_is_404(client: httpx.Client) -> None:
