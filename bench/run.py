@@ -12,6 +12,8 @@
    with and without one stuck subscriber.
 6. A full scalping snapshot (every layer) with 100 ms injected at every route, cold: its
    sources are fetched concurrently, so it should take close to one upstream latency.
+   The MSS (bench/mss.py): a whole ``mss`` cold the same way, and ``mssScan`` of 50
+   candidates (upstream calls and wall time).
 7. Safety (bench/overload.py): 2x/4x/8x the uncached capacity offered open-loop, RSS after
    1,200 distinct 13 KB documents, Redis hung and Redis killed while serving.
 
@@ -37,7 +39,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import overload, subscribers, unlimited  # noqa: E402
+from bench import mss, overload, subscribers, unlimited  # noqa: E402
 from graph.operations import load_registry  # noqa: E402
 from graph.server.settings import Settings  # noqa: E402
 from providers.replay.hyperliquid import CLEARINGHOUSE  # noqa: E402
@@ -405,6 +407,7 @@ def main() -> int:
             "hostile_queries": hostile(replay_url),
             "market_summary": summary(replay_url),
             "scalping_snapshot": scalping(replay_url),
+            "mss": mss.run(replay_url, bench_env, INJECTED_MS),
             "rest_shim": rest_shim(replay_url),
             "subscribers": subscribers.run(),
             "safety": overload.run(replay_url, wrk),

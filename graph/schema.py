@@ -27,6 +27,7 @@ from graph.roots.history import HistoryMutation, HistoryQuery
 from graph.roots.liquidations import LiquidationQuery, LiquidationSubscription
 from graph.roots.market import MarketQuery
 from graph.roots.market_summary import MarketSummaryQuery
+from graph.roots.mss import MssQuery
 from graph.roots.scalping import ScalpingQuery
 from graph.roots.signals import SignalQuery, SignalSubscription
 from graph.roots.symbols import SymbolQuery
@@ -43,6 +44,7 @@ Query = merge_types(
         MarketSummaryQuery,
         LiquidationQuery,
         DiscoveryQuery,
+        MssQuery,
         HistoryQuery,
         MarketQuery,
         AskQuery,

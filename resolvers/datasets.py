@@ -34,6 +34,7 @@ from engine.domain import (
     PriceQuote,
     RatioKind,
     RecentTrades,
+    SocialCoin,
     SocialSentiment,
     TakerVolume,
     Ticker24h,
@@ -239,6 +240,17 @@ def lunarcrush_topic(s: Services, client: LunarCrushClient, topic: str) -> Job[S
     )  # fmt: skip
 
 
+def lunarcrush_coins(
+    s: Services, client: LunarCrushClient, symbols: tuple[str, ...]
+) -> Job[tuple[SocialCoin, ...]]:  # ttl_social_s
+    """LunarCrush's coins-list rows of these symbols (sorted: one entry per set)."""
+    wanted = tuple(sorted(set(symbols)))
+    return Job(
+        "social", key("lunarcrush", "coins", ",".join(wanted)), s.ttls.social,
+        lambda: client.coins(wanted),
+    )  # fmt: skip
+
+
 def fear_greed(s: Services, limit: int) -> Job[FearGreed]:  # ttl_fear_greed_s
     return Job(
         "fear_greed", key("alternative.me", "fng", limit), s.ttls.fear_greed,
@@ -269,6 +281,17 @@ def coingecko_markets(
     )  # fmt: skip
 
 
+def coingecko_markets_by_symbols(
+    s: Services, symbols: tuple[str, ...]
+) -> Job[CoinMarkets]:  # ttl_discovery_s
+    """CoinGecko's top coin of each symbol (sorted: one entry per set)."""
+    wanted = tuple(sorted(set(symbols)))
+    return Job(
+        "discovery", key("coingecko", "markets_by_symbols", ",".join(wanted)), s.ttls.discovery,
+        lambda: s.coingecko.markets_by_symbols(wanted),
+    )  # fmt: skip
+
+
 def coingecko_trending(s: Services) -> Job[TrendingCoins]:  # ttl_discovery_s
     return Job("discovery", key("coingecko", "trending"), s.ttls.discovery, s.coingecko.trending)
 
@@ -287,6 +310,7 @@ __all__ = [
     "binance_taker_volume",
     "binance_trades",
     "coingecko_markets",
+    "coingecko_markets_by_symbols",
     "coingecko_trending",
     "coinglass_liquidations",
     "coinglass_ratio",
@@ -294,6 +318,7 @@ __all__ = [
     "hyperliquid_account",
     "hyperliquid_trades",
     "key",
+    "lunarcrush_coins",
     "lunarcrush_topic",
     "okx_candles",
     "okx_funding",

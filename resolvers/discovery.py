@@ -232,10 +232,18 @@ async def _candidates(ctx: Context, c: ScanCriteria) -> list[Scanned]:
             except (RequestError, ProviderError) as err:
                 out.append(Scanned(text, None, error=err))
         return out
-    f = UniverseFilter(min_quote_volume_usd=c.min_quote_volume_usd, quote=c.quote)
+    top = await top_by_volume(ctx, c.candidates, c.quote, c.min_quote_volume_usd)
+    return [Scanned(venue_symbol, ref) for venue_symbol, ref in top]
+
+
+async def top_by_volume(
+    ctx: Context, count: int, quote: str | None = "USDT", min_quote_volume_usd: float | None = None
+) -> list[tuple[str, SymbolRef | None]]:
+    """(venue symbol, its ref) of the ``count`` TRADING perpetuals with the largest 24 h
+    quote volume (one all-symbol ticker call), largest first."""
+    f = UniverseFilter(min_quote_volume_usd=min_quote_volume_usd, quote=quote)
     u = await _universe(ctx, f, UniverseSort.QUOTE_VOLUME_DESC)
-    top = u.rows[: c.candidates]
-    return [Scanned(r.contract.venue_symbol, disco.contract_ref(r.contract)) for r in top]
+    return [(r.contract.venue_symbol, disco.contract_ref(r.contract)) for r in u.rows[:count]]
 
 
 async def _score(ctx: Context, item: Scanned, c: ScanCriteria) -> None:
@@ -304,5 +312,6 @@ __all__ = [
     "new_listings",
     "smart_money_scan",
     "ticker_of",
+    "top_by_volume",
     "trending",
 ]

@@ -16,6 +16,8 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from engine.mss.criteria import Phase
+from engine.mss.score import DEFAULT_MIN_QUALITY_PCT, DEFAULT_PASS_MARKS
 from engine.signal.model import Mode, ModeInfo
 from engine.signal.modes import MODE_INFO
 from engine.symbols import SymbolRef
@@ -72,6 +74,9 @@ class Limits:
     account_risk_pct: float  # a verdict's size hint, unless the query gives one
     # each signal mode's two thresholds (the settings'; the table's own when not given)
     modes: Mapping[Mode, ModeInfo] = field(default_factory=lambda: MODE_INFO)
+    # the MSS's pass mark of each phase (% of its maximum) and its quality minimum
+    mss_pass_marks: Mapping[Phase, float] = field(default_factory=lambda: DEFAULT_PASS_MARKS)
+    min_mss_quality_pct: float = DEFAULT_MIN_QUALITY_PCT
 
 
 class AlertSender(Protocol):

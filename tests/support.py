@@ -37,6 +37,7 @@ def replay_settings(replay_url: str, **overrides: Any) -> Settings:
         "feargreed_base_url": replay_url,
         "hyperliquid_base_url": replay_url,
         "coingecko_base_url": replay_url,
+        "lunarcrush_base_url": replay_url,  # used only when a test gives a key
         "binance_read_timeout_s": 0.5,
         "okx_read_timeout_s": 0.5,
         "feargreed_read_timeout_s": 0.5,

@@ -10,7 +10,7 @@ a band marked strict), ``LOWER`` ones at or below it.
 | phase | criterion | input (source) | bands -> points | why |
 |---|---|---|---|---|
 | discovery | ``fdv`` | fully diluted valuation, USD (CoinGecko) | <= 20M 12, <= 50M 9, <= 100M 6, <= 500M 3 | an emerging coin is small: room to grow, a move needs little money |
-| discovery | ``age`` | days since the Binance futures listing, else since genesis (Binance, CoinGecko) | <= 30 10, <= 90 7, <= 180 4, <= 365 2 | new coins are where emerging moves happen; old ones are priced in |
+| discovery | ``age`` | days since the futures listing (the venue's exchange info: Binance, else OKX) | <= 30 10, <= 90 7, <= 180 4, <= 365 2 | new coins are where emerging moves happen; old ones are priced in |
 | discovery | ``supply`` | circulating supply as % of max (else total) supply (CoinGecko) | >= 80 8, >= 60 6, >= 40 4, >= 20 2 | the less supply still to unlock, the less future selling pressure |
 | social | ``galaxy_score`` | Galaxy Score 0-100 (LunarCrush) | >= 70 10, >= 60 7, >= 50 4, >= 40 2 | LunarCrush's combined social and market health |
 | social | ``alt_rank`` | AltRank, 1 = best (LunarCrush) | <= 50 8, <= 100 6, <= 250 4, <= 500 2 | social and price activity against every other coin |
@@ -94,7 +94,7 @@ CRITERIA: tuple[Criterion, ...] = (
     ),
     Criterion(
         "age", Phase.DISCOVERY,
-        "days since the Binance futures listing, else since the genesis date", "listing",
+        "whole days since the futures listing (the venue's exchange info)", "listing",
         Better.LOWER, _bands((30, 10), (90, 7), (180, 4), (365, 2)),
         "new coins are where emerging moves happen; old ones are priced in",
     ),
@@ -165,8 +165,8 @@ PHASE_MAX: Mapping[Phase, float] = MappingProxyType(
 # Each source the MSS reads and how much it matters to the score's quality.
 SOURCE_TIERS: Mapping[str, Tier] = MappingProxyType(
     {
-        "coin_details": Tier.CRITICAL,  # CoinGecko: FDV, supply, genesis date
-        "listing": Tier.IMPORTANT,  # the Binance futures listing date
+        "coin_details": Tier.CRITICAL,  # CoinGecko: FDV and supply
+        "listing": Tier.IMPORTANT,  # the futures listing date (Binance, else OKX)
         "social": Tier.IMPORTANT,  # LunarCrush (keyed)
         "taker_volume": Tier.IMPORTANT,
         "open_interest": Tier.IMPORTANT,

@@ -7,7 +7,9 @@ returns the criterion's input. Nothing is filled in: a value the source did not 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
+from dataclasses import replace
 
 from engine import discovery
 from engine.domain import (
@@ -38,9 +40,10 @@ def _reading(value: float, meta: Sourced, stale: bool = False) -> Reading:
 def fdv(market: CoinMarket | Absent) -> Input:
     if isinstance(market, Absent):
         return market
-    if market.fully_diluted_valuation_usd is None:
+    fdv_usd = market.fully_diluted_valuation_usd
+    if fdv_usd is None or fdv_usd <= 0:  # 0 is CoinGecko's "unknown", not a tiny coin
         return no_data("the aggregator gives no fully diluted valuation for this coin")
-    return _reading(market.fully_diluted_valuation_usd, market.meta)
+    return _reading(fdv_usd, market.meta)
 
 
 def supply(market: CoinMarket | Absent) -> Input:
@@ -54,17 +57,13 @@ def supply(market: CoinMarket | Absent) -> Input:
     return _reading(100.0 * market.circulating_supply / whole, market.meta)
 
 
-def age(
-    listed_ms: int | None, listing: Sourced | None, genesis_ms: int | None,
-    genesis: Sourced | None, now_ms: int,
-) -> Input:  # fmt: skip
-    """Days since the Binance futures listing (its ``onboardDate``), else since the coin's
-    genesis date; the reading says which source it came from."""
-    if listed_ms is not None and listing is not None:
-        return _reading(max(now_ms - listed_ms, 0) / DAY_MS, listing)
-    if genesis_ms is not None and genesis is not None:
-        return _reading(max(now_ms - genesis_ms, 0) / DAY_MS, genesis)
-    return no_data("no futures listing date and no genesis date")
+def age(listed_ms: int | None, listing: Sourced, now_ms: int) -> Input:
+    """Whole days since the futures listing (the venue's ``onboardDate``), as an age is
+    told: 30 until the 31st day begins; the reading names the venue whose exchange info
+    gave it."""
+    if listed_ms is None:
+        return no_data("the venue gives no listing date for this contract")
+    return _reading(float(max(now_ms - listed_ms, 0) // DAY_MS), listing)
 
 
 def social(coin: SocialCoin | Absent) -> Mapping[str, Input]:
@@ -119,8 +118,10 @@ def oi_change(history: OpenInterestHistory | Absent, window_ms: int = OI_WINDOW_
     last = points[-1]
     start = last.ts_ms - window_ms
     first = next((p for p in points if p.ts_ms >= start), points[0])
-    period = points[1].ts_ms - points[0].ts_ms
-    if first is last or first.ts_ms - start > period:
+    # the series' own step (its smallest gap): a first point later than one step after the
+    # window's start means the history does not reach back that far
+    step = min(b.ts_ms - a.ts_ms for a, b in itertools.pairwise(points))
+    if first is last or first.ts_ms - start >= step:
         return no_data("the open interest history does not reach back 24 hours")
     return _reading((last.base_qty / first.base_qty - 1.0) * 100.0, history.meta)
 
@@ -134,18 +135,25 @@ def top_traders(ratio: LongShortRatio | Absent) -> Input:
     return _reading(ratio.points[-1].long_short_ratio, ratio.meta)
 
 
+_WORST = (CriterionState.FAILED, CriterionState.NOT_CONFIGURED, CriterionState.NO_DATA)
+
+
 def whales(oi: Input, top: Input, buys: Input) -> Input:
     """How many of the three whale signs are present; it needs all three readings (a count
-    over fewer would read a missing sign as an absent one)."""
-    readings = [r for r in (oi, top, buys) if isinstance(r, Reading)]
-    if len(readings) < 3:
-        return no_data("needs open interest, the top-trader ratio and taker volume")
+    over fewer would read a missing sign as an absent one). Without one, the absence of the
+    worst missing input (FAILED before NOT_CONFIGURED before NO_DATA), with its reason."""
+    missing = [r for r in (oi, top, buys) if isinstance(r, Absent)]
+    if missing:
+        worst = min(missing, key=lambda a: _WORST.index(a.state))
+        reason = f"needs open interest, the top-trader ratio and taker volume: {worst.reason}"
+        return replace(worst, reason=reason)
     assert isinstance(oi, Reading) and isinstance(top, Reading) and isinstance(buys, Reading)
     signs = (
         oi.value >= WHALE_OI_CHANGE_PCT,
         top.value >= WHALE_TOP_TRADER_RATIO,
         buys.value >= WHALE_BUY_SHARE_PCT,
     )
+    readings = (oi, top, buys)
     sources = sorted({r.source for r in readings})
     return Reading(float(sum(signs)), ", ".join(sources), any(r.stale for r in readings))
 

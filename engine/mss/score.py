@@ -39,7 +39,7 @@ class MssTier(Enum):
 
 
 # (lowest score, tier), best first; below the last: WEAK. Above PROMISING only when every
-# phase that was scored reached its pass mark.
+# phase reached its pass mark (``all_passed``: a phase without data has not).
 TIERS: tuple[tuple[float, MssTier], ...] = (
     (85.0, MssTier.EXCEPTIONAL),
     (75.0, MssTier.STRONG),
@@ -72,6 +72,7 @@ class Absent:
     state: CriterionState  # NO_DATA, FAILED or NOT_CONFIGURED
     reason: str
     code: str | None = None  # the error code when FAILED
+    provider: str | None = None  # the source that failed or had no data
 
     def __post_init__(self) -> None:
         if self.state is CriterionState.SCORED:
@@ -90,6 +91,8 @@ class CriterionResult:
     source: str | None
     reason: str | None  # why it was not scored
     stale: bool = False
+    code: str | None = None  # the error code of a FAILED (or NO_DATA) source
+    provider: str | None = None
 
     @property
     def scored(self) -> bool:
@@ -149,7 +152,9 @@ class MssResult:
 
     @property
     def all_passed(self) -> bool:
-        return all(p.passed is not False for p in self.phases)
+        """Every phase scored reached its pass mark, and none was left without data (a
+        phase with nothing to score has not passed: it is unknown)."""
+        return bool(self.phases) and all(p.passed is True for p in self.phases)
 
     @property
     def tier(self) -> MssTier:
@@ -164,7 +169,10 @@ class MssResult:
 
 def score_criterion(criterion: Criterion, given: Input) -> CriterionResult:
     if isinstance(given, Absent):
-        return CriterionResult(criterion, given.state, None, None, None, given.reason)
+        return CriterionResult(
+            criterion, given.state, None, None, None, given.reason,
+            code=given.code, provider=given.provider,
+        )  # fmt: skip
     return CriterionResult(
         criterion,
         CriterionState.SCORED,
@@ -211,14 +219,23 @@ def _status(name: str, results: Sequence[CriterionResult]) -> SourceStatus:
     scored = [r for r in results if r.scored]
     if scored:
         stale = all(r.stale for r in scored)
-        return SourceStatus(name, SourceState.STALE if stale else SourceState.OK)
-    states = {r.state for r in results}
-    reason = next((r.reason for r in results if r.reason), None)
-    if CriterionState.FAILED in states:
-        return SourceStatus(name, SourceState.FAILED, detail=reason)
-    if CriterionState.NOT_CONFIGURED in states:
-        return SourceStatus(name, SourceState.NOT_CONFIGURED, detail=reason)
-    return SourceStatus(name, SourceState.FAILED, code="NO_DATA", detail=reason)
+        provider = _provider(scored[0].source)
+        return SourceStatus(name, SourceState.STALE if stale else SourceState.OK, provider)
+    for state, shown in (
+        (CriterionState.FAILED, SourceState.FAILED),
+        (CriterionState.NOT_CONFIGURED, SourceState.NOT_CONFIGURED),
+        (CriterionState.NO_DATA, SourceState.FAILED),
+    ):
+        first = next((r for r in results if r.state is state), None)
+        if first is not None:
+            code = first.code or ("NO_DATA" if state is CriterionState.NO_DATA else None)
+            return SourceStatus(name, shown, first.provider, code=code, detail=first.reason)
+    raise AssertionError("a source read by no criterion")  # callers list it only with some
+
+
+def _provider(source: str | None) -> str | None:
+    """``"binance via perpgraph-replay"`` -> ``"binance"``."""
+    return None if source is None else source.split(" via ", 1)[0]
 
 
 def combine(

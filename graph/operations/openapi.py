@@ -53,6 +53,8 @@ from resolvers.discovery import (
     SCAN_MAX_FIRST,
     UNIVERSE_MAX_FIRST,
 )
+from resolvers.mss import SCAN_MAX_CANDIDATES as MSS_SCAN_MAX_CANDIDATES
+from resolvers.mss import SCAN_MAX_FIRST as MSS_SCAN_MAX_FIRST
 
 SCALARS: dict[str, dict[str, Any]] = {
     "Int": {"type": "integer", "format": "int32", "minimum": -(2**31), "maximum": 2**31 - 1},
@@ -98,6 +100,10 @@ def domains(*, max_symbols: int = MAX_SYMBOLS, max_candles: int = MAX_CANDLES) -
         "SmartMoneyCriteria.points": {"minimum": 2, "maximum": 500},
         "SmartMoneyCriteria.period": {"enum": list(STAT_PERIODS)},
         "SmartMoneyCriteria.tickers": tickers | {"maxItems": SCAN_MAX_CANDIDATES},
+        "Query.mssScan(first:)": {"minimum": 1, "maximum": MSS_SCAN_MAX_FIRST},  # resolvers.mss
+        "Query.mssScan(candidates:)": {"minimum": 1, "maximum": MSS_SCAN_MAX_CANDIDATES},
+        "Query.mssScan(minScore:)": {"minimum": 0, "maximum": 100},
+        "Query.mssScan(tickers:)": {"minItems": 1, "maxItems": MSS_SCAN_MAX_CANDIDATES},
         "Query.signals(tickers:)": tickers,
         "Query.marketSummary(tickers:)": tickers,
         "Query.scalping(interval:)": intervals,

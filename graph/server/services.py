@@ -24,6 +24,7 @@ from aiocache import Cache
 from aiocache.base import BaseCache
 from aiocache.serializers import PickleSerializer
 
+from engine.mss.criteria import Phase
 from engine.signal.model import Mode
 from engine.symbols import SymbolRef
 from graph.server.auth import Authenticator
@@ -274,6 +275,12 @@ async def open_services(
                 min_signal_quality_pct=settings.signal_min_quality_pct,
                 account_risk_pct=settings.verdict_account_risk_pct,
                 modes=mode_table(settings),
+                mss_pass_marks={
+                    Phase.DISCOVERY: settings.mss_pass_mark_discovery_pct,
+                    Phase.SOCIAL: settings.mss_pass_mark_social_pct,
+                    Phase.INSTITUTIONAL: settings.mss_pass_mark_institutional_pct,
+                },
+                min_mss_quality_pct=settings.mss_min_quality_pct,
             ),
             hub=LiquidationHub(
                 metrics,

@@ -142,6 +142,12 @@ class Settings(BaseSettings):
 
     # -- signals -------------------------------------------------------------------------
     signal_min_quality_pct: float = Field(50.0, ge=0, le=100)
+    # the MSS: each phase passes at this share of its maximum; below the quality minimum
+    # its tier is INSUFFICIENT_DATA
+    mss_pass_mark_discovery_pct: float = Field(50.0, ge=0, le=100)
+    mss_pass_mark_social_pct: float = Field(50.0, ge=0, le=100)
+    mss_pass_mark_institutional_pct: float = Field(50.0, ge=0, le=100)
+    mss_min_quality_pct: float = Field(50.0, ge=0, le=100)
     signal_update_interval_s: float = Field(30.0, gt=0)  # signalUpdates recompute period
     signal_update_band_points: float = Field(5.0, gt=0)  # a score move across a band pushes
     # each mode's thresholds: SHORT at or below the first, LONG at or above the second

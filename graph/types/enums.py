@@ -13,6 +13,8 @@ import strawberry
 from engine import discovery, indicators, scalping, scalping_inputs, smc
 from engine.ask import Intent
 from engine.domain import PositionSide, RatioKind
+from engine.mss.criteria import Phase as MssPhase
+from engine.mss.score import CriterionState, MssTier
 from engine.signal.model import Confidence, Direction, Mode
 from engine.verdict.model import CheckKind, Judge, RiskMode, VerdictKind
 
@@ -99,4 +101,24 @@ strawberry.enum(smc.LiquidityKind, name="LiquidityKind")
 strawberry.enum(scalping.LevelKind, name="ScalpingLevelKind")
 strawberry.enum(
     scalping_inputs.RsiZone, name="ScalpingRsiZone", description="OVERBOUGHT >= 70, OVERSOLD <= 30."
+)
+strawberry.enum(
+    MssPhase,
+    name="MssPhaseName",
+    description="DISCOVERY (0-30: FDV, age, supply), SOCIAL (0-35: LunarCrush metrics and a "
+    "buy-pressure bonus), INSTITUTIONAL (0-35: open interest, top traders, whales, walls).",
+)
+strawberry.enum(
+    CriterionState,
+    name="MssCriterionState",
+    description="SCORED, or why not: NO_DATA (the source had no value), FAILED (the source "
+    "failed), NOT_CONFIGURED (a keyed source without its key). Unscored criteria are left "
+    "out of the maxima.",
+)
+strawberry.enum(
+    MssTier,
+    name="MssTier",
+    description="By score: EXCEPTIONAL >= 85 and STRONG >= 75 (both with every scored phase "
+    "at its pass mark), PROMISING >= 60, WATCH >= 40, WEAK below; INSUFFICIENT_DATA when "
+    "nothing was scored or quality is under its minimum.",
 )

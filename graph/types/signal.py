@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,6 +18,7 @@ from engine.signal.model import (
     ModeInfo,
     SignalResult,
     SourceStatus,
+    Tier,
 )
 from engine.signal.quality import SOURCES
 from engine.signal.summary import MarketSummary
@@ -84,10 +86,10 @@ class SourceStatusType:
     detail: str | None
 
     @classmethod
-    def from_engine(cls, s: SourceStatus) -> SourceStatusType:
+    def from_engine(cls, s: SourceStatus, tiers: Mapping[str, Tier] = SOURCES) -> SourceStatusType:
         return cls(
             name=s.name,
-            tier=SOURCES[s.name].value,
+            tier=tiers[s.name].value,
             state=s.state.value,
             provider=s.provider,
             latency_ms=s.latency_ms,
@@ -104,12 +106,14 @@ class DataQualityType:
     sources: list[SourceStatusType]
 
     @classmethod
-    def from_engine(cls, q: DataQuality) -> DataQualityType:
+    def from_engine(cls, q: DataQuality, tiers: Mapping[str, Tier] = SOURCES) -> DataQualityType:
+        """``tiers``: the source table the quality was assessed with (a signal's unless
+        given; the MSS has its own)."""
         return cls(
             score_pct=round(q.score_pct, 2),
             minimum_pct=q.minimum_pct,
             sufficient=q.sufficient,
-            sources=[SourceStatusType.from_engine(s) for s in q.sources],
+            sources=[SourceStatusType.from_engine(s, tiers) for s in q.sources],
         )
 
 

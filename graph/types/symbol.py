@@ -29,11 +29,13 @@ from graph.types.market import (
     ms_to_dt,
     origin,
 )
+from graph.types.mss import MssScoreType
 from graph.types.scalping import ScalpingSnapshotType, scalping_snapshot
 from graph.types.signal import SignalType
 from graph.types.smc import SmcType
 from resolvers import analysis, liquidations, market, signals
 from resolvers.cache import Cached
+from resolvers.mss import CoinMss
 
 
 @strawberry.type
@@ -332,6 +334,12 @@ class SymbolType:
     )
     def scalping(self, info: Ctx, interval: str = "1m") -> ScalpingSnapshotType | None:
         return scalping_snapshot(info, self.ref, interval)
+
+    @strawberry.field(
+        description="The emerging-coin score (MSS); each phase fetches only its own data."
+    )
+    def mss(self, info: Ctx) -> MssScoreType:
+        return MssScoreType(mss=CoinMss(info.context, self.ref))
 
 
 def symbol_type(ref: SymbolRef) -> SymbolType:

@@ -93,18 +93,26 @@ class CoinGeckoClient:
             venue.check_category(category)
             params["category"] = category
         fetched = await self._get(path, path, params)
-        rows = self._validate(MARKETS.validate_python, fetched.body, path)
-        received = fetched.sourced(self.PROVIDER)
-        coins = tuple(row.to_domain(received) for row in rows)
-        stamps = [c.last_updated_ms for c in coins if c.last_updated_ms is not None]
-        return CoinMarkets(
-            coins=coins,
-            order=order,
-            page=page,
-            per_page=per_page,
-            category=category,
-            meta=self._meta(fetched, max(stamps) if stamps else None),
-        )
+        return self._coin_markets(fetched, path, order, page, per_page, category)
+
+    async def markets_by_symbols(self, symbols: tuple[str, ...]) -> CoinMarkets:
+        """GET /api/v3/coins/markets?vs_currency=usd&symbols=a,b&include_tokens=top — the
+        coins with these symbols (lower case, 1..50), for each symbol the one CoinGecko ranks
+        top by market cap (``include_tokens=top``; symbols are not unique across coins).
+        Same fields and units as ``markets``; a symbol CoinGecko does not know has no row.
+        Weight 1.
+        """
+        path = VENUE.markets_path
+        venue.check_symbols(symbols)
+        params: dict[str, str | int] = {
+            "vs_currency": VENUE.vs_currency,
+            "symbols": ",".join(symbols),
+            "include_tokens": "top",
+            "per_page": VENUE.per_page.high,
+            "price_change_percentage": VENUE.price_change_windows,
+        }
+        fetched = await self._get(path, path, params)
+        return self._coin_markets(fetched, path, VENUE.default_order, 1, VENUE.per_page.high, None)
 
     async def trending(self) -> TrendingCoins:
         """GET /api/v3/search/trending — the coins most searched on CoinGecko in the last
@@ -148,6 +156,24 @@ class CoinGeckoClient:
             params=params,
             weight=1,
             headers=self._headers,
+        )
+
+    def _coin_markets(
+        self, fetched: Fetched, path: str, order: str, page: int, per_page: int,
+        category: str | None,
+    ) -> CoinMarkets:  # fmt: skip
+        """A ``coins/markets`` answer; ``as_of_ms`` is its newest row's ``last_updated``."""
+        rows = self._validate(MARKETS.validate_python, fetched.body, path)
+        received = fetched.sourced(self.PROVIDER)
+        coins = tuple(row.to_domain(received) for row in rows)
+        stamps = [c.last_updated_ms for c in coins if c.last_updated_ms is not None]
+        return CoinMarkets(
+            coins=coins,
+            order=order,
+            page=page,
+            per_page=per_page,
+            category=category,
+            meta=self._meta(fetched, max(stamps) if stamps else None),
         )
 
     def _meta(self, fetched: Fetched, newest_ms: int | None) -> Sourced:

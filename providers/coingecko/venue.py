@@ -14,6 +14,7 @@ matches nothing (e.g. unknown ``ids``) is HTTP 200 ``[]``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Unpack
@@ -93,6 +94,19 @@ def check_category(category: str) -> None:
         raise ValueError(f"invalid CoinGecko category {category!r}: expected e.g. 'layer-1'")
 
 
+MAX_SYMBOLS = 50  # coin symbols asked in one coins/markets call
+_SYMBOL = re.compile(r"[a-z0-9]{1,20}")
+
+
+def check_symbols(symbols: tuple[str, ...]) -> None:
+    """Coin symbols for ``coins/markets?symbols=``: 1..50, lower-case letters and digits."""
+    if not 1 <= len(symbols) <= MAX_SYMBOLS:
+        raise ValueError(f"ask CoinGecko for 1 to {MAX_SYMBOLS} coin symbols at once")
+    for symbol in symbols:
+        if not _SYMBOL.fullmatch(symbol):
+            raise ValueError(f"invalid CoinGecko coin symbol {symbol!r}: a-z and 0-9")
+
+
 def check_order(order: str) -> None:
     if order not in VENUE.orders:
         accepted = ", ".join(sorted(VENUE.orders))
@@ -131,6 +145,7 @@ def host_policy(**tuning: Unpack[HostTuning]) -> HostPolicy:
 
 
 __all__ = [
+    "MAX_SYMBOLS",
     "VENUE",
     "CoinGeckoVenue",
     "check_api_key",
@@ -138,6 +153,7 @@ __all__ = [
     "check_coin_id",
     "check_order",
     "check_page",
+    "check_symbols",
     "coin_path",
     "host_policy",
     "not_served",

@@ -73,15 +73,21 @@ class LunarCrushClient:
 
     async def coins(self, symbols: tuple[str, ...]) -> tuple[SocialCoin, ...]:
         """GET /api4/public/coins/list/v2?symbols=A,B — LunarCrush's row for each coin it
-        knows among ``symbols`` (upper case, 1..100), in its order; a symbol it does not know
-        has no row (not an error). Per coin: Galaxy Score, AltRank (and both a day before),
+        knows among ``symbols`` (upper case, 1..100); of two coins sharing a symbol, the one
+        best ranked by market cap. A symbol with no row is a coin without data here (that
+        LunarCrush leaves unknown symbols out rather than failing is assumed: no such answer
+        was recorded); a row that does not validate is left out alone. Per coin: Galaxy Score, AltRank (and both a day before),
         social volume and interactions over 24 h, social dominance, sentiment (% positive),
         categories and LunarCrush's topic. The list has no generation time: ``as_of_ms``
         is the receive time. Weight 1.
         """
         venue.check_symbols(symbols)
         path = VENUE.coins_list_path
-        params: dict[str, str | int] = {"symbols": ",".join(symbols), "limit": len(symbols)}
+        params: dict[str, str | int] = {
+            "symbols": ",".join(symbols),
+            "sort": "market_cap_rank",  # as the recorded answer was sorted
+            "limit": min(4 * len(symbols), 1000),  # room for other coins of the same symbols
+        }
         fetched = await self._http.get_json(
             self.PROVIDER, path, self._base_url + path, params=params, weight=1,
             headers=self._headers,

@@ -6,7 +6,9 @@ Only the fields this project reads are modelled; the rest is ignored. The succes
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Any
+
+from pydantic import Field, ValidationError
 
 from engine.domain import SocialCoin, SocialSentiment, Sourced
 from providers.payloads import OptFloat, OptInt, Payload, as_of
@@ -82,6 +84,7 @@ class CoinRow(Payload):
     social_dominance: OptFloat = Field(None, ge=0)
     sentiment: OptFloat = Field(None, ge=0, le=100)
     categories: str | None = None  # comma-joined, e.g. "layer-1,bitcoin-ecosystem,pow"
+    market_cap_rank: OptInt = Field(None, ge=1)
 
     def to_domain(self, meta: Sourced) -> SocialCoin:
         return SocialCoin(
@@ -103,15 +106,32 @@ class CoinRow(Payload):
 
 class CoinsListResponse(Payload):
     """``{"config": {...}, "data": [row, ...]}`` of ``coins/list/v2``; its ``config`` has no
-    ``generated`` time, so rows are as of receipt."""
+    ``generated`` time, so rows are as of receipt. Rows are read one by one: a row that
+    does not validate is left out (its coin has no data), the others are kept."""
 
     config: TopicConfig | None = None
-    data: list[CoinRow]
+    data: list[dict[str, Any]]
 
     def to_domain(self, received: Sourced) -> tuple[SocialCoin, ...]:
         generated_s = self.config.generated if self.config else None
         meta = received.at(as_of(generated_s * 1000 if generated_s else None, received.as_of_ms))
-        return tuple(row.to_domain(meta) for row in self.data)
+        rows = []
+        for raw in self.data:
+            try:
+                rows.append(CoinRow.model_validate(raw))
+            except ValidationError:
+                continue
+        # symbols are not unique: of several rows for one, the best ranked by market cap
+        best: dict[str, CoinRow] = {}
+        for row in rows:
+            kept = best.get(row.symbol.upper())
+            if kept is None or _rank(row) < _rank(kept):
+                best[row.symbol.upper()] = row
+        return tuple(row.to_domain(meta) for row in best.values())
+
+
+def _rank(row: CoinRow) -> int:
+    return row.market_cap_rank if row.market_cap_rank is not None else 1 << 30
 
 
 __all__ = [

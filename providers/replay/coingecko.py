@@ -10,8 +10,8 @@ route                                  recorded source and what has data
                                        unchanged, cut to the page (``per_page`` 1..250, default
                                        100; ``page`` from 1); ``ids`` keeps the recorded rows of
                                        those ids, ``symbols`` (comma-separated, any case) those
-                                       of those symbols (``include_tokens`` is read as ``top``:
-                                       the recorded page holds top coins only). A page past the
+                                       of those symbols, one a symbol (the first, as the page is
+                                       in market-cap order: ``include_tokens=top``). A page past the
                                        250th row, another currency, order or any ``category``
                                        (none was recorded) answers ``[]``, as CoinGecko does
                                        when no coin matches
@@ -73,6 +73,19 @@ def _positive(raw: str | None, default: int) -> int | None:
     return int(raw) if raw.isdigit() and int(raw) >= 1 else None
 
 
+def _top_per_symbol(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Of rows sharing a symbol, the first (the recorded page is in market-cap order): what
+    ``include_tokens=top`` answers."""
+    seen: set[str] = set()
+    kept = []
+    for row in rows:
+        symbol = str(row["symbol"]).lower()
+        if symbol not in seen:
+            seen.add(symbol)
+            kept.append(row)
+    return kept
+
+
 class CoinGeckoRoutes:
     def __init__(self, store: RecordedStore) -> None:
         self.store = store
@@ -100,7 +113,7 @@ class CoinGeckoRoutes:
         symbols = q.get("symbols")
         if symbols:
             wanted = {s.strip().lower() for s in symbols.split(",")}
-            rows = [r for r in rows if str(r["symbol"]).lower() in wanted]
+            rows = _top_per_symbol([r for r in rows if str(r["symbol"]).lower() in wanted])
         start = (page - 1) * per_page
         return json_response(rows[start : start + per_page])
 

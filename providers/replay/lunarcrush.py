@@ -7,9 +7,11 @@ route                                      recorded source and what has data
 ``coins/list/v2`` (``symbols``, ``limit``)  ``coins-list-v2-symbols-BTC-limit1-2025-07-23.json``:
                                            LunarCrush's row for BTC. Asked for symbols that
                                            include BTC (or for none), the recorded body byte for
-                                           byte; asked only for others, the same envelope with
-                                           ``data: []`` (no row was recorded for them; the
-                                           recorded ``config`` is kept, with ``symbols`` as asked)
+                                           byte; asked only for others, the recorded envelope
+                                           with ``data: []`` and ``config.symbols`` as asked
+                                           (the rest of ``config`` is the recording's, e.g.
+                                           ``limit: 1``). That LunarCrush answers unknown
+                                           symbols with no rows is assumed: not recorded
 ``coins/{coin}/v1``                        ``coins-btc-v1-2025-07-23.json`` for ``btc`` (any case)
 ``coins/{coin}/meta/v1``                   ``coins-btc-meta-v1-2025-07-23.json`` for ``btc``
 ``coins/{coin}/time-series/v2``            ``coins-btc-time-series-v2-2025-07-16_23.json`` for

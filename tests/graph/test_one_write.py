@@ -167,3 +167,28 @@ async def test_a_client_gone_before_the_body_is_written_nothing() -> None:
     cycle.disconnected = True
     await cycle.send(_body(BODY))
     assert transport.writes == [] and done == []
+
+
+async def test_two_content_lengths_are_left_to_uvicorn_which_refuses_the_mismatch() -> None:
+    cycle, transport, _ = _cycle(OneWriteCycle)
+    await cycle.send(_start([(b"content-length", b"5"), (b"content-length", b"12")]))
+    assert len(transport.writes) == 1  # uvicorn's head, with its first length
+    with pytest.raises(RuntimeError, match="longer than Content-Length"):
+        await cycle.send(_body(BODY))
+
+
+async def test_an_app_failing_between_start_and_body_gets_a_whole_500() -> None:
+    """uvicorn's run_asgi answers 500 when the response has not started: here it has not,
+    since nothing was written, so the 500 goes out instead of a closed connection."""
+
+    async def failing(scope: Any, receive: Any, send: Any) -> None:
+        await send(_start(JSON_HEADERS))
+        raise RuntimeError("boom")
+
+    cycle, transport, done = _cycle(OneWriteCycle)
+    await cycle.run_asgi(failing)
+    written = b"".join(transport.writes)  # uvicorn's own 500 (it says connection: close)
+    assert written.startswith(b"HTTP/1.1 500 Internal Server Error\r\n")
+    assert written.endswith(b"\r\n\r\nInternal Server Error")
+    assert b"application/json" not in written  # nothing of the failed answer
+    assert done == [1] and transport.closed

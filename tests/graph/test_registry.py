@@ -27,6 +27,7 @@ RPC = {  # the replaced system's operation names
     "new_listings.binance": "newListings", "smart_money.scan": "smartMoneyScan",
     "smart_money.analyze": "smartMoneyAnalyze", "coins.discover": "discoverCoins",
     "verdict.get": "verdict", "history.signals": "signalHistory", "cache.stats": "cacheStats",
+    "mss.analyze": "mssAnalyze", "mss.info": "mssInfo", "mss.scan": "mssScan",
 }  # fmt: skip
 SIGNAL = (Path(__file__).parents[2] / "graph/operations/signal.graphql").read_text()
 

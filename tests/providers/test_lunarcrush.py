@@ -211,3 +211,17 @@ async def test_bad_coin_symbols_raise_before_any_request(
     with pytest.raises(ValueError):
         await client(stub).coins(symbols)
     assert stub.requests == []
+
+
+async def test_a_bad_row_is_left_out_alone_and_a_shared_symbol_keeps_the_best_ranked(
+    stub: VenueStub,
+) -> None:
+    body = load("lunarcrush/coins-list-v2-symbols-BTC-limit1-2025-07-23.json")
+    (row,) = body["data"]
+    broken = {**row, "symbol": "ETH", "alt_rank": 0}  # the recorded row, its AltRank made 0
+    lesser = {**row, "market_cap_rank": row["market_cap_rank"] + 500, "galaxy_score": 1}
+    stub.answer_json(
+        "/api4/public/coins/list/v2", {**body, "data": [lesser, broken, row]}
+    )  # the recorded row, a copy ranked lower and a broken one
+    coins = await client(stub).coins(("BTC", "ETH"))
+    assert [(c.symbol, c.galaxy_score) for c in coins] == [("BTC", row["galaxy_score"])]

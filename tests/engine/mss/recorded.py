@@ -53,12 +53,12 @@ def exchange_info() -> tuple[int, tuple[ListedContract, ...]]:
 
 
 def listing(matches: Callable[[float], bool], what: str) -> tuple[ListedContract, int]:
-    """(the first contract whose age in days at the body's ``serverTime`` ``matches``,
-    that time)."""
+    """(the first contract whose age in whole days at the body's ``serverTime``
+    ``matches``, that time)."""
     now, contracts = exchange_info()
     found = first(
         (c for c in contracts if c.onboard_ms is not None),
-        lambda c: matches((now - (c.onboard_ms or 0)) / 86_400_000),
+        lambda c: matches((now - (c.onboard_ms or 0)) // 86_400_000),
         what,
     )
     return found, now

@@ -113,17 +113,14 @@ def test_age_from_the_futures_listing(within: tuple[float, float], points: float
     low, high = within
     contract, now = recorded.listing(lambda d: low < d <= high, f"a listing {low}-{high} days old")
     listing_meta = recorded.meta("binance")
-    given = inputs.age(contract.onboard_ms, listing_meta, None, None, now)
+    given = inputs.age(contract.onboard_ms, listing_meta, now)
     assert isinstance(given, Reading) and given.source == listing_meta.source
     assert _points("age", given) == points
 
 
-def test_age_without_a_listing_reads_the_genesis_date_and_says_so() -> None:
-    contract, now = recorded.listing(lambda d: d > 365, "an old listing")
-    genesis = recorded.meta("coingecko")
-    given = inputs.age(None, None, contract.onboard_ms, genesis, now)
-    assert isinstance(given, Reading) and given.source == genesis.source
-    missing = inputs.age(None, None, None, None, now)
+def test_age_without_a_listing_date_is_left_out() -> None:
+    _, now = recorded.exchange_info()
+    missing = inputs.age(None, recorded.meta("binance"), now)
     assert isinstance(missing, Absent) and missing.state is CriterionState.NO_DATA
 
 
@@ -279,7 +276,7 @@ def _full_inputs() -> dict[Phase, dict[str, Reading | Absent]]:
     return {
         Phase.DISCOVERY: {
             "fdv": inputs.fdv(coin),
-            "age": inputs.age(contract.onboard_ms, recorded.meta("binance"), None, None, now),
+            "age": inputs.age(contract.onboard_ms, recorded.meta("binance"), now),
             "supply": inputs.supply(coin),
         },
         Phase.SOCIAL: {**inputs.social(recorded.lunarcrush_btc()), "buy_pressure": buys},
@@ -345,17 +342,99 @@ def test_one_phase_alone_is_a_total_over_that_phase() -> None:
     assert {s.name for s in alone.quality.sources} == {"coin_details", "listing"}
 
 
-def test_tiers_need_the_pass_marks_above_promising() -> None:
+def _high_inputs() -> dict[Phase, dict[str, Reading | Absent]]:
+    """Inputs that score high, each criterion's from a recording (FDV scaled, as no recorded
+    top-250 coin is under 112 M; LunarCrush's previous-day values for BTC)."""
     full = _full_inputs()
-    result = combine([score_phase(p, given) for p, given in full.items()])
-    assert result.score is not None
-    assert result.score == pytest.approx(100 * result.points / result.max_points, abs=0.01)
-    strict = combine([score_phase(p, full[p], pass_mark_pct=100.0) for p in full])
-    assert not strict.all_passed
-    assert strict.tier not in (MssTier.EXCEPTIONAL, MssTier.STRONG)
+    coin = recorded.lunarcrush_btc()
+    before = dataclasses.replace(
+        coin, galaxy_score=coin.galaxy_score_previous, alt_rank=coin.alt_rank_previous
+    )
+    surge = recorded.oi_day_where(_oi_change, lambda v: v >= 20, "OI up 20 % in a day")
+    leaning = recorded.top_positions_where(lambda r: r >= 2.0, "a ratio >= 2")
+    bidding = first(depth_books(), lambda b: (_walls(b) or 0) >= 0.5, "bids far over asks")
+    oi, top = inputs.oi_change(surge), inputs.top_traders(leaning)
+    buys = Reading(_buy_share_scaled(69), "derived")
+    return {
+        Phase.DISCOVERY: {
+            **full[Phase.DISCOVERY],
+            "fdv": inputs.fdv(_scaled_fdv(0.15)),
+            "supply": inputs.supply(_market(lambda m: _supply_pct(m) >= 80, "circulating >= 80 %")),
+        },
+        Phase.SOCIAL: {**inputs.social(before), "buy_pressure": buys},
+        Phase.INSTITUTIONAL: {
+            "oi_change": oi,
+            "top_traders": top,
+            "whales": inputs.whales(oi, top, buys),
+            "walls": inputs.walls(bidding),
+        },
+    }
+
+
+def test_a_high_score_is_strong_only_with_every_phase_at_its_pass_mark() -> None:
+    high = _high_inputs()
+    result = combine([score_phase(p, given) for p, given in high.items()])
+    # discovery 12 + 10 + 8, social 7 + 4 + 6 + 6 + 5, institutional 10 + 10 + 10 + 5
+    assert (result.points, result.max_points) == (93, 100)
+    assert result.all_passed and result.tier is MssTier.EXCEPTIONAL
+    # the social phase's 28 of 35 is under a 90 % pass mark: no higher than PROMISING
+    strict = combine([score_phase(p, high[p], 90.0 if p is Phase.SOCIAL else None) for p in high])
+    assert strict.score == result.score and not strict.all_passed
+    assert strict.tier is MssTier.PROMISING
+
+
+def test_a_phase_without_data_has_not_passed_and_caps_the_tier() -> None:
+    """A coin Binance does not list: its institutional phase has nothing to score. Its other
+    two phases score high, but an unknown phase is not a passed one."""
+    high = _high_inputs()
+    unlisted = inputs.no_data("binance does not list this symbol")
+    blank = dict.fromkeys(high[Phase.INSTITUTIONAL], unlisted)
+    result = combine(
+        [
+            score_phase(Phase.DISCOVERY, high[Phase.DISCOVERY]),
+            score_phase(Phase.SOCIAL, high[Phase.SOCIAL]),
+            score_phase(Phase.INSTITUTIONAL, blank),
+        ]
+    )
+    institutional = result.phases[-1]
+    assert institutional.max_points == 0 and institutional.passed is None
+    assert result.score is not None and result.score >= 85
+    assert not result.all_passed and result.tier is MssTier.PROMISING
+
+
+def test_nothing_scored_is_insufficient_data() -> None:
     blank = {**inputs.social(inputs.no_data("x")), "buy_pressure": inputs.no_data("x")}
     nothing = combine([score_phase(Phase.SOCIAL, blank)])
     assert nothing.score is None and nothing.tier is MssTier.INSUFFICIENT_DATA
+
+
+def test_whales_carry_the_worst_missing_input() -> None:
+    full = _full_inputs()[Phase.INSTITUTIONAL]
+    failed = Absent(CriterionState.FAILED, "binance timed out", "UPSTREAM_TIMEOUT", "binance")
+    got = inputs.whales(full["oi_change"], failed, inputs.no_data("no taker volume"))
+    assert isinstance(got, Absent)
+    assert (got.state, got.code, got.provider) == (
+        CriterionState.FAILED, "UPSTREAM_TIMEOUT", "binance",
+    )  # fmt: skip
+    assert "binance timed out" in got.reason
+
+
+def test_a_failed_source_is_reported_with_its_code_and_provider() -> None:
+    full = _full_inputs()
+    failed = Absent(CriterionState.FAILED, "binance timed out", "UPSTREAM_TIMEOUT", "binance")
+    broken = {**full[Phase.INSTITUTIONAL], "walls": failed}
+    result = combine([score_phase(Phase.INSTITUTIONAL, broken)])
+    book = next(s for s in result.quality.sources if s.name == "order_book")
+    assert (book.state, book.code, book.provider) == (
+        SourceState.FAILED, "UPSTREAM_TIMEOUT", "binance",
+    )  # fmt: skip
+    oi = next(s for s in result.quality.sources if s.name == "open_interest")
+    assert (oi.state, oi.provider) == (SourceState.OK, "coinglass")
+
+
+def test_a_zero_fdv_is_no_data_not_the_top_band() -> None:
+    coin = dataclasses.replace(_scaled_fdv(1.0), fully_diluted_valuation_usd=0.0)
+    assert isinstance(inputs.fdv(coin), Absent)
 
 
 def test_a_phase_missing_a_criterion_is_refused() -> None:
