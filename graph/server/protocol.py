@@ -229,8 +229,6 @@ class ShedInProtocol(HttpToolsProtocol):
             if name == b"origin":
                 return False
             if name == b"content-length":
-                if length is not None:
-                    return None  # two lengths: uvicorn's send refuses the mismatch
                 length = value
         return length is not None and length.isdigit() and int(length) <= slots.max_body_bytes
 

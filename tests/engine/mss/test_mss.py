@@ -119,7 +119,7 @@ def test_age_from_the_futures_listing(within: tuple[float, float], points: float
 
 
 def test_age_without_a_listing_date_is_left_out() -> None:
-    _, now = recorded.exchange_info()
+    now, _ = recorded.exchange_info()
     missing = inputs.age(None, recorded.meta("binance"), now)
     assert isinstance(missing, Absent) and missing.state is CriterionState.NO_DATA
 
