@@ -32,6 +32,7 @@ from graph.roots.scalping import ScalpingQuery
 from graph.roots.signals import SignalQuery, SignalSubscription
 from graph.roots.symbols import SymbolQuery
 from graph.roots.verdicts import VerdictQuery
+from graph.roots.watchlist import WatchlistMutation, WatchlistQuery
 from resolvers.access import Role
 
 Query = merge_types(
@@ -45,13 +46,14 @@ Query = merge_types(
         LiquidationQuery,
         DiscoveryQuery,
         MssQuery,
+        WatchlistQuery,
         HistoryQuery,
         MarketQuery,
         AskQuery,
         CacheQuery,
     ),
 )
-Mutation = merge_types("Mutation", (HistoryMutation,))
+Mutation = merge_types("Mutation", (HistoryMutation, WatchlistMutation))
 Subscription = merge_types("Subscription", (LiquidationSubscription, SignalSubscription))
 
 

@@ -27,6 +27,7 @@ from providers.coingecko import CoinGeckoClient
 from providers.coinglass import CoinglassClient
 from providers.feargreed import FearGreedClient
 from providers.history import HistoryStore
+from providers.history.watchlist import WatchlistStore
 from providers.hyperliquid import HyperliquidClient
 from providers.lunarcrush import LunarCrushClient
 from providers.metrics import Metrics
@@ -122,6 +123,7 @@ class Services:
     history: HistoryStore | None  # None: no PERPGRAPH_DATABASE_URL (NOT_CONFIGURED)
     alerts: AlertSender | None  # None: no Telegram bot token and chat id
     bus: LiquidationBus | None  # Redis fan-out of liquidations (with a Redis URL)
+    watchlist: WatchlistStore | None = None  # None: no PERPGRAPH_DATABASE_URL (NOT_CONFIGURED)
 
 
 __all__ = ["AlertSender", "Limits", "Services", "SignalUpdates", "Ttls", "UpdateInbox"]

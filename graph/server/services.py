@@ -36,6 +36,7 @@ from providers.aijudge import AiJudgeClient, JudgeMetrics
 from providers.errors import UpstreamTimeout, UpstreamUnreachable
 from providers.history import HistoryStore, migrate
 from providers.history.keys import KeyStore
+from providers.history.watchlist import WatchlistStore
 from providers.http import HostPolicy, UpstreamHttp
 from providers.metrics import Metrics
 from providers.telegram import TelegramClient
@@ -236,6 +237,10 @@ async def open_services(
         store = await _history_store(settings) if history else None
         if store is not None:
             stack.push_async_callback(store.close)
+        watchlist = None
+        if history and settings.database_url is not None:  # opened lazily, at its first use
+            watchlist = WatchlistStore(settings.database_url.get_secret_value())
+            stack.push_async_callback(watchlist.close)
         alerts = _alerts(settings, client)
         if alerts is not None:
             stack.push_async_callback(alerts.drain)  # before the HTTP client closes
@@ -302,6 +307,7 @@ async def open_services(
             aijudge=aijudge,
             history=store,
             alerts=alerts,
+            watchlist=watchlist,
         )
         yield services
 

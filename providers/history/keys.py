@@ -14,7 +14,6 @@ whole key; a fast digest is the right one here because the key is random, not a 
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import re
 import secrets
@@ -22,10 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import asyncpg
-
-from providers.history.errors import is_unavailable, unavailable
-from providers.history.migrate import migrate
+from providers.history.pool import SmallPool
 
 ROLES = ("read", "write", "admin")
 _KEY = re.compile(r"^pgk_([0-9a-f]{12})_[A-Za-z0-9_-]{43}$")
@@ -59,25 +55,13 @@ class MadeKey:
         return f"MadeKey(record={self.record!r}, key=<hidden>)"
 
 
-class KeyStore:
+class KeyStore(SmallPool):
     """The ``api_keys`` table (migration 0002), over a pool of at most two connections."""
 
     def __init__(
         self, dsn: str, *, server_settings: dict[str, str] | None = None, timeout_s: float = 2.0
     ) -> None:
-        self._dsn = dsn
-        self._server_settings = dict(server_settings or {})
-        self._timeout_s = timeout_s
-        self._pool: asyncpg.Pool | None = None
-        self._opening = asyncio.Lock()  # one migration and one pool, however many ask at once
-
-    def __repr__(self) -> str:
-        return "KeyStore(<dsn hidden>)"
-
-    async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
+        super().__init__(dsn, "api_keys", server_settings=server_settings, timeout_s=timeout_s)
 
     async def create(self, name: str, role: str) -> MadeKey:
         if role not in ROLES:
@@ -114,37 +98,6 @@ class KeyStore:
             ident,
         )
         return row is not None
-
-    async def _pool_ready(self) -> asyncpg.Pool:
-        async with self._opening:
-            if self._pool is None:
-                await migrate(self._dsn, server_settings=self._server_settings)
-                self._pool = await self._create_pool()
-        return self._pool
-
-    async def _create_pool(self) -> asyncpg.Pool:
-        return await asyncpg.create_pool(
-            self._dsn,
-            min_size=0,
-            max_size=2,
-            timeout=self._timeout_s,
-            command_timeout=self._timeout_s,
-            server_settings=self._server_settings,
-        )
-
-    async def _fetch(self, sql: str, *args: Any) -> list[Any]:
-        try:
-            pool = await self._pool_ready()
-            async with pool.acquire(timeout=self._timeout_s) as conn:  # no unbounded queue
-                return list(await conn.fetch(sql, *args))
-        except Exception as exc:
-            if is_unavailable(exc):
-                raise unavailable(exc, "api_keys") from exc
-            raise
-
-    async def _fetchrow(self, sql: str, *args: Any) -> Any:
-        rows = await self._fetch(sql, *args)
-        return rows[0] if rows else None
 
 
 def _record(row: Any) -> KeyRecord:

@@ -229,6 +229,7 @@ async def test_migrations_apply_once_and_are_idempotent(
     assert [(r["version"], r["name"]) for r in ledger] == [
         ("0001", "history"),
         ("0002", "api_keys"),
+        ("0003", "watchlist"),
     ]
     tables = await admin.fetch(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = $1", schema
@@ -239,6 +240,7 @@ async def test_migrations_apply_once_and_are_idempotent(
         "verdicts",
         "outcomes",
         "api_keys",
+        "watchlist",
     }
     indexes = await admin.fetch(
         "SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'signals'", schema
