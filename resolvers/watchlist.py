@@ -12,18 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.symbols import SymbolRef
+from providers.errors import ProviderError
 from providers.history.watchlist import WatchEntry, WatchlistFull, WatchlistStore
 from resolvers.context import Context
 from resolvers.errors import InvalidArgument, NotConfigured, Refused, UnknownSymbol
 from resolvers.symbols import resolve_symbol
 
-OWNER_OF_SERVER_WORK = "server"  # the server's own work (no caller): one shared list
-
 
 @dataclass(frozen=True, slots=True)
 class Watched:
     entry: WatchEntry
-    ref: SymbolRef | None  # None: the venues no longer list it (shown, not scored)
+    ref: SymbolRef | None  # None: not listed now, or the listing unreachable (not scored)
 
 
 def store_of(ctx: Context) -> WatchlistStore:
@@ -34,10 +33,10 @@ def store_of(ctx: Context) -> WatchlistStore:
 
 
 def owner_of(ctx: Context) -> str:
+    """The key whose list this is. A request with no caller (none reaches here today) is
+    refused rather than given a list shared by all such work."""
     caller = ctx.meta.caller
-    if caller is None:
-        return OWNER_OF_SERVER_WORK
-    if caller.key is None:
+    if caller is None or caller.key is None:
         raise Refused(
             "UNAUTHENTICATED",
             "a watchlist belongs to an API key: send Authorization: Bearer <key>",
@@ -50,18 +49,21 @@ async def add(ctx: Context, ticker: str) -> tuple[Watched, bool]:
     store, owner = store_of(ctx), owner_of(ctx)
     ref = await resolve_symbol(ctx, ticker)
     try:
-        added = await store.add(owner, ref.ticker)
+        entry, added = await store.add(owner, ref.ticker)
     except WatchlistFull as full:
         raise InvalidArgument("WATCHLIST_FULL", str(full)) from None
-    entry = next(e for e in await store.entries(owner) if e.ticker == ref.ticker)
     return Watched(entry, ref), added
 
 
 async def remove(ctx: Context, ticker: str) -> bool:
-    """True when the coin was watched."""
+    """True when the coin was watched. A coin the venues no longer list (or cannot be
+    looked up now) is removed by the ticker as stored."""
     store, owner = store_of(ctx), owner_of(ctx)
-    ref = await resolve_symbol(ctx, ticker)
-    return await store.remove(owner, ref.ticker)
+    try:
+        stored = (await resolve_symbol(ctx, ticker)).ticker
+    except (UnknownSymbol, ProviderError):
+        stored = ticker.strip().upper()
+    return await store.remove(owner, stored)
 
 
 async def entries(ctx: Context) -> list[Watched]:
@@ -71,7 +73,7 @@ async def entries(ctx: Context) -> list[Watched]:
     for entry in await store.entries(owner):
         try:
             ref: SymbolRef | None = await resolve_symbol(ctx, entry.ticker)
-        except UnknownSymbol:
+        except (UnknownSymbol, ProviderError):  # the list is served; its MSS is null
             ref = None
         out.append(Watched(entry, ref))
     return out

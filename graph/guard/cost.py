@@ -45,8 +45,9 @@ from graphql.execution.values import (
 from graph.guard.document import operation_of
 from graph.roots.market_summary import SUMMARY_DEFAULT
 from providers.binance import venue as binance
+from providers.history import watchlist
 from providers.hyperliquid import venue as hyperliquid
-from resolvers import discovery, scalping, signals, verdicts
+from resolvers import discovery, mss, scalping, signals, verdicts
 from resolvers.analysis import MAX_ITEMS, MAX_TIMEFRAMES
 from resolvers.market import candle_fetch_size
 
@@ -149,7 +150,41 @@ def _scalping_interval(s: Scope) -> object:
     return (s.args or {}).get("interval", "1m")
 
 
+# the MSS's phases (resolvers.mss): discovery's CoinGecko row (the listing date is in the
+# exchange info), social's LunarCrush row and an hour of taker volume, institutional's open
+# interest, top traders' ratio, the same taker volume and a 100-level book
+MSS_TAKER = Call(("taker", mss.TAKER_PERIOD, mss.TAKER_POINTS))
+MSS_PHASES: dict[str, tuple[Call, ...]] = {
+    "discovery": (EXCHANGE_INFO, Call(("coingecko_coin",))),
+    "social": (Call(("lunarcrush_coin",)), MSS_TAKER),
+    "institutional": (
+        Call(("oi_history", mss.OI_PERIOD, mss.OI_POINTS)),
+        ratio("TOP_POSITIONS", mss.TOP_PERIOD, mss.TOP_POINTS),
+        MSS_TAKER,
+        book(mss.BOOK_DEPTH),
+    ),
+}
+MSS_WHOLE = tuple(call for calls in MSS_PHASES.values() for call in calls)
+MSS_TOTALS = ("score", "points", "maxPoints", "tier", "allPhasesPassed", "quality")
+
+
+def _mss_scan_points(a: Args) -> int:
+    """Every candidate is scored whole, whatever is selected below the scan."""
+    tickers = a.get("tickers")
+    candidates = len(tickers) if tickers else a.get("candidates", mss.SCAN_MAX_CANDIDATES)
+    per_candidate = sum(c.points for c in MSS_WHOLE if c.per_symbol)
+    return int(min(candidates, mss.SCAN_MAX_CANDIDATES)) * per_candidate
+
+
 FieldCost = Callable[[Args, Scope], Sequence[Call]]
+
+
+def _fixed(calls: Sequence[Call]) -> FieldCost:
+    def cost(_a: Args, _s: Scope) -> Sequence[Call]:
+        return calls
+
+    return cost
+
 
 FIELDS: dict[str, FieldCost] = {
     "Symbol.price": lambda a, s: (PRICES,),
@@ -240,6 +275,16 @@ FIELDS: dict[str, FieldCost] = {
     "Query.fearGreed": lambda a, s: (Call(("fear_greed", a["limit"]), per_symbol=False),),
     "Mutation.recordSignal": lambda a, s: (*VERDICT, DATABASE),
     "Subscription.signalUpdates": lambda a, s: SIGNAL,
+    **{f"MssScore.{phase}": _fixed(calls) for phase, calls in MSS_PHASES.items()},
+    **{f"MssScore.{total}": _fixed(MSS_WHOLE) for total in MSS_TOTALS},
+    "Query.mssScan": lambda a, s: (
+        EXCHANGE_INFO,
+        TICKERS,
+        Call(("mss_scan",), _mss_scan_points(a), per_symbol=False),
+    ),
+    "Query.watchlist": lambda a, s: (DATABASE,),
+    "Mutation.watchAdd": lambda a, s: (DATABASE,),
+    "Mutation.watchRemove": lambda a, s: (DATABASE,),
 }
 
 
@@ -283,6 +328,11 @@ SCOPES: dict[str, Callable[[Args, Scope], Scope]] = {
     "Query.trending": lambda a, s: Scope(_placeholders("trending", None)),
     "Query.smartMoneyScan": lambda a, s: Scope(_placeholders("scan", a["first"])),
     "Mutation.recordSignal": lambda a, s: Scope(_tickers(a["ticker"])),
+    "Query.mss": lambda a, s: Scope(_tickers(a["ticker"])),
+    # the scan's candidates are priced whole at the scan: what is selected below is paid
+    "Query.mssScan": lambda a, s: Scope(()),
+    "Query.watchlist": lambda a, s: Scope(_placeholders("watchlist", None, watchlist.MAX_ENTRIES)),
+    "Mutation.watchAdd": lambda a, s: Scope(_tickers(a["ticker"])),
     "Subscription.signalUpdates": lambda a, s: Scope(_tickers(a["tickers"])),
     "Symbol.scalping": lambda a, s: Scope(s.symbols, a),
 }

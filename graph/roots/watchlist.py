@@ -21,7 +21,7 @@ class WatchlistEntryType:
 
     @strawberry.field(
         description="Its MSS now (each phase fetched when asked); null when no venue lists "
-        "the coin any more."
+        "the coin now or the venues' listings cannot be read."
     )
     def mss(self, info: Ctx) -> MssScoreType | None:
         ref = self.watched.ref

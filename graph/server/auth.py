@@ -107,9 +107,11 @@ class Authenticator:
                 raise unauthenticated("this API needs a key: send Authorization: Bearer <key>")
             return Caller(self._anonymous, None, address)
         given = digest(key)
-        for index, (known, (role, name)) in enumerate(self._static.items()):
+        for known, (role, name) in self._static.items():
             if hmac.compare_digest(known, given):
-                return Caller(role, f"static:{index}:{name}", address)
+                # named by its digest, not its place in PERPGRAPH_API_KEYS: what a key owns
+                # (its watchlist) stays its own when the list is reordered
+                return Caller(role, f"static:{known.hex()[:16]}:{name}", address)
         ident = key_id(key)
         if ident is None or self._store is None:
             raise unauthenticated("the API key is not valid")

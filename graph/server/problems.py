@@ -36,6 +36,7 @@ STATUS = {
     "QUERY_TOO_COSTLY": 422,
     "RESPONSE_TOO_LARGE": 422,
     "NEUTRAL_SIGNAL": 409,  # a valid request the market's present state refuses
+    "WATCHLIST_FULL": 409,  # the key's list is at its size: remove a coin first
     "INVALID_RECORD": 422,
     "BAD_USER_INPUT": 400,
     "GRAPHQL_VALIDATION_FAILED": 422,

@@ -1,11 +1,13 @@
 """A small connection pool of its own, opened lazily after the migrations, for the stores
 whose every write is direct (API keys, the watchlist): at most two connections, a bounded
-wait for one, and PostgreSQL's absence as ``HISTORY_UNAVAILABLE``-style errors
+wait for one, and PostgreSQL's absence as the tree's ``Upstream*`` errors
 (``providers.history.errors.unavailable``) naming the table."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -41,7 +43,11 @@ class SmallPool:
     async def _pool_ready(self) -> asyncpg.Pool:
         async with self._opening:
             if self._pool is None:
-                await migrate(self._dsn, server_settings=self._server_settings)
+                await migrate(
+                    self._dsn,
+                    server_settings=self._server_settings,
+                    connect_timeout_s=self._timeout_s,  # a request waits this, not 10 s
+                )
                 self._pool = await self._create_pool()
         return self._pool
 
@@ -60,6 +66,19 @@ class SmallPool:
             pool = await self._pool_ready()
             async with pool.acquire(timeout=self._timeout_s) as conn:  # no unbounded queue
                 return list(await conn.fetch(sql, *args))
+        except Exception as exc:
+            if is_unavailable(exc):
+                raise unavailable(exc, self._table) from exc
+            raise
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[Any]:
+        """One connection in a transaction, PostgreSQL's absence reported as ``_fetch``
+        reports it."""
+        try:
+            pool = await self._pool_ready()
+            async with pool.acquire(timeout=self._timeout_s) as conn, conn.transaction():
+                yield conn
         except Exception as exc:
             if is_unavailable(exc):
                 raise unavailable(exc, self._table) from exc

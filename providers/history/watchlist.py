@@ -13,7 +13,9 @@ from datetime import datetime
 
 from providers.history.pool import SmallPool
 
-MAX_ENTRIES = 200  # coins one key may watch
+MAX_ENTRIES = (
+    50  # coins one key may watch: a whole list with its MSS stays within one request's cost
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,20 +34,28 @@ class WatchlistStore(SmallPool):
     ) -> None:
         super().__init__(dsn, "watchlist", server_settings=server_settings, timeout_s=timeout_s)
 
-    async def add(self, owner: str, ticker: str) -> bool:
-        """Watch ``ticker``; False when it was watched already (one row, its first time
-        kept). ``WatchlistFull`` past ``MAX_ENTRIES``."""
-        row = await self._fetchrow(
-            "WITH counted AS (SELECT count(*) AS n FROM watchlist WHERE owner = $1)"
-            " INSERT INTO watchlist (owner, ticker) SELECT $1, $2 FROM counted WHERE n < $3"
-            " ON CONFLICT (owner, ticker) DO NOTHING RETURNING ticker",
-            owner, ticker, MAX_ENTRIES,
-        )  # fmt: skip
-        if row is not None:
-            return True
-        if await self._watched(owner, ticker):
-            return False
-        raise WatchlistFull(f"a key watches at most {MAX_ENTRIES} coins")
+    async def add(self, owner: str, ticker: str) -> tuple[WatchEntry, bool]:
+        """Watch ``ticker``: (its entry, whether it is new). A coin watched already keeps its
+        one row and its first time. ``WatchlistFull`` past ``MAX_ENTRIES``. One transaction
+        under a lock per owner, so adds racing at the limit cannot pass it."""
+        async with self._transaction() as conn:
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtext('watchlist'), hashtext($1))", owner
+            )
+            row = await conn.fetchrow(
+                "SELECT ticker, added_at FROM watchlist WHERE owner = $1 AND ticker = $2",
+                owner, ticker,
+            )  # fmt: skip
+            if row is not None:
+                return WatchEntry(row["ticker"], row["added_at"]), False
+            count = await conn.fetchval("SELECT count(*) FROM watchlist WHERE owner = $1", owner)
+            if count >= MAX_ENTRIES:
+                raise WatchlistFull(f"a key watches at most {MAX_ENTRIES} coins")
+            row = await conn.fetchrow(
+                "INSERT INTO watchlist (owner, ticker) VALUES ($1, $2) RETURNING ticker, added_at",
+                owner, ticker,
+            )  # fmt: skip
+            return WatchEntry(row["ticker"], row["added_at"]), True
 
     async def remove(self, owner: str, ticker: str) -> bool:
         row = await self._fetchrow(
@@ -60,12 +70,6 @@ class WatchlistStore(SmallPool):
             owner,
         )
         return [WatchEntry(r["ticker"], r["added_at"]) for r in rows]
-
-    async def _watched(self, owner: str, ticker: str) -> bool:
-        row = await self._fetchrow(
-            "SELECT 1 FROM watchlist WHERE owner = $1 AND ticker = $2", owner, ticker
-        )
-        return row is not None
 
 
 __all__ = ["MAX_ENTRIES", "WatchEntry", "WatchlistFull", "WatchlistStore"]

@@ -224,3 +224,23 @@ async def test_scan_arguments_are_checked_before_any_call(
         result = await _ask(server, f"{{ {call} {{ scanned }} }}")
         assert result["errors"][0]["extensions"]["code"] == code, (call, result)
     assert replay.calls() == STARTUP_CALLS
+
+
+async def test_the_mss_is_priced_before_it_runs(
+    api: Callable[..., ApiServer], replay: Replay
+) -> None:
+    """A whole MSS is 10 points a coin (Binance's weights, CoinGecko, LunarCrush) and the
+    exchange info once; a scan is priced for every candidate it scores, whatever is selected
+    below it (591 points for 50). 49 coins beside a scan of 50 pass the default maximum of
+    1,000 and are refused before any upstream call."""
+    server = api(response_cache=False)
+    coins = " ".join(f'c{i}: mss(ticker: "T{i}") {{ score }}' for i in range(49))
+    refused = await _ask(server, f"{{ {coins} s: mssScan(candidates: 50) {{ scanned }} }}")
+    assert refused["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY", refused["errors"][0]
+    assert replay.calls() == STARTUP_CALLS
+    async with httpx.AsyncClient(timeout=30) as client:
+        one = await gql(client, server.url, '{ mss(ticker: "BTC") { discovery { points } } }')
+        scan = await gql(client, server.url, "{ mssScan(candidates: 50) { scanned } }")
+    assert "errors" not in one and "errors" not in scan
+    assert one["extensions"]["cost"]["requested"] == 2  # CoinGecko's row, the exchange info
+    assert scan["extensions"]["cost"]["requested"] == 591

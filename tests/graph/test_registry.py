@@ -28,7 +28,7 @@ RPC = {  # the replaced system's operation names
     "smart_money.analyze": "smartMoneyAnalyze", "coins.discover": "discoverCoins",
     "verdict.get": "verdict", "history.signals": "signalHistory", "cache.stats": "cacheStats",
     "mss.analyze": "mssAnalyze", "mss.info": "mssInfo", "mss.scan": "mssScan",
-    "mss.watch": "mssWatch", "mss.watchlist": "mssWatchlist",
+    "mss.watch": "mssWatch", "mss.unwatch": "mssUnwatch", "mss.watchlist": "mssWatchlist",
 }  # fmt: skip
 SIGNAL = (Path(__file__).parents[2] / "graph/operations/signal.graphql").read_text()
 
@@ -41,7 +41,11 @@ def test_every_document_fits_the_schema_and_the_limits() -> None:
     for op in registry:
         assert len(op.summary) <= MAX_SUMMARY
         assert all(0 < len(v.description) <= MAX_DESCRIPTION for v in op.variables)
-    assert sorted(op.id for op in registry if op.consequential) == ["mssWatch", "recordSignal"]
+    assert sorted(op.id for op in registry if op.consequential) == [
+        "mssUnwatch",
+        "mssWatch",
+        "recordSignal",
+    ]
 
 
 def _one(tmp_path: Path, name: str, text: str) -> Registry:
@@ -90,7 +94,7 @@ def test_the_openapi_document_is_valid_and_complete_for_gpt_actions() -> None:
     assert len(operations) == len(registry)
     for op in operations:
         assert op["operationId"] in registry.operations and len(op["summary"]) <= 300
-        consequential = op["operationId"] in ("recordSignal", "mssWatch")
+        consequential = op["operationId"] in ("recordSignal", "mssWatch", "mssUnwatch")
         assert op["x-openai-isConsequential"] is consequential
         for parameter in op.get("parameters", []):
             assert parameter["description"] and "example" in parameter and parameter["schema"]

@@ -4,6 +4,7 @@ list kept across a restart, and coded refusals."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,8 @@ from typing import Any
 import asyncpg
 import httpx
 
-from tests.support import ApiServer, gql
+from providers.history.watchlist import MAX_ENTRIES
+from tests.support import KEYS, ApiServer, gql
 
 ADD = """mutation($t: String!) { watchAdd(ticker: $t) { added entry { ticker addedAt } } }"""
 REMOVE = "mutation($t: String!) { watchRemove(ticker: $t) }"
@@ -52,7 +54,9 @@ async def test_a_coin_added_twice_is_one_row_and_the_list_survives_a_restart(
     assert again["data"]["watchAdd"]["added"] is False
     assert again["data"]["watchAdd"]["entry"] == first["data"]["watchAdd"]["entry"]
     rows = await _rows(database)
-    assert [t for _, t in rows] == ["BTC", "ETH"] and len({o for o, _ in rows}) == 1
+    write_digest = hashlib.sha256(KEYS["write"].encode()).hexdigest()
+    assert rows == [(f"static:{write_digest[:16]}:test", t) for t in ("BTC", "ETH")]
+    assert all(KEYS["write"] not in owner for owner, _ in rows)  # the key's id, never the key
     server.stop()
 
     restarted = _server(api, database, tmp_path)
@@ -71,7 +75,8 @@ async def test_remove_and_refusals(
     database: str, api: Callable[..., ApiServer], tmp_path: Path
 ) -> None:
     server = _server(api, database, tmp_path)
-    await _ask(server, ADD, t="SOL")
+    added = await _ask(server, ADD, t="SOL")
+    assert added["data"]["watchAdd"]["added"] is True
     removed = await _ask(server, REMOVE, t="SOL")
     gone = await _ask(server, REMOVE, t="SOL")
     assert removed["data"]["watchRemove"] is True and gone["data"]["watchRemove"] is False
@@ -86,3 +91,33 @@ async def test_without_a_database_it_is_not_configured(api: Callable[..., ApiSer
     server = api(response_cache=False)
     result = await _ask(server, LIST)
     assert result["errors"][0]["extensions"]["code"] == "NOT_CONFIGURED"
+
+
+async def test_a_full_list_is_409_on_rest_and_a_delisted_coin_can_be_removed(
+    database: str, api: Callable[..., ApiServer], tmp_path: Path
+) -> None:
+    server = _server(api, database, tmp_path)
+    await _ask(server, ADD, t="BTC")
+    ((owner, _),) = await _rows(database)
+    conn = await asyncpg.connect(database)
+    try:  # fill the list to its size with coins no venue lists (stored as a delisted coin is)
+        await conn.executemany(
+            "INSERT INTO watchlist (owner, ticker) VALUES ($1, $2)",
+            [(owner, f"GONE{i}") for i in range(MAX_ENTRIES - 1)],
+        )
+    finally:
+        await conn.close()
+    headers = {"authorization": f"Bearer {KEYS['write']}"}
+    async with httpx.AsyncClient(timeout=15) as client:
+        full = await client.post(
+            f"{server.url}/api/v1/mssWatch", json={"ticker": "ETH"}, headers=headers
+        )
+    assert full.status_code == 409 and full.json()["code"] == "WATCHLIST_FULL"
+    gone = await _ask(server, REMOVE, t="GONE0")  # not listed anywhere: removed as stored
+    assert gone["data"]["watchRemove"] is True
+    listed = await _ask(server, "{ watchlist { ticker mss { ticker } } }")
+    assert "errors" not in listed, listed
+    entries = listed["data"]["watchlist"]
+    assert len(entries) == MAX_ENTRIES - 1
+    assert entries[0] == {"ticker": "BTC", "mss": {"ticker": "BTC"}}
+    assert all(e["mss"] is None for e in entries[1:])  # unlisted: shown, not scored
