@@ -109,6 +109,11 @@ async def legacy_ws(url: str, query: str) -> AsyncIterator[ClientConnection]:
         yield ws
 
 
+# where a stuck subscriber's wide frames share the server (and this test process's cores)
+# with the reader: a bound on liveness, which a slow machine must not fail
+STUCK_TIMEOUT_S = 60.0
+
+
 async def receive(
     ws: ClientConnection, count: int, kind: str = "next", timeout_s: float = 15
 ) -> list[dict[str, Any]]:
@@ -439,7 +444,8 @@ async def test_a_subscriber_that_never_reads_does_not_hold_up_the_others(
             json.dumps({"id": "s", "type": "subscribe", "payload": {"query": slow_query}})
         )
         async with transport_ws(server.url, query) as reader:
-            got = await receive(reader, len(events))  # the stuck one never reads from here on
+            # the stuck one never reads from here on
+            got = await receive(reader, len(events), timeout_s=STUCK_TIMEOUT_S)
         assert [_shown(e) for e in got] == events
     # (472 recorded frames of this selection fit in the socket buffers, so the stuck
     # client's own outbox need not overflow here: the next test makes its frames wide)
@@ -479,7 +485,7 @@ async def test_a_stuck_subscribers_drops_are_counted_in_metrics(
             await stuck.send(json.dumps(subscribe))
         query = f"subscription {{ liquidations {{ {FIELDS} }} }}"
         async with transport_ws(server.url, query) as reader:
-            got = await receive(reader, len(events))
+            got = await receive(reader, len(events), timeout_s=STUCK_TIMEOUT_S)
         assert [_shown(e) for e in got] == events  # the reader lost nothing
         text = replay_metrics(server)
         dropped = _sample(text, "perpgraph_hub_dropped_total", topic="frames") or 0
