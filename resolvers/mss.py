@@ -97,6 +97,21 @@ def _nameable(tickers: Sequence[str], check: Callable[[tuple[str, ...]], None]) 
     return tuple(kept)
 
 
+def _asked(
+    symbol: str, batch: Sequence[str], case: Callable[[str], str],
+    check: Callable[[tuple[str, ...]], None], provider: str, endpoint: str,
+) -> tuple[str, ...]:  # fmt: skip
+    """What to ask a batched source for: the coin's ``symbol`` (in the source's ``case``)
+    and the scan's ``batch`` in that case, each once, those the source cannot name left
+    out. A symbol it cannot name is the coin's absence from that source."""
+    asked = _nameable([symbol, *map(case, batch)], check)
+    if symbol not in asked:
+        raise SymbolNotServed(
+            f"{provider} cannot name this ticker", provider=provider, endpoint=endpoint
+        )
+    return asked
+
+
 async def coin_market(
     ctx: Context, ref: SymbolRef, batch: Sequence[str] = ()
 ) -> Cached[CoinMarket]:
@@ -104,11 +119,9 @@ async def coin_market(
     CoinGecko's ``include_tokens=top`` and then the largest market cap pick one). ``batch``:
     the tickers of a scan, asked in the same call (one call for up to 50 coins)."""
     symbol = ref.ticker.lower()
-    asked = _nameable([t.lower() for t in (*batch, ref.ticker)], coingecko_venue.check_symbols)
-    if symbol not in asked:
-        raise SymbolNotServed(
-            "coingecko cannot name this ticker", provider="coingecko", endpoint="coins/markets"
-        )
+    asked = _asked(
+        symbol, batch, str.lower, coingecko_venue.check_symbols, "coingecko", "coins/markets"
+    )
     markets = await ctx.loaders.job(datasets.coingecko_markets_by_symbols(ctx.services, asked))
     rows = [c for c in markets.value.coins if c.symbol.lower() == symbol]
     if not rows:
@@ -135,11 +148,9 @@ async def social_coin(
     s = ctx.services
     client = market.keyed(s.lunarcrush, "PERPGRAPH_LUNARCRUSH_API_KEY")
     symbol = ref.ticker.upper()
-    asked = _nameable([t.upper() for t in (*batch, ref.ticker)], lunarcrush_venue.check_symbols)
-    if symbol not in asked:
-        raise SymbolNotServed(
-            "lunarcrush cannot name this ticker", provider="lunarcrush", endpoint="coins/list"
-        )
+    asked = _asked(
+        symbol, batch, str.upper, lunarcrush_venue.check_symbols, "lunarcrush", "coins/list"
+    )
     rows = await ctx.loaders.job(datasets.lunarcrush_coins(s, client, asked))
     found = next((c for c in rows.value if c.symbol.upper() == symbol), None)
     if found is None:
@@ -212,6 +223,7 @@ class CoinMss:
     batch: tuple[str, ...] = ()
     now_ms: int = field(default_factory=lambda: int(time.time() * 1000))
     _phases: dict[Phase, asyncio.Future[PhaseResult]] = field(default_factory=dict)
+    _total: MssResult | None = None
 
     def phase(self, phase: Phase) -> Awaitable[PhaseResult]:
         """The phase, scored once: every field asking shares one task, shielded so that a
@@ -229,8 +241,11 @@ class CoinMss:
         return score_phase(phase, given, mark)
 
     async def total(self) -> MssResult:
-        phases = await asyncio.gather(*(self.phase(p) for p in Phase))
-        return combine(phases, self.ctx.services.limits.min_mss_quality_pct)
+        """The three phases combined, once (every total field and a scan read it)."""
+        if self._total is None:
+            phases = await asyncio.gather(*(self.phase(p) for p in Phase))
+            self._total = combine(phases, self.ctx.services.limits.min_mss_quality_pct)
+        return self._total
 
 
 def _retrieved(task: asyncio.Future[PhaseResult]) -> None:

@@ -23,6 +23,8 @@ from resolvers.symbols import resolve_symbol
 class Watched:
     entry: WatchEntry
     ref: SymbolRef | None  # None: not listed now, or the listing unreachable (not scored)
+    # the list's coins: their CoinGecko and LunarCrush rows come in one call, as a scan's
+    batch: tuple[str, ...] = ()
 
 
 def store_of(ctx: Context) -> WatchlistStore:
@@ -69,14 +71,15 @@ async def remove(ctx: Context, ticker: str) -> bool:
 async def entries(ctx: Context) -> list[Watched]:
     store, owner = store_of(ctx), owner_of(ctx)
     ctx.meta.cacheable = False  # each key's own, and changed by its mutations
-    out = []
+    found: list[tuple[WatchEntry, SymbolRef | None]] = []
     for entry in await store.entries(owner):
         try:
             ref: SymbolRef | None = await resolve_symbol(ctx, entry.ticker)
         except (UnknownSymbol, ProviderError):  # the list is served; its MSS is null
             ref = None
-        out.append(Watched(entry, ref))
-    return out
+        found.append((entry, ref))
+    batch = tuple(ref.ticker for _, ref in found if ref is not None)
+    return [Watched(entry, ref, batch) for entry, ref in found]
 
 
 __all__ = ["Watched", "add", "entries", "owner_of", "remove", "store_of"]

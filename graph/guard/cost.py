@@ -170,10 +170,8 @@ MSS_TOTALS = ("score", "points", "maxPoints", "tier", "allPhasesPassed", "qualit
 
 def _mss_scan_points(a: Args) -> int:
     """Every candidate is scored whole, whatever is selected below the scan."""
-    tickers = a.get("tickers")
-    candidates = len(tickers) if tickers else a.get("candidates", mss.SCAN_MAX_CANDIDATES)
     per_candidate = sum(c.points for c in MSS_WHOLE if c.per_symbol)
-    return int(min(candidates, mss.SCAN_MAX_CANDIDATES)) * per_candidate
+    return _candidates(a, mss.SCAN_MAX_CANDIDATES) * per_candidate
 
 
 FieldCost = Callable[[Args, Scope], Sequence[Call]]
@@ -289,12 +287,15 @@ FIELDS: dict[str, FieldCost] = {
 
 
 def _scan_points(a: Args) -> int:
-    criteria = a.get("criteria") or {}
-    candidates = len(criteria.get("tickers") or ()) or criteria.get(
-        "candidates", discovery.SCAN_MAX_CANDIDATES
-    )
     per_candidate = 3 + binance.VENUE.depth_limits[discovery.SCAN_DEPTH]
-    return int(min(candidates, discovery.SCAN_MAX_CANDIDATES)) * per_candidate
+    return _candidates(a.get("criteria") or {}, discovery.SCAN_MAX_CANDIDATES) * per_candidate
+
+
+def _candidates(a: Args, most: int) -> int:
+    """How many candidates a scan scores: its ``tickers``, else ``candidates`` (the scan's
+    own maximum when not given), never more than that maximum."""
+    candidates = len(a.get("tickers") or ()) or a.get("candidates", most)
+    return int(min(candidates, most))
 
 
 def _tickers(values: object) -> tuple[str, ...]:

@@ -25,7 +25,9 @@ class WatchlistEntryType:
     )
     def mss(self, info: Ctx) -> MssScoreType | None:
         ref = self.watched.ref
-        return None if ref is None else MssScoreType(mss=CoinMss(info.context, ref))
+        if ref is None:
+            return None
+        return MssScoreType(mss=CoinMss(info.context, ref, self.watched.batch))
 
 
 def _entry(w: watchlist.Watched) -> WatchlistEntryType:

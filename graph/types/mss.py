@@ -44,12 +44,6 @@ class MssCriterionType:
     @classmethod
     def from_engine(cls, c: CriterionResult) -> MssCriterionType:
         spec = c.criterion
-        sign = ">=" if spec.better is criteria.Better.HIGHER else "<="
-        strict = ">" if spec.better is criteria.Better.HIGHER else "<"
-        bands = ", ".join(
-            f"{strict if b.strict else sign} {_number(b.threshold)}: {b.points:g}"
-            for b in spec.bands
-        )
         return cls(
             key=spec.key,
             input=spec.input,
@@ -61,8 +55,15 @@ class MssCriterionType:
             source=c.source,
             stale=c.stale,
             reason=c.reason,
-            bands=bands,
+            bands=bands_text(spec),
         )
+
+
+def bands_text(spec: criteria.Criterion) -> str:
+    """``"<= 20,000,000: 12, <= 50,000,000: 9, ..."``: the criterion's bands as read."""
+    higher = spec.better is criteria.Better.HIGHER
+    signs = {False: ">=" if higher else "<=", True: ">" if higher else "<"}
+    return ", ".join(f"{signs[b.strict]} {_number(b.threshold)}: {b.points:g}" for b in spec.bands)
 
 
 def _number(value: float) -> str:
@@ -105,7 +106,6 @@ class MssPhaseType:
 )
 class MssScoreType:
     mss: strawberry.Private[CoinMss]
-    _total: strawberry.Private[MssResult | None] = None  # given by a scan that scored it
 
     @strawberry.field(description="Canonical ticker.")
     def ticker(self) -> str:
@@ -124,9 +124,7 @@ class MssScoreType:
         return MssPhaseType.from_engine(await self.mss.phase(Phase.INSTITUTIONAL))
 
     async def _result(self) -> MssResult:
-        if self._total is None:
-            self._total = await self.mss.total()
-        return self._total
+        return await self.mss.total()  # combined once, on the CoinMss
 
     @strawberry.field(description="Points as a % of maxPoints, 0-100; null with no data.")
     async def score(self) -> float | None:
@@ -183,7 +181,7 @@ class MssScanType:
                     rank=rank,
                     ticker=ref.ticker if ref is not None else e.label,
                     venue_symbol=ref.venues.binance if ref is not None else None,
-                    mss=None if e.mss is None else MssScoreType(mss=e.mss, _total=e.result),
+                    mss=None if e.mss is None else MssScoreType(mss=e.mss),
                     error_code=code,
                     error_message=message,
                 )
@@ -213,22 +211,18 @@ class MssInfoType:
 
 
 def mss_info(pass_marks: Mapping[Phase, float], min_quality_pct: float) -> MssInfoType:
-    rows = []
-    for c in criteria.CRITERIA:
-        shown = MssCriterionType.from_engine(
-            CriterionResult(c, CriterionState.NO_DATA, None, None, None, None)
+    rows = [
+        MssCriterionInfoType(
+            key=c.key,
+            phase=c.phase,
+            input=c.input,
+            source=c.quality_source,
+            max_points=c.max_points,
+            bands=bands_text(c),
+            why=c.why,
         )
-        rows.append(
-            MssCriterionInfoType(
-                key=c.key,
-                phase=c.phase,
-                input=c.input,
-                source=c.quality_source,
-                max_points=c.max_points,
-                bands=shown.bands,
-                why=c.why,
-            )
-        )
+        for c in criteria.CRITERIA
+    ]
     return MssInfoType(
         phases=list(Phase),
         phase_max=[criteria.PHASE_MAX[p] for p in Phase],

@@ -13,7 +13,7 @@ import asyncpg
 import httpx
 
 from providers.history.watchlist import MAX_ENTRIES
-from tests.support import KEYS, ApiServer, gql
+from tests.support import KEYS, ApiServer, Replay, gql
 
 ADD = """mutation($t: String!) { watchAdd(ticker: $t) { added entry { ticker addedAt } } }"""
 REMOVE = "mutation($t: String!) { watchRemove(ticker: $t) }"
@@ -43,7 +43,7 @@ def _server(api: Callable[..., ApiServer], database: str, tmp_path: Path) -> Api
 
 
 async def test_a_coin_added_twice_is_one_row_and_the_list_survives_a_restart(
-    database: str, api: Callable[..., ApiServer], tmp_path: Path
+    database: str, api: Callable[..., ApiServer], replay: Replay, tmp_path: Path
 ) -> None:
     server = _server(api, database, tmp_path)
     first = await _ask(server, ADD, t="BTC")
@@ -61,7 +61,10 @@ async def test_a_coin_added_twice_is_one_row_and_the_list_survives_a_restart(
 
     restarted = _server(api, database, tmp_path)
     listed = await _ask(restarted, LIST, role="read")  # another key: its own (empty) list
+    replay.reset()
     write_list = await _ask(restarted, LIST)
+    # the list's coins share one CoinGecko call, as a scan's candidates do
+    assert replay.calls() == {"/api/v3/coins/markets": 1}
     assert "errors" not in write_list, write_list
     entries = write_list["data"]["watchlist"]
     assert [e["ticker"] for e in entries] == ["BTC", "ETH"]
